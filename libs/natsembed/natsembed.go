@@ -1,0 +1,151 @@
+// Package natsembed runs nats-server with JetStream inside the current process. The launcher
+// (make run) and the test kit use it; production deployments run nats-server as its own process
+// and point the services at it instead.
+package natsembed
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Config describes one embedded server.
+type Config struct {
+	// Name of the server; must be unique inside a cluster. Defaults to "evcrm".
+	Name string
+	// Host to listen on for clients. Defaults to 127.0.0.1.
+	Host string
+	// Port for clients; -1 picks a free port, 0 means the NATS default (4222).
+	Port int
+	// StoreDir holds the JetStream file store. Required.
+	StoreDir string
+	// SyncInterval is how often the file store is fsynced. Zero keeps the server default (2 min);
+	// see SyncAlways for single-node production use.
+	SyncInterval time.Duration
+	// SyncAlways fsyncs every write before it is acknowledged.
+	SyncAlways bool
+	// Cluster, when set, joins the server to a route cluster.
+	Cluster *ClusterConfig
+	// ReadyTimeout bounds the wait for the server to accept connections. Defaults to 10s.
+	ReadyTimeout time.Duration
+}
+
+// ClusterConfig is the route part of a clustered server.
+type ClusterConfig struct {
+	// Name of the cluster, the same on every node.
+	Name string
+	// Host and Port to listen on for routes; Port -1 picks a free port.
+	Host string
+	Port int
+	// Routes are the route URLs of the other nodes (nats-route://host:port).
+	Routes []string
+}
+
+// Server is a running embedded nats-server.
+type Server struct {
+	srv  *server.Server
+	opts *server.Options
+}
+
+// Start starts a server with JetStream enabled and waits until it accepts connections.
+func Start(cfg Config) (*Server, error) {
+	if cfg.StoreDir == "" {
+		return nil, errors.New("natsembed: StoreDir is required")
+	}
+	opts := &server.Options{
+		ServerName:   cfg.Name,
+		Host:         cfg.Host,
+		Port:         cfg.Port,
+		JetStream:    true,
+		StoreDir:     cfg.StoreDir,
+		SyncInterval: cfg.SyncInterval,
+		SyncAlways:   cfg.SyncAlways,
+		NoSigs:       true,
+		NoLog:        true,
+	}
+	if opts.ServerName == "" {
+		opts.ServerName = "evcrm"
+	}
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
+	if c := cfg.Cluster; c != nil {
+		opts.Cluster = server.ClusterOpts{Name: c.Name, Host: c.Host, Port: c.Port}
+		if opts.Cluster.Host == "" {
+			opts.Cluster.Host = opts.Host
+		}
+		for _, r := range c.Routes {
+			u, err := url.Parse(r)
+			if err != nil {
+				return nil, fmt.Errorf("natsembed: route %q: %w", r, err)
+			}
+			opts.Routes = append(opts.Routes, u)
+		}
+	}
+	return startOpts(opts, cfg.ReadyTimeout)
+}
+
+func startOpts(opts *server.Options, ready time.Duration) (*Server, error) {
+	if ready <= 0 {
+		ready = 10 * time.Second
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("natsembed: %w", err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(ready) {
+		srv.Shutdown()
+		return nil, fmt.Errorf("natsembed: server on %s:%d not ready after %s", opts.Host, opts.Port, ready)
+	}
+	return &Server{srv: srv, opts: opts}, nil
+}
+
+// ClientURL is the nats:// URL clients connect to.
+func (s *Server) ClientURL() string { return s.srv.ClientURL() }
+
+// ClusterURL is the nats-route:// URL other nodes use to reach this one ("" when not clustered).
+func (s *Server) ClusterURL() string {
+	addr := s.srv.ClusterAddr()
+	if addr == nil {
+		return ""
+	}
+	return "nats-route://" + net.JoinHostPort(addr.IP.String(), strconv.Itoa(addr.Port))
+}
+
+// Name is the server name.
+func (s *Server) Name() string { return s.opts.ServerName }
+
+// Underlying gives access to the nats-server instance (for health checks and introspection).
+func (s *Server) Underlying() *server.Server { return s.srv }
+
+// Shutdown stops the server and waits until it is down.
+func (s *Server) Shutdown() {
+	s.srv.Shutdown()
+	s.srv.WaitForShutdown()
+}
+
+// Restart stops the server and starts a new one with the same options on the same ports and
+// store directory, the way a process restart would.
+func (s *Server) Restart() error {
+	opts := s.opts.Clone()
+	// Pin the ports picked at first start so clients and routes reconnect to the same address.
+	if tcp, ok := s.srv.Addr().(*net.TCPAddr); ok {
+		opts.Port = tcp.Port
+	}
+	if addr := s.srv.ClusterAddr(); addr != nil {
+		opts.Cluster.Port = addr.Port
+	}
+	s.Shutdown()
+	n, err := startOpts(opts, 0)
+	if err != nil {
+		return err
+	}
+	*s = *n
+	return nil
+}
