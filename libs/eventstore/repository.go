@@ -1,0 +1,320 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/evcrm/evcrm/libs/reqctx"
+)
+
+// Codec maps an aggregate's domain events to protobuf payloads and back, so domain packages
+// stay free of generated code (STYLE.md §1).
+type Codec[E any] interface {
+	Encode(E) (proto.Message, error)
+	Decode(Recorded) (E, error)
+}
+
+// Aggregate is an aggregate's folded state and where it stands in the log.
+type Aggregate[S any] struct {
+	Ref      Ref
+	State    S
+	Position Position
+}
+
+// Exists reports whether the aggregate has any event.
+func (a Aggregate[S]) Exists() bool { return a.Position.Version > 0 }
+
+// Command describes one execution of a command.
+type Command struct {
+	// Name of the command, e.g. "QualifyLead"; an idempotency key is bound to it.
+	Name string
+	// IdempotencyKey is the client's key; a retry with the same key returns the first result.
+	IdempotencyKey string
+	// ID of the command, recorded as the causation id of its events. Defaults to the
+	// idempotency key, else the request id.
+	ID string
+}
+
+// Result is the outcome of a command.
+type Result struct {
+	Ref Ref `json:"ref"`
+	// Position of the aggregate after the command: a read model that has applied
+	// Position.Sequence has seen the command's effect.
+	Position      Position `json:"position"`
+	FirstSequence uint64   `json:"first_sequence,omitempty"`
+	EventIDs      []string `json:"event_ids,omitempty"`
+	// Replayed is true when the result is that of an earlier execution with the same
+	// idempotency key; nothing was appended this time.
+	Replayed bool `json:"-"`
+}
+
+// RepositoryOptions tune a Repository.
+type RepositoryOptions struct {
+	// CacheSize is how many aggregates' folded states are kept. Default 10,000; negative
+	// disables the cache.
+	CacheSize int
+	// MaxAttempts bounds how often a command is decided again after losing a concurrency
+	// conflict to another writer. Default 5.
+	MaxAttempts int
+	// Idempotency, when set, makes commands with an idempotency key replay-safe.
+	Idempotency *Idempotency
+}
+
+// Repository runs commands against one aggregate type: load (from cache, catching up with the
+// log) → decide (a pure function of the state) → append → fold the new events into the cached
+// state. On a concurrency conflict it reloads and decides again, a bounded number of times.
+//
+// Commands on one aggregate are serialized inside the process, so the common case costs one
+// publish and conflicts only arise between replicas. initial and apply must be pure: apply
+// returns the next state and must not modify a state it was given if S holds references that a
+// caller of Load may still read.
+type Repository[S, E any] struct {
+	store   *Store
+	typ     string
+	codec   Codec[E]
+	initial func() S
+	apply   func(S, E) S
+	opts    RepositoryOptions
+	cache   *lru.Cache[Ref, Aggregate[S]]
+	locks   keyedMutex
+}
+
+// NewRepository returns a repository for aggregates of type aggregateType.
+func NewRepository[S, E any](store *Store, aggregateType string, codec Codec[E], initial func() S, apply func(S, E) S, opts RepositoryOptions) (*Repository[S, E], error) {
+	if _, err := store.StreamOf(aggregateType); err != nil {
+		return nil, err
+	}
+	if opts.CacheSize == 0 {
+		opts.CacheSize = 10_000
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 5
+	}
+	r := &Repository[S, E]{store: store, typ: aggregateType, codec: codec, initial: initial, apply: apply, opts: opts}
+	if opts.CacheSize > 0 {
+		c, err := lru.New[Ref, Aggregate[S]](opts.CacheSize)
+		if err != nil {
+			return nil, err
+		}
+		r.cache = c
+	}
+	return r, nil
+}
+
+// Ref builds the reference of an aggregate of this repository's type.
+func (r *Repository[S, E]) Ref(tenant, id string) Ref { return Ref{Tenant: tenant, Type: r.typ, ID: id} }
+
+// Load returns the aggregate's current state (a new aggregate has the initial state and the
+// zero Position).
+func (r *Repository[S, E]) Load(ctx context.Context, ref Ref) (Aggregate[S], error) {
+	unlock := r.locks.lock(ref)
+	defer unlock()
+	return r.load(ctx, ref, true)
+}
+
+// load returns the aggregate from the cache, caught up with the log when fresh is set. A
+// command trusts the cache on its first attempt: the append's sequence check catches a stale
+// entry, so a cached command costs one publish.
+func (r *Repository[S, E]) load(ctx context.Context, ref Ref, fresh bool) (Aggregate[S], error) {
+	if ref.Type != r.typ {
+		return Aggregate[S]{}, fmt.Errorf("eventstore: repository of %q cannot load %s", r.typ, ref)
+	}
+	agg, ok := r.cached(ref)
+	if ok && !fresh {
+		return agg, nil
+	}
+	if !ok {
+		agg = Aggregate[S]{Ref: ref, State: r.initial()}
+	}
+	recs, pos, err := r.store.ReadAfter(ctx, ref, agg.Position)
+	if err != nil {
+		return Aggregate[S]{}, err
+	}
+	for _, rec := range recs {
+		ev, err := r.codec.Decode(rec)
+		if err != nil {
+			return Aggregate[S]{}, fmt.Errorf("eventstore: decode %s v%d: %w", ref, rec.Envelope.GetAggregateVersion(), err)
+		}
+		agg.State = r.apply(agg.State, ev)
+	}
+	agg.Position = pos
+	r.remember(agg)
+	return agg, nil
+}
+
+func (r *Repository[S, E]) cached(ref Ref) (Aggregate[S], bool) {
+	if r.cache == nil {
+		return Aggregate[S]{}, false
+	}
+	return r.cache.Get(ref)
+}
+
+func (r *Repository[S, E]) remember(agg Aggregate[S]) {
+	if r.cache != nil && agg.Position.Version > 0 {
+		r.cache.Add(agg.Ref, agg)
+	}
+}
+
+// Execute runs decide against the aggregate's current state and appends the events it
+// returns. A decide that returns no events changes nothing and yields the current position.
+// Errors from decide are returned as they are (use apperr kinds).
+func (r *Repository[S, E]) Execute(ctx context.Context, ref Ref, cmd Command, decide func(S) ([]E, error)) (Result, error) {
+	if err := ref.Validate(); err != nil {
+		return Result{}, err
+	}
+	var c *claim
+	if cmd.IdempotencyKey != "" {
+		if r.opts.Idempotency == nil {
+			return Result{}, errors.New("eventstore: idempotency key given but the repository has no idempotency store")
+		}
+		var prior *Result
+		var err error
+		c, prior, err = r.opts.Idempotency.begin(ctx, ref.Tenant, cmd.IdempotencyKey, cmd.Name, ref)
+		if err != nil {
+			return Result{}, err
+		}
+		if prior != nil {
+			return *prior, nil
+		}
+		// A retry of a create must address the aggregate the first attempt chose.
+		ref = c.ref
+	}
+	if cmd.ID == "" {
+		cmd.ID = cmd.IdempotencyKey
+	}
+	if cmd.ID == "" {
+		cmd.ID = reqctx.RequestID(ctx)
+	}
+	meta := MetadataFrom(ctx)
+	meta.CausationID = cmd.ID
+	ctx = WithMetadata(ctx, meta)
+
+	res, err := r.execute(ctx, ref, cmd, c, decide)
+	if c != nil {
+		if err != nil {
+			r.opts.Idempotency.release(ctx, c)
+		} else if cerr := r.opts.Idempotency.complete(ctx, c, cmd.Name, res); cerr != nil {
+			// The events are stored; a retry within ClaimTimeout is told to wait, after it the
+			// takeover finds the events by causation id. Report success.
+			_ = cerr
+		}
+	}
+	return res, err
+}
+
+func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c *claim, decide func(S) ([]E, error)) (Result, error) {
+	unlock := r.locks.lock(ref)
+	defer unlock()
+	if c != nil && c.takeover {
+		if res, found, err := r.findApplied(ctx, ref, cmd.ID); err != nil || found {
+			return res, err
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		agg, err := r.load(ctx, ref, attempt > 1)
+		if err != nil {
+			return Result{}, err
+		}
+		evs, err := decide(agg.State)
+		if err != nil {
+			return Result{}, err
+		}
+		if len(evs) == 0 {
+			return Result{Ref: ref, Position: agg.Position}, nil
+		}
+		toAppend := make([]Event, len(evs))
+		for i, ev := range evs {
+			msg, err := r.codec.Encode(ev)
+			if err != nil {
+				return Result{}, fmt.Errorf("eventstore: encode %T: %w", ev, err)
+			}
+			toAppend[i] = Event{Payload: msg}
+		}
+		ar, err := r.store.Append(ctx, ref, agg.Position, toAppend...)
+		if errors.Is(err, ErrConcurrency) {
+			// Another replica wrote first; the next load catches up from the cached position.
+			if attempt >= r.opts.MaxAttempts {
+				return Result{}, err
+			}
+			continue
+		}
+		if err != nil {
+			r.forget(ref) // the append may have landed; do not trust the cached position
+			return Result{}, err
+		}
+		for _, ev := range evs {
+			agg.State = r.apply(agg.State, ev)
+		}
+		agg.Position = ar.Position
+		r.remember(agg)
+		return Result{Ref: ref, Position: ar.Position, FirstSequence: ar.FirstSequence, EventIDs: ar.EventIDs}, nil
+	}
+}
+
+// findApplied looks for events a dead executor of the same command wrote (by causation id).
+func (r *Repository[S, E]) findApplied(ctx context.Context, ref Ref, commandID string) (Result, bool, error) {
+	recs, _, err := r.store.Load(ctx, ref)
+	if err != nil {
+		return Result{}, false, err
+	}
+	var res Result
+	for _, rec := range recs {
+		if rec.Envelope.GetCausationId() != commandID {
+			continue
+		}
+		if len(res.EventIDs) == 0 {
+			res.FirstSequence = rec.Sequence
+		}
+		res.EventIDs = append(res.EventIDs, rec.Envelope.GetEventId())
+		res.Position = rec.Position()
+	}
+	res.Ref = ref
+	res.Replayed = true
+	return res, len(res.EventIDs) > 0, nil
+}
+
+func (r *Repository[S, E]) forget(ref Ref) {
+	if r.cache != nil {
+		r.cache.Remove(ref)
+	}
+}
+
+// keyedMutex serializes work per aggregate without holding a lock per aggregate forever.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[Ref]*refLock
+}
+
+type refLock struct {
+	mu      sync.Mutex
+	waiters int
+}
+
+func (k *keyedMutex) lock(ref Ref) (unlock func()) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[Ref]*refLock{}
+	}
+	l := k.m[ref]
+	if l == nil {
+		l = &refLock{}
+		k.m[ref] = l
+	}
+	l.waiters++
+	k.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		k.mu.Lock()
+		l.waiters--
+		if l.waiters == 0 {
+			delete(k.m, ref)
+		}
+		k.mu.Unlock()
+	}
+}
