@@ -107,7 +107,9 @@ func NewRepository[S, E any](store *Store, aggregateType string, codec Codec[E],
 }
 
 // Ref builds the reference of an aggregate of this repository's type.
-func (r *Repository[S, E]) Ref(tenant, id string) Ref { return Ref{Tenant: tenant, Type: r.typ, ID: id} }
+func (r *Repository[S, E]) Ref(tenant, id string) Ref {
+	return Ref{Tenant: tenant, Type: r.typ, ID: id}
+}
 
 // Load returns the aggregate's current state (a new aggregate has the initial state and the
 // zero Position).
