@@ -2,8 +2,11 @@ package eventstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
@@ -68,51 +71,83 @@ func (s *Store) onlyOne(last *jetstream.RawStreamMsg, after Position) bool {
 	return env.GetAggregateVersion() == after.Version+1
 }
 
-// consume reads the aggregate's events from sequence from up to and including upTo with an
-// ordered consumer: flow-controlled, gap-detecting, and gone when done.
-func (s *Store) consume(ctx context.Context, stream string, ref Ref, from, upTo uint64) ([]Recorded, error) {
-	cons, err := s.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{ref.Filter()},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    from,
-	})
-	if err != nil {
-		return nil, unavailable(fmt.Errorf("eventstore: read %s: %w", ref, err))
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(1000))
-	if err != nil {
-		return nil, unavailable(fmt.Errorf("eventstore: read %s: %w", ref, err))
-	}
-	defer it.Stop()
-	// The iterator has no context; stop it when ctx ends so Next returns.
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
+// directBatchSize bounds one direct-get batch; the server also stops at directBatchBytes.
+const (
+	directBatchSize  = 1000
+	directBatchBytes = 4 << 20
+)
 
+type directGetRequest struct {
+	Seq      uint64 `json:"seq,omitempty"`
+	NextFor  string `json:"next_by_subj,omitempty"`
+	Batch    int    `json:"batch,omitempty"`
+	MaxBytes int    `json:"max_bytes,omitempty"`
+	UpToSeq  uint64 `json:"up_to_seq,omitempty"`
+}
+
+// consume reads the aggregate's events from sequence from up to at least upTo with batched
+// direct gets: no consumer is created, so loads cost the server nothing to clean up, and each
+// batch is read under the stream's read lock, consistent with appends. Events appended after
+// upTo may be included (the server ignores up_to_seq for subject batches); they are contiguous
+// and make the result only fresher.
+func (s *Store) consume(ctx context.Context, stream string, ref Ref, from, upTo uint64) ([]Recorded, error) {
 	var recs []Recorded
-	for {
-		msg, err := it.Next()
+	for len(recs) == 0 || recs[len(recs)-1].Sequence < upTo {
+		n, err := s.directBatch(ctx, stream, ref, from, upTo, &recs)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, unavailable(fmt.Errorf("eventstore: read %s: %w", ref, err))
-		}
-		md, err := msg.Metadata()
-		if err != nil {
-			return nil, fmt.Errorf("eventstore: read %s: %w", ref, err)
-		}
-		var env eventsv1.Envelope
-		if err := proto.Unmarshal(msg.Data(), &env); err != nil {
-			return nil, corrupt(ref, md.Sequence.Stream, err)
-		}
-		rec := Recorded{Envelope: &env, Subject: msg.Subject(), Stream: stream, Sequence: md.Sequence.Stream, Stored: md.Timestamp}
-		if err := checkNext(recs, rec); err != nil {
 			return nil, err
 		}
-		recs = append(recs, rec)
-		if md.Sequence.Stream >= upTo {
-			return recs, nil
+		if n == 0 {
+			return nil, fmt.Errorf("eventstore: read %s: events up to sequence %d are missing", ref, upTo)
 		}
+		from = recs[len(recs)-1].Sequence + 1
+	}
+	return recs, nil
+}
+
+func (s *Store) directBatch(ctx context.Context, stream string, ref Ref, from, upTo uint64, recs *[]Recorded) (int, error) {
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	inbox := s.nc.NewRespInbox()
+	sub, err := s.nc.SubscribeSync(inbox)
+	if err != nil {
+		return 0, unavailable(fmt.Errorf("eventstore: read %s: %w", ref, err))
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	req, _ := json.Marshal(directGetRequest{Seq: from, NextFor: ref.Filter(), Batch: directBatchSize, MaxBytes: directBatchBytes, UpToSeq: upTo})
+	if err := s.nc.PublishRequest("$JS.API.DIRECT.GET."+stream, inbox, req); err != nil {
+		return 0, unavailable(fmt.Errorf("eventstore: read %s: %w", ref, err))
+	}
+	n := 0
+	for {
+		msg, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return 0, unavailable(fmt.Errorf("eventstore: read %s: %w", ref, err))
+		}
+		switch status := msg.Header.Get("Status"); status {
+		case "":
+		case "204": // end of batch
+			return n, nil
+		case "404":
+			return n, nil
+		default:
+			return 0, unavailable(fmt.Errorf("eventstore: read %s: status %s %s", ref, status, msg.Header.Get("Description")))
+		}
+		seq, err := strconv.ParseUint(msg.Header.Get(jetstream.SequenceHeader), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("eventstore: read %s: bad sequence header: %w", ref, err)
+		}
+		stored, _ := time.Parse(time.RFC3339Nano, msg.Header.Get(jetstream.TimeStampHeaer))
+		var env eventsv1.Envelope
+		if err := proto.Unmarshal(msg.Data, &env); err != nil {
+			return 0, corrupt(ref, seq, err)
+		}
+		rec := Recorded{Envelope: &env, Subject: msg.Header.Get(jetstream.SubjectHeader), Stream: stream, Sequence: seq, Stored: stored}
+		if err := checkNext(*recs, rec); err != nil {
+			return 0, err
+		}
+		*recs = append(*recs, rec)
+		n++
 	}
 }
 
