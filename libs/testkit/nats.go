@@ -4,6 +4,7 @@ package testkit
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -89,17 +90,20 @@ func StartCluster(t testing.TB, size int) *Cluster {
 		t.Fatalf("testkit: cluster size %d", size)
 	}
 	root := t.TempDir()
-	// Start the first node, then point the others at it: routes gossip the rest of the mesh.
+	// A clustered JetStream node will not start without routes, so every node is told every
+	// node's route address up front; the ports are picked before the servers start.
+	ports := make([]int, size)
+	routes := make([]string, size)
+	for i := range ports {
+		ports[i] = freePort(t)
+		routes[i] = fmt.Sprintf("nats-route://127.0.0.1:%d", ports[i])
+	}
 	c := &Cluster{}
-	var seed string
 	for i := range size {
 		dir := filepath.Join(root, fmt.Sprintf("n%d", i))
-		cc := &natsembed.ClusterConfig{Name: "evcrm-test", Port: -1}
-		if seed != "" {
-			cc.Routes = []string{seed}
-		}
 		srv, err := natsembed.Start(natsembed.Config{
-			Name: fmt.Sprintf("n%d", i), Port: -1, StoreDir: dir, Cluster: cc,
+			Name: fmt.Sprintf("n%d", i), Port: -1, StoreDir: dir,
+			Cluster: &natsembed.ClusterConfig{Name: "evcrm-test", Port: ports[i], Routes: routes},
 		})
 		if err != nil {
 			t.Fatalf("testkit: start cluster node %d: %v", i, err)
@@ -107,9 +111,6 @@ func StartCluster(t testing.TB, size int) *Cluster {
 		n := &NATS{Server: srv, StoreDir: dir}
 		t.Cleanup(func() { n.Shutdown() })
 		c.Nodes = append(c.Nodes, n)
-		if seed == "" {
-			seed = srv.ClusterURL()
-		}
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -121,6 +122,16 @@ func StartCluster(t testing.TB, size int) *Cluster {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("testkit: free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 func (c *Cluster) metaLeader() string {
