@@ -2,17 +2,15 @@ package eventstore
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/reqctx"
 )
 
-// tokenRE is what DESIGN.md §3 allows in subject tokens (tenant, aggregate type and id): no dots,
-// wildcards or spaces, which would let one tenant's subject match another's filter.
-var tokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
-// ValidToken reports whether s can be used as a tenant id, aggregate type or aggregate id.
-func ValidToken(s string) bool { return tokenRE.MatchString(s) }
+// ValidToken reports whether s can be used as a tenant id, aggregate type or aggregate id. All
+// three are subject tokens and follow the tenant id rule of DESIGN.md §3 (1 to 64 characters of
+// [A-Za-z0-9_-]): a dot, wildcard or space would let one tenant's subject match another's filter.
+func ValidToken(s string) bool { return reqctx.ValidTenantID(s) }
 
 // Ref addresses one aggregate.
 type Ref struct {

@@ -16,15 +16,14 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	eventsv1 "github.com/evcrm/evcrm/libs/gen/crm/events/v1"
+	"github.com/evcrm/evcrm/libs/platform/natstrace"
 )
 
 // Header names set on every event message besides the JetStream ones. They let consumers route
@@ -73,7 +72,6 @@ type Store struct {
 	js      jetstream.JetStream
 	opts    Options
 	streams map[string]string // aggregate type → stream name
-	tracer  trace.Tracer
 
 	mu      sync.Mutex
 	handles map[string]jetstream.Stream
@@ -97,8 +95,7 @@ func New(nc *nats.Conn, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Store{nc: nc, js: js, opts: opts, streams: map[string]string{}, handles: map[string]jetstream.Stream{},
-		tracer: otel.Tracer("github.com/evcrm/evcrm/libs/eventstore")}
+	s := &Store{nc: nc, js: js, opts: opts, streams: map[string]string{}, handles: map[string]jetstream.Stream{}}
 	for _, spec := range opts.Streams {
 		for _, t := range spec.AggregateTypes {
 			s.streams[t] = spec.Name
@@ -170,18 +167,19 @@ func (s *Store) Append(ctx context.Context, ref Ref, expected Position, events .
 	if len(events) > MaxBatch {
 		return AppendResult{}, fmt.Errorf("eventstore: %d events exceed the batch limit of %d", len(events), MaxBatch)
 	}
+	for i, ev := range events {
+		if ev.Payload == nil {
+			return AppendResult{}, fmt.Errorf("eventstore: event %d has no payload", i)
+		}
+	}
 	streamName, err := s.StreamOf(ref.Type)
 	if err != nil {
 		return AppendResult{}, err
 	}
-	ctx, span := s.tracer.Start(ctx, "send "+streamName, trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(
-			attribute.String("messaging.system", "nats"),
-			attribute.String("messaging.operation.type", "send"),
-			attribute.String("messaging.destination.name", streamName),
-			attribute.Int("messaging.batch.message_count", len(events)),
-			attribute.String("crm.aggregate", ref.String()),
-		))
+	ctx, span := natstrace.StartSend(ctx, ref.Subject(ShortType(string(events[0].Payload.ProtoReflect().Descriptor().FullName()))),
+		attribute.String("messaging.destination.template", streamName),
+		attribute.Int("messaging.batch.message_count", len(events)),
+		attribute.String("crm.aggregate", ref.String()))
 	defer span.End()
 
 	msgs, ids, err := s.encode(ctx, ref, expected, events)
@@ -257,7 +255,7 @@ func (s *Store) encode(ctx context.Context, ref Ref, expected Position, events [
 		if meta.CausationID != "" {
 			m.Header.Set(HeaderCausationID, meta.CausationID)
 		}
-		injectTrace(ctx, m.Header)
+		natstrace.InjectNATS(ctx, m.Header)
 		msgs[i], ids[i] = m, id
 	}
 	// The concurrency check rides on the first message: the whole batch lands only if the

@@ -1,0 +1,131 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Base holds the settings every evcrm service has. Embed it in the service's Config and preset
+// the per-service defaults (Service, GRPCAddr, MetricsAddr) before calling [Load]:
+//
+//	cfg := Config{Base: config.Base{Service: "leads", GRPCAddr: ":9101", MetricsAddr: ":9201"}}
+type Base struct {
+	// Service names the service in logs, traces and metrics.
+	Service string `flag:"service" usage:"service name used in logs, traces and metrics"`
+	// GRPCAddr is the host:port the gRPC API listens on.
+	GRPCAddr string `flag:"grpc-addr" default:":9090" usage:"gRPC listen address (host:port)"`
+	// MetricsAddr is the host:port of the /metrics and /healthz HTTP server; "" turns it off.
+	MetricsAddr string `flag:"metrics-addr" default:":9464" usage:"Prometheus /metrics and /healthz listen address (host:port, empty = off)"`
+	// NATSURL is one or more comma-separated NATS server URLs, as nats.Connect takes them.
+	NATSURL string `flag:"nats-url" default:"nats://127.0.0.1:4222" usage:"NATS server URL(s), comma-separated"`
+	// NATSCreds is a NATS credentials (.creds) file; "" connects without credentials.
+	NATSCreds string `flag:"nats-creds" usage:"NATS credentials file (empty = none)"`
+	// LogLevel is the lowest level logged: debug, info, warn or error.
+	LogLevel slog.Level `flag:"log-level" default:"info" usage:"log level: debug, info, warn, error"`
+	// OTLPEndpoint is the OTLP/gRPC collector URL (http:// for plaintext, https:// for TLS);
+	// "" turns trace export off.
+	OTLPEndpoint string `flag:"otlp-endpoint" usage:"OTLP/gRPC trace collector URL, e.g. http://otel-collector:4317 (empty = tracing off)"`
+	// DevAuth trusts x-tenant-id / x-user-id / x-roles request metadata without any proof. It
+	// exists for local runs and tests until JWT authentication lands; never enable it in
+	// production.
+	DevAuth bool `flag:"dev-auth" usage:"DEVELOPMENT ONLY: trust x-tenant-id/x-user-id/x-roles metadata without credentials"`
+	// ShutdownTimeout bounds each shutdown phase (gRPC drain, worker drain, telemetry flush).
+	ShutdownTimeout time.Duration `flag:"shutdown-timeout" default:"15s" usage:"how long each shutdown phase may take before it is cut short"`
+}
+
+var serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+
+// Validate reports every invalid Base setting at once, so an operator fixes them in one round.
+func (b Base) Validate() error {
+	var errs []error
+	if !serviceNameRE.MatchString(b.Service) {
+		errs = append(errs, Invalid("service", "%q must be a lower-case name ([a-z][a-z0-9-]*, at most 63 characters)", b.Service))
+	}
+	if err := checkHostPort(b.GRPCAddr); err != nil {
+		errs = append(errs, Invalid("grpc-addr", "%v", err))
+	}
+	if b.MetricsAddr != "" {
+		if err := checkHostPort(b.MetricsAddr); err != nil {
+			errs = append(errs, Invalid("metrics-addr", "%v", err))
+		}
+	}
+	if err := checkNATSURLs(b.NATSURL); err != nil {
+		errs = append(errs, Invalid("nats-url", "%v", err))
+	}
+	if b.NATSCreds != "" {
+		if _, err := os.Stat(b.NATSCreds); err != nil {
+			errs = append(errs, Invalid("nats-creds", "%v", err))
+		}
+	}
+	if b.OTLPEndpoint != "" {
+		if err := checkOTLP(b.OTLPEndpoint); err != nil {
+			errs = append(errs, Invalid("otlp-endpoint", "%v", err))
+		}
+	}
+	if b.ShutdownTimeout <= 0 {
+		errs = append(errs, Invalid("shutdown-timeout", "must be positive, got %s", b.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+func checkHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port: %w", addr, err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has an invalid port", addr)
+	}
+	return nil
+}
+
+func checkNATSURLs(list string) error {
+	n := 0
+	for raw := range strings.SplitSeq(list, ",") {
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
+			continue
+		}
+		n++
+		u, err := url.Parse(raw)
+		if err != nil {
+			return fmt.Errorf("%q: %w", raw, err)
+		}
+		switch u.Scheme {
+		case "nats", "tls", "ws", "wss":
+		default:
+			return fmt.Errorf("%q: scheme must be nats, tls, ws or wss", raw)
+		}
+		if u.Host == "" {
+			return fmt.Errorf("%q: missing host", raw)
+		}
+	}
+	if n == 0 {
+		return errors.New("at least one URL is required")
+	}
+	return nil
+}
+
+func checkOTLP(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q: %w", raw, err)
+	}
+	// A bare host:port is ambiguous about TLS; the scheme makes plaintext an explicit choice.
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q: must be a URL starting with http:// (plaintext) or https:// (TLS)", raw)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q: missing host", raw)
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package grpcauth
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/reqctx"
+)
+
+// Dev is the development authenticator: it believes the x-tenant-id, x-user-id and optional
+// x-roles (comma-separated) metadata of the call without any proof. It is for local runs and
+// tests only; [FromBase] selects it only with -dev-auth.
+type Dev struct{}
+
+// Authenticate reads the principal from the call's metadata.
+func (Dev) Authenticate(_ context.Context, md metadata.MD) (Principal, error) {
+	tenant, err := single(md, MetadataTenant)
+	if err != nil {
+		return Principal{}, err
+	}
+	user, err := single(md, MetadataUser)
+	if err != nil {
+		return Principal{}, err
+	}
+	if user == "" {
+		return Principal{}, &apperr.Error{Kind: apperr.Unauthenticated, Reason: "ACTOR_MISSING",
+			Message: "development auth needs " + MetadataUser + " metadata"}
+	}
+	var roles []string
+	for _, v := range md.Get(MetadataRoles) {
+		for r := range strings.SplitSeq(v, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				roles = append(roles, r)
+			}
+		}
+	}
+	return Principal{Tenant: tenant, Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: user, Roles: roles}}, nil
+}
+
+// single returns the one value of key. Two different values are rejected rather than picking one,
+// because a proxy that appends a header must not be able to switch the tenant.
+func single(md metadata.MD, key string) (string, error) {
+	vs := md.Get(key)
+	if len(vs) == 0 {
+		return "", nil
+	}
+	for _, v := range vs[1:] {
+		if v != vs[0] {
+			return "", &apperr.Error{Kind: apperr.Invalid, Reason: "AMBIGUOUS_METADATA", Message: "conflicting metadata values",
+				Fields: []apperr.FieldViolation{{Field: key, Description: "given more than once with different values"}}}
+		}
+	}
+	return strings.TrimSpace(vs[0]), nil
+}
