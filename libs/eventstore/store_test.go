@@ -11,6 +11,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -341,4 +344,24 @@ func TestStreamsRefuseDeleteAndPurge(t *testing.T) {
 	// Re-running EnsureStreams (every replica does at start) is harmless.
 	require.NoError(t, eventstore.EnsureStreams(ctx, e.js, eventstore.StreamOptions{}))
 	assert.Equal(t, uint64(1), e.streamMsgs(t, "CRM_LEADS"))
+}
+
+func TestAppendCarriesTraceContext(t *testing.T) {
+	// Not parallel: sets the global propagator (to the one telemetry.Setup installs).
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	e := newEnv(t, eventstore.StreamOptions{})
+	traceID := trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}
+	parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: traceID, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}, TraceFlags: trace.FlagsSampled})
+	ctx := trace.ContextWithSpanContext(context.Background(), parent)
+	res, err := e.store.Append(ctx, eventstore.Ref{Tenant: "acme", Type: "lead", ID: "traced"}, eventstore.Position{}, ev(wrapperspb.Bool(true)))
+	require.NoError(t, err)
+
+	s, err := e.js.Stream(context.Background(), "CRM_LEADS")
+	require.NoError(t, err)
+	msg, err := s.GetMsg(context.Background(), res.Position.Sequence)
+	require.NoError(t, err)
+	assert.Contains(t, msg.Header.Get("traceparent"), traceID.String(), "consumers continue the producer's trace")
+	assert.Equal(t, res.EventIDs[0], msg.Header.Get(jetstream.MsgIDHeader))
+	assert.Equal(t, "google.protobuf.BoolValue", msg.Header.Get(eventstore.HeaderEventType))
+	assert.Equal(t, "1", msg.Header.Get(eventstore.HeaderAggregateVersion))
 }
