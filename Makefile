@@ -31,8 +31,17 @@ checkgenerate: generate ## Fail when the committed generated code is stale
 		echo "libs/gen is stale: run 'make generate' and commit the result"; \
 		git status --porcelain -- libs/gen; exit 1; fi
 
+# What `make breaking` compares proto/ against: main as committed (a branch compares with main,
+# main compares its working tree with its last commit).
+BREAKING_AGAINST ?= .git\#branch=main
+
+.PHONY: breaking
+breaking: ## Fail when proto/ breaks wire or source compatibility with main (buf breaking, FILE)
+	@if git rev-parse --verify -q main >/dev/null; then go tool buf breaking --against '$(BREAKING_AGAINST)'; \
+	else echo "no main branch to compare with; skipping buf breaking"; fi
+
 .PHONY: lint
-lint: ## gofmt, go vet, buf lint and buf format check
+lint: breaking ## gofmt, go vet, buf lint, buf format check, buf breaking
 	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	for m in $(MODULES); do (cd $$m && if [ -n "$$(go list ./... 2>/dev/null)" ]; then go vet ./...; fi); done
 	go tool buf lint
