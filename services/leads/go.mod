@@ -1,0 +1,23 @@
+module github.com/evcrm/evcrm/services/leads
+
+go 1.26.8
+
+require github.com/evcrm/evcrm/libs v0.0.0-00010101000000-000000000000
+
+require (
+	github.com/dustin/go-humanize v1.1.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/mattn/go-isatty v0.0.24 // indirect
+	github.com/ncruces/go-strftime v1.1.0 // indirect
+	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	modernc.org/libc v1.79.0 // indirect
+	modernc.org/mathutil v1.7.1 // indirect
+	modernc.org/memory v1.12.1 // indirect
+	modernc.org/sqlite v1.61.1 // indirect
+)
+
+// libs lives in this repository; the replace lets the module build outside the workspace too
+// (container builds copy the repository and build one service).
+replace github.com/evcrm/evcrm/libs => ../../libs
