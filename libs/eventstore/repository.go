@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"google.golang.org/protobuf/proto"
@@ -17,6 +18,13 @@ import (
 type Codec[E any] interface {
 	Encode(E) (proto.Message, error)
 	Decode(Recorded) (E, error)
+}
+
+// OccurredAter is implemented by codecs whose domain events carry the time they occurred; the
+// repository records it as the envelope's occurred_at, so a state folded in memory right after
+// a command equals the state folded from the log later.
+type OccurredAter[E any] interface {
+	OccurredAt(E) time.Time
 }
 
 // Aggregate is an aggregate's folded state and where it stands in the log.
@@ -236,6 +244,9 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 				return Result{}, fmt.Errorf("eventstore: encode %T: %w", ev, err)
 			}
 			toAppend[i] = Event{Payload: msg}
+			if oa, ok := r.codec.(OccurredAter[E]); ok {
+				toAppend[i].OccurredAt = oa.OccurredAt(ev)
+			}
 		}
 		ar, err := r.store.Append(ctx, ref, agg.Position, toAppend...)
 		if errors.Is(err, ErrConcurrency) {

@@ -11,11 +11,10 @@ package uniqueness
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -23,6 +22,7 @@ import (
 
 // ErrTaken means a key is held by another lead, named in the error.
 type ErrTaken struct {
+	// Key is the kind of the key ("email", "phone").
 	Key    string
 	LeadID string
 }
@@ -79,16 +79,16 @@ type claim struct {
 	At        time.Time `json:"at"`
 }
 
-// Key is one unique value of a lead, e.g. {Kind: "email", Value: "ada@example.com"} (already
-// normalised by the domain).
-type Key struct {
-	Kind  string
-	Value string
-}
+// Keys are the domain's uniqueness keys (dedupe.Keys: "<kind>_<sha256 hex>", no personal data
+// in clear); the index scopes them by tenant.
+func kvKey(tenant, key string) string { return tenant + "." + key }
 
-func kvKey(tenant string, k Key) string {
-	sum := sha256.Sum256([]byte(k.Value))
-	return tenant + "." + k.Kind + "." + hex.EncodeToString(sum[:20])
+// kindOf is the part of a key before the hash ("email", "phone").
+func kindOf(key string) string {
+	if i := strings.IndexByte(key, '_'); i > 0 {
+		return key[:i]
+	}
+	return key
 }
 
 // Exists reports whether a lead exists (has events), to settle stale pending claims.
@@ -97,8 +97,8 @@ type Exists func(ctx context.Context, leadID string) (bool, error)
 // Claim reserves keys for leadID. It returns *ErrTaken naming the lead that holds a key, or
 // ErrBusy; on any error no key stays claimed by this call. Claiming a key the lead already
 // holds succeeds (retries are safe).
-func (x *Index) Claim(ctx context.Context, tenant, leadID string, keys []Key, exists Exists) error {
-	var got []Key
+func (x *Index) Claim(ctx context.Context, tenant, leadID string, keys []string, exists Exists) error {
+	var got []string
 	for _, k := range keys {
 		if err := x.claimOne(ctx, tenant, leadID, k, exists); err != nil {
 			x.Release(ctx, tenant, leadID, got)
@@ -109,7 +109,7 @@ func (x *Index) Claim(ctx context.Context, tenant, leadID string, keys []Key, ex
 	return nil
 }
 
-func (x *Index) claimOne(ctx context.Context, tenant, leadID string, k Key, exists Exists) error {
+func (x *Index) claimOne(ctx context.Context, tenant, leadID string, k string, exists Exists) error {
 	key := kvKey(tenant, k)
 	pending, _ := json.Marshal(claim{LeadID: leadID, At: x.now()})
 	for range 5 {
@@ -135,7 +135,7 @@ func (x *Index) claimOne(ctx context.Context, tenant, leadID string, k Key, exis
 		case c.LeadID == leadID:
 			return nil
 		case c.Confirmed:
-			return &ErrTaken{Key: k.Kind, LeadID: c.LeadID}
+			return &ErrTaken{Key: kindOf(k), LeadID: c.LeadID}
 		case x.now().Sub(c.At) < x.opts.PendingTimeout:
 			return ErrBusy
 		}
@@ -148,7 +148,7 @@ func (x *Index) claimOne(ctx context.Context, tenant, leadID string, k Key, exis
 			c.Confirmed = true
 			val, _ := json.Marshal(c)
 			_, _ = x.kv.Update(ctx, key, val, entry.Revision())
-			return &ErrTaken{Key: k.Kind, LeadID: c.LeadID}
+			return &ErrTaken{Key: kindOf(k), LeadID: c.LeadID}
 		}
 		if _, err := x.kv.Update(ctx, key, pending, entry.Revision()); err == nil {
 			return nil
@@ -158,7 +158,7 @@ func (x *Index) claimOne(ctx context.Context, tenant, leadID string, k Key, exis
 }
 
 // Confirm marks keys as held by a lead whose events are stored.
-func (x *Index) Confirm(ctx context.Context, tenant, leadID string, keys []Key) error {
+func (x *Index) Confirm(ctx context.Context, tenant, leadID string, keys []string) error {
 	val, _ := json.Marshal(claim{LeadID: leadID, Confirmed: true, At: x.now()})
 	for _, k := range keys {
 		if _, err := x.kv.Put(ctx, kvKey(tenant, k), val); err != nil {
@@ -171,7 +171,7 @@ func (x *Index) Confirm(ctx context.Context, tenant, leadID string, keys []Key) 
 // Release frees keys still held by leadID (after a failed create, a changed email, or a merge).
 // Keys held by another lead are left alone. Best effort: a key left behind is settled by the
 // stale-claim check of the next claimant.
-func (x *Index) Release(ctx context.Context, tenant, leadID string, keys []Key) {
+func (x *Index) Release(ctx context.Context, tenant, leadID string, keys []string) {
 	ctx = context.WithoutCancel(ctx)
 	for _, k := range keys {
 		key := kvKey(tenant, k)
@@ -187,7 +187,7 @@ func (x *Index) Release(ctx context.Context, tenant, leadID string, keys []Key) 
 }
 
 // Holder returns the lead holding a key, if any.
-func (x *Index) Holder(ctx context.Context, tenant string, k Key) (string, bool, error) {
+func (x *Index) Holder(ctx context.Context, tenant string, k string) (string, bool, error) {
 	entry, err := x.kv.Get(ctx, kvKey(tenant, k))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return "", false, nil

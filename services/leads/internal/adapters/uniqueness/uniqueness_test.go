@@ -30,7 +30,7 @@ func TestConcurrentClaimsOfOneEmailHaveOneWinner(t *testing.T) {
 	t.Parallel()
 	x := open(t, Options{})
 	ctx := context.Background()
-	email := []Key{{Kind: "email", Value: "ada@example.com"}}
+	email := []string{"email_ada"}
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -67,22 +67,22 @@ func TestClaimConfirmReleaseLifecycle(t *testing.T) {
 	t.Parallel()
 	x := open(t, Options{})
 	ctx := context.Background()
-	keys := []Key{{Kind: "email", Value: "bob@example.com"}, {Kind: "phone", Value: "+4930123456"}}
+	keys := []string{"email_bob", "phone_4930123456"}
 
 	require.NoError(t, x.Claim(ctx, "acme", "L1", keys, never))
 	require.NoError(t, x.Claim(ctx, "acme", "L1", keys, never), "a retry by the same lead succeeds")
 	require.NoError(t, x.Confirm(ctx, "acme", "L1", keys))
 
-	err := x.Claim(ctx, "acme", "L2", []Key{keys[1]}, never)
+	err := x.Claim(ctx, "acme", "L2", []string{keys[1]}, never)
 	var taken *ErrTaken
 	require.ErrorAs(t, err, &taken)
 	assert.Equal(t, "L1", taken.LeadID)
 	assert.Equal(t, "phone", taken.Key)
 
 	// A partial failure leaves nothing claimed by the failed call.
-	err = x.Claim(ctx, "acme", "L3", []Key{{Kind: "email", Value: "new@example.com"}, keys[0]}, never)
+	err = x.Claim(ctx, "acme", "L3", []string{"email_new", keys[0]}, never)
 	require.ErrorAs(t, err, &taken)
-	_, held, err := x.Holder(ctx, "acme", Key{Kind: "email", Value: "new@example.com"})
+	_, held, err := x.Holder(ctx, "acme", "email_new")
 	require.NoError(t, err)
 	assert.False(t, held)
 
@@ -98,14 +98,14 @@ func TestStalePendingClaimIsSettled(t *testing.T) {
 	t.Parallel()
 	x := open(t, Options{PendingTimeout: 100 * time.Millisecond})
 	ctx := context.Background()
-	k := []Key{{Kind: "email", Value: "carol@example.com"}}
+	k := []string{"email_carol"}
 
 	require.NoError(t, x.Claim(ctx, "acme", "dead-before-append", k, never))
 	assert.ErrorIs(t, x.Claim(ctx, "acme", "L2", k, never), ErrBusy, "a fresh pending claim makes others wait")
 	time.Sleep(150 * time.Millisecond)
 	require.NoError(t, x.Claim(ctx, "acme", "L2", k, never), "the creator died before storing the lead: take over")
 
-	k2 := []Key{{Kind: "email", Value: "dave@example.com"}}
+	k2 := []string{"email_dave"}
 	require.NoError(t, x.Claim(ctx, "acme", "dead-after-append", k2, never))
 	time.Sleep(150 * time.Millisecond)
 	exists := func(_ context.Context, id string) (bool, error) { return id == "dead-after-append", nil }
