@@ -23,68 +23,6 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// AssignmentReason says why a lead got its owner.
-type AssignmentReason int32
-
-const (
-	AssignmentReason_ASSIGNMENT_REASON_UNSPECIFIED      AssignmentReason = 0
-	AssignmentReason_ASSIGNMENT_REASON_ROUND_ROBIN      AssignmentReason = 1
-	AssignmentReason_ASSIGNMENT_REASON_TERRITORY_OWNER  AssignmentReason = 2
-	AssignmentReason_ASSIGNMENT_REASON_MANUAL           AssignmentReason = 3
-	AssignmentReason_ASSIGNMENT_REASON_TERRITORY_CHANGE AssignmentReason = 4
-	AssignmentReason_ASSIGNMENT_REASON_MERGE            AssignmentReason = 5
-	AssignmentReason_ASSIGNMENT_REASON_UNASSIGNED       AssignmentReason = 6
-)
-
-// Enum value maps for AssignmentReason.
-var (
-	AssignmentReason_name = map[int32]string{
-		0: "ASSIGNMENT_REASON_UNSPECIFIED",
-		1: "ASSIGNMENT_REASON_ROUND_ROBIN",
-		2: "ASSIGNMENT_REASON_TERRITORY_OWNER",
-		3: "ASSIGNMENT_REASON_MANUAL",
-		4: "ASSIGNMENT_REASON_TERRITORY_CHANGE",
-		5: "ASSIGNMENT_REASON_MERGE",
-		6: "ASSIGNMENT_REASON_UNASSIGNED",
-	}
-	AssignmentReason_value = map[string]int32{
-		"ASSIGNMENT_REASON_UNSPECIFIED":      0,
-		"ASSIGNMENT_REASON_ROUND_ROBIN":      1,
-		"ASSIGNMENT_REASON_TERRITORY_OWNER":  2,
-		"ASSIGNMENT_REASON_MANUAL":           3,
-		"ASSIGNMENT_REASON_TERRITORY_CHANGE": 4,
-		"ASSIGNMENT_REASON_MERGE":            5,
-		"ASSIGNMENT_REASON_UNASSIGNED":       6,
-	}
-)
-
-func (x AssignmentReason) Enum() *AssignmentReason {
-	p := new(AssignmentReason)
-	*p = x
-	return p
-}
-
-func (x AssignmentReason) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (AssignmentReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_crm_leads_v1_events_proto_enumTypes[0].Descriptor()
-}
-
-func (AssignmentReason) Type() protoreflect.EnumType {
-	return &file_crm_leads_v1_events_proto_enumTypes[0]
-}
-
-func (x AssignmentReason) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use AssignmentReason.Descriptor instead.
-func (AssignmentReason) EnumDescriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{0}
-}
-
 // LeadCreated is the first event of every lead.
 type LeadCreated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -706,60 +644,6 @@ func (x *EngagementRecorded) GetEngagement() *Engagement {
 	return nil
 }
 
-// Engagement is a running total of engagement points, exact for exponential decay: its value at
-// a later time t is value × 0.5^((t − as_of) / half_life).
-type Engagement struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Value         float64                `protobuf:"fixed64,1,opt,name=value,proto3" json:"value,omitempty"`
-	AsOf          *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Engagement) Reset() {
-	*x = Engagement{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[9]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Engagement) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Engagement) ProtoMessage() {}
-
-func (x *Engagement) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[9]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Engagement.ProtoReflect.Descriptor instead.
-func (*Engagement) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{9}
-}
-
-func (x *Engagement) GetValue() float64 {
-	if x != nil {
-		return x.Value
-	}
-	return 0
-}
-
-func (x *Engagement) GetAsOf() *timestamppb.Timestamp {
-	if x != nil {
-		return x.AsOf
-	}
-	return nil
-}
-
 // LeadScored is a new score.
 type LeadScored struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -772,7 +656,7 @@ type LeadScored struct {
 
 func (x *LeadScored) Reset() {
 	*x = LeadScored{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[10]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +668,7 @@ func (x *LeadScored) String() string {
 func (*LeadScored) ProtoMessage() {}
 
 func (x *LeadScored) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[10]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +681,7 @@ func (x *LeadScored) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadScored.ProtoReflect.Descriptor instead.
 func (*LeadScored) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *LeadScored) GetScore() *Score {
@@ -833,7 +717,7 @@ type LeadMerged struct {
 
 func (x *LeadMerged) Reset() {
 	*x = LeadMerged{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[11]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +729,7 @@ func (x *LeadMerged) String() string {
 func (*LeadMerged) ProtoMessage() {}
 
 func (x *LeadMerged) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[11]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +742,7 @@ func (x *LeadMerged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadMerged.ProtoReflect.Descriptor instead.
 func (*LeadMerged) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *LeadMerged) GetMergedLeadId() string {
@@ -913,7 +797,7 @@ type LeadMergedInto struct {
 
 func (x *LeadMergedInto) Reset() {
 	*x = LeadMergedInto{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[12]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -925,7 +809,7 @@ func (x *LeadMergedInto) String() string {
 func (*LeadMergedInto) ProtoMessage() {}
 
 func (x *LeadMergedInto) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[12]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -938,7 +822,7 @@ func (x *LeadMergedInto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadMergedInto.ProtoReflect.Descriptor instead.
 func (*LeadMergedInto) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{12}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *LeadMergedInto) GetSurvivorLeadId() string {
@@ -958,7 +842,7 @@ type ScoringModelUpdated struct {
 
 func (x *ScoringModelUpdated) Reset() {
 	*x = ScoringModelUpdated{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[13]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -970,7 +854,7 @@ func (x *ScoringModelUpdated) String() string {
 func (*ScoringModelUpdated) ProtoMessage() {}
 
 func (x *ScoringModelUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[13]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -983,7 +867,7 @@ func (x *ScoringModelUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoringModelUpdated.ProtoReflect.Descriptor instead.
 func (*ScoringModelUpdated) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{13}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ScoringModelUpdated) GetModel() *ScoringModel {
@@ -1003,7 +887,7 @@ type TerritoryUpserted struct {
 
 func (x *TerritoryUpserted) Reset() {
 	*x = TerritoryUpserted{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[14]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1015,7 +899,7 @@ func (x *TerritoryUpserted) String() string {
 func (*TerritoryUpserted) ProtoMessage() {}
 
 func (x *TerritoryUpserted) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[14]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1028,7 +912,7 @@ func (x *TerritoryUpserted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerritoryUpserted.ProtoReflect.Descriptor instead.
 func (*TerritoryUpserted) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TerritoryUpserted) GetTerritory() *Territory {
@@ -1048,7 +932,7 @@ type TerritoryDeleted struct {
 
 func (x *TerritoryDeleted) Reset() {
 	*x = TerritoryDeleted{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[15]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1060,7 +944,7 @@ func (x *TerritoryDeleted) String() string {
 func (*TerritoryDeleted) ProtoMessage() {}
 
 func (x *TerritoryDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[15]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1073,7 +957,7 @@ func (x *TerritoryDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerritoryDeleted.ProtoReflect.Descriptor instead.
 func (*TerritoryDeleted) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TerritoryDeleted) GetTerritoryId() string {
@@ -1093,7 +977,7 @@ type CustomFieldDefined struct {
 
 func (x *CustomFieldDefined) Reset() {
 	*x = CustomFieldDefined{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[16]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1105,7 +989,7 @@ func (x *CustomFieldDefined) String() string {
 func (*CustomFieldDefined) ProtoMessage() {}
 
 func (x *CustomFieldDefined) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[16]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1118,7 +1002,7 @@ func (x *CustomFieldDefined) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomFieldDefined.ProtoReflect.Descriptor instead.
 func (*CustomFieldDefined) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CustomFieldDefined) GetField() *CustomFieldDefinition {
@@ -1138,7 +1022,7 @@ type CustomFieldDeleted struct {
 
 func (x *CustomFieldDeleted) Reset() {
 	*x = CustomFieldDeleted{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[17]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1150,7 +1034,7 @@ func (x *CustomFieldDeleted) String() string {
 func (*CustomFieldDeleted) ProtoMessage() {}
 
 func (x *CustomFieldDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[17]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1163,7 +1047,7 @@ func (x *CustomFieldDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomFieldDeleted.ProtoReflect.Descriptor instead.
 func (*CustomFieldDeleted) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CustomFieldDeleted) GetName() string {
@@ -1183,7 +1067,7 @@ type LeadSettingsUpdated struct {
 
 func (x *LeadSettingsUpdated) Reset() {
 	*x = LeadSettingsUpdated{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[18]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1079,7 @@ func (x *LeadSettingsUpdated) String() string {
 func (*LeadSettingsUpdated) ProtoMessage() {}
 
 func (x *LeadSettingsUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[18]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1092,7 @@ func (x *LeadSettingsUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadSettingsUpdated.ProtoReflect.Descriptor instead.
 func (*LeadSettingsUpdated) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *LeadSettingsUpdated) GetSettings() *LeadSettings {
@@ -1271,11 +1155,7 @@ const file_crm_leads_v1_events_proto_rawDesc = "" +
 	"campaignId\x128\n" +
 	"\n" +
 	"engagement\x18\x06 \x01(\v2\x18.crm.leads.v1.EngagementR\n" +
-	"engagement\"S\n" +
-	"\n" +
-	"Engagement\x12\x14\n" +
-	"\x05value\x18\x01 \x01(\x01R\x05value\x12/\n" +
-	"\x05as_of\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\"Q\n" +
+	"engagement\"Q\n" +
 	"\n" +
 	"LeadScored\x12)\n" +
 	"\x05score\x18\x01 \x01(\v2\x13.crm.leads.v1.ScoreR\x05score\x12\x18\n" +
@@ -1304,15 +1184,7 @@ const file_crm_leads_v1_events_proto_rawDesc = "" +
 	"\x12CustomFieldDeleted\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"M\n" +
 	"\x13LeadSettingsUpdated\x126\n" +
-	"\bsettings\x18\x01 \x01(\v2\x1a.crm.leads.v1.LeadSettingsR\bsettings*\x84\x02\n" +
-	"\x10AssignmentReason\x12!\n" +
-	"\x1dASSIGNMENT_REASON_UNSPECIFIED\x10\x00\x12!\n" +
-	"\x1dASSIGNMENT_REASON_ROUND_ROBIN\x10\x01\x12%\n" +
-	"!ASSIGNMENT_REASON_TERRITORY_OWNER\x10\x02\x12\x1c\n" +
-	"\x18ASSIGNMENT_REASON_MANUAL\x10\x03\x12&\n" +
-	"\"ASSIGNMENT_REASON_TERRITORY_CHANGE\x10\x04\x12\x1b\n" +
-	"\x17ASSIGNMENT_REASON_MERGE\x10\x05\x12 \n" +
-	"\x1cASSIGNMENT_REASON_UNASSIGNED\x10\x06B\xa7\x01\n" +
+	"\bsettings\x18\x01 \x01(\v2\x1a.crm.leads.v1.LeadSettingsR\bsettingsB\xa7\x01\n" +
 	"\x10com.crm.leads.v1B\vEventsProtoP\x01Z4github.com/evcrm/evcrm/libs/gen/crm/leads/v1;leadsv1\xa2\x02\x03CLX\xaa\x02\fCrm.Leads.V1\xca\x02\fCrm\\Leads\\V1\xe2\x02\x18Crm\\Leads\\V1\\GPBMetadata\xea\x02\x0eCrm::Leads::V1b\x06proto3"
 
 var (
@@ -1327,39 +1199,38 @@ func file_crm_leads_v1_events_proto_rawDescGZIP() []byte {
 	return file_crm_leads_v1_events_proto_rawDescData
 }
 
-var file_crm_leads_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_crm_leads_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_crm_leads_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_crm_leads_v1_events_proto_goTypes = []any{
-	(AssignmentReason)(0),         // 0: crm.leads.v1.AssignmentReason
-	(*LeadCreated)(nil),           // 1: crm.leads.v1.LeadCreated
-	(*LeadDetailsUpdated)(nil),    // 2: crm.leads.v1.LeadDetailsUpdated
-	(*LeadStatusChanged)(nil),     // 3: crm.leads.v1.LeadStatusChanged
-	(*BantUpdated)(nil),           // 4: crm.leads.v1.BantUpdated
-	(*LeadAssigned)(nil),          // 5: crm.leads.v1.LeadAssigned
-	(*LeadTerritoryChanged)(nil),  // 6: crm.leads.v1.LeadTerritoryChanged
-	(*LeadTagsAdded)(nil),         // 7: crm.leads.v1.LeadTagsAdded
-	(*LeadTagsRemoved)(nil),       // 8: crm.leads.v1.LeadTagsRemoved
-	(*EngagementRecorded)(nil),    // 9: crm.leads.v1.EngagementRecorded
-	(*Engagement)(nil),            // 10: crm.leads.v1.Engagement
-	(*LeadScored)(nil),            // 11: crm.leads.v1.LeadScored
-	(*LeadMerged)(nil),            // 12: crm.leads.v1.LeadMerged
-	(*LeadMergedInto)(nil),        // 13: crm.leads.v1.LeadMergedInto
-	(*ScoringModelUpdated)(nil),   // 14: crm.leads.v1.ScoringModelUpdated
-	(*TerritoryUpserted)(nil),     // 15: crm.leads.v1.TerritoryUpserted
-	(*TerritoryDeleted)(nil),      // 16: crm.leads.v1.TerritoryDeleted
-	(*CustomFieldDefined)(nil),    // 17: crm.leads.v1.CustomFieldDefined
-	(*CustomFieldDeleted)(nil),    // 18: crm.leads.v1.CustomFieldDeleted
-	(*LeadSettingsUpdated)(nil),   // 19: crm.leads.v1.LeadSettingsUpdated
-	(*Lead)(nil),                  // 20: crm.leads.v1.Lead
-	(LeadStatus)(0),               // 21: crm.leads.v1.LeadStatus
-	(*durationpb.Duration)(nil),   // 22: google.protobuf.Duration
-	(QualificationPath)(0),        // 23: crm.leads.v1.QualificationPath
-	(DisqualifyReason)(0),         // 24: crm.leads.v1.DisqualifyReason
-	(LeadSource)(0),               // 25: crm.leads.v1.LeadSource
-	(*ConvertedRecords)(nil),      // 26: crm.leads.v1.ConvertedRecords
-	(*Bant)(nil),                  // 27: crm.leads.v1.Bant
-	(EngagementSignal)(0),         // 28: crm.leads.v1.EngagementSignal
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(*LeadCreated)(nil),           // 0: crm.leads.v1.LeadCreated
+	(*LeadDetailsUpdated)(nil),    // 1: crm.leads.v1.LeadDetailsUpdated
+	(*LeadStatusChanged)(nil),     // 2: crm.leads.v1.LeadStatusChanged
+	(*BantUpdated)(nil),           // 3: crm.leads.v1.BantUpdated
+	(*LeadAssigned)(nil),          // 4: crm.leads.v1.LeadAssigned
+	(*LeadTerritoryChanged)(nil),  // 5: crm.leads.v1.LeadTerritoryChanged
+	(*LeadTagsAdded)(nil),         // 6: crm.leads.v1.LeadTagsAdded
+	(*LeadTagsRemoved)(nil),       // 7: crm.leads.v1.LeadTagsRemoved
+	(*EngagementRecorded)(nil),    // 8: crm.leads.v1.EngagementRecorded
+	(*LeadScored)(nil),            // 9: crm.leads.v1.LeadScored
+	(*LeadMerged)(nil),            // 10: crm.leads.v1.LeadMerged
+	(*LeadMergedInto)(nil),        // 11: crm.leads.v1.LeadMergedInto
+	(*ScoringModelUpdated)(nil),   // 12: crm.leads.v1.ScoringModelUpdated
+	(*TerritoryUpserted)(nil),     // 13: crm.leads.v1.TerritoryUpserted
+	(*TerritoryDeleted)(nil),      // 14: crm.leads.v1.TerritoryDeleted
+	(*CustomFieldDefined)(nil),    // 15: crm.leads.v1.CustomFieldDefined
+	(*CustomFieldDeleted)(nil),    // 16: crm.leads.v1.CustomFieldDeleted
+	(*LeadSettingsUpdated)(nil),   // 17: crm.leads.v1.LeadSettingsUpdated
+	(*Lead)(nil),                  // 18: crm.leads.v1.Lead
+	(AssignmentReason)(0),         // 19: crm.leads.v1.AssignmentReason
+	(LeadStatus)(0),               // 20: crm.leads.v1.LeadStatus
+	(*durationpb.Duration)(nil),   // 21: google.protobuf.Duration
+	(QualificationPath)(0),        // 22: crm.leads.v1.QualificationPath
+	(DisqualifyReason)(0),         // 23: crm.leads.v1.DisqualifyReason
+	(LeadSource)(0),               // 24: crm.leads.v1.LeadSource
+	(*ConvertedRecords)(nil),      // 25: crm.leads.v1.ConvertedRecords
+	(*Bant)(nil),                  // 26: crm.leads.v1.Bant
+	(EngagementSignal)(0),         // 27: crm.leads.v1.EngagementSignal
+	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
+	(*Engagement)(nil),            // 29: crm.leads.v1.Engagement
 	(*Score)(nil),                 // 30: crm.leads.v1.Score
 	(*ScoringModel)(nil),          // 31: crm.leads.v1.ScoringModel
 	(*Territory)(nil),             // 32: crm.leads.v1.Territory
@@ -1367,35 +1238,34 @@ var file_crm_leads_v1_events_proto_goTypes = []any{
 	(*LeadSettings)(nil),          // 34: crm.leads.v1.LeadSettings
 }
 var file_crm_leads_v1_events_proto_depIdxs = []int32{
-	20, // 0: crm.leads.v1.LeadCreated.lead:type_name -> crm.leads.v1.Lead
-	0,  // 1: crm.leads.v1.LeadCreated.assignment_reason:type_name -> crm.leads.v1.AssignmentReason
-	20, // 2: crm.leads.v1.LeadDetailsUpdated.before:type_name -> crm.leads.v1.Lead
-	20, // 3: crm.leads.v1.LeadDetailsUpdated.after:type_name -> crm.leads.v1.Lead
-	21, // 4: crm.leads.v1.LeadStatusChanged.from:type_name -> crm.leads.v1.LeadStatus
-	21, // 5: crm.leads.v1.LeadStatusChanged.to:type_name -> crm.leads.v1.LeadStatus
-	22, // 6: crm.leads.v1.LeadStatusChanged.time_in_previous:type_name -> google.protobuf.Duration
-	23, // 7: crm.leads.v1.LeadStatusChanged.qualification_path:type_name -> crm.leads.v1.QualificationPath
-	24, // 8: crm.leads.v1.LeadStatusChanged.disqualify_reason:type_name -> crm.leads.v1.DisqualifyReason
-	25, // 9: crm.leads.v1.LeadStatusChanged.source:type_name -> crm.leads.v1.LeadSource
-	26, // 10: crm.leads.v1.LeadStatusChanged.converted:type_name -> crm.leads.v1.ConvertedRecords
-	27, // 11: crm.leads.v1.BantUpdated.bant:type_name -> crm.leads.v1.Bant
-	0,  // 12: crm.leads.v1.LeadAssigned.reason:type_name -> crm.leads.v1.AssignmentReason
-	28, // 13: crm.leads.v1.EngagementRecorded.signal:type_name -> crm.leads.v1.EngagementSignal
-	29, // 14: crm.leads.v1.EngagementRecorded.occurred_at:type_name -> google.protobuf.Timestamp
-	10, // 15: crm.leads.v1.EngagementRecorded.engagement:type_name -> crm.leads.v1.Engagement
-	29, // 16: crm.leads.v1.Engagement.as_of:type_name -> google.protobuf.Timestamp
-	30, // 17: crm.leads.v1.LeadScored.score:type_name -> crm.leads.v1.Score
-	20, // 18: crm.leads.v1.LeadMerged.values:type_name -> crm.leads.v1.Lead
-	10, // 19: crm.leads.v1.LeadMerged.engagement:type_name -> crm.leads.v1.Engagement
-	31, // 20: crm.leads.v1.ScoringModelUpdated.model:type_name -> crm.leads.v1.ScoringModel
-	32, // 21: crm.leads.v1.TerritoryUpserted.territory:type_name -> crm.leads.v1.Territory
-	33, // 22: crm.leads.v1.CustomFieldDefined.field:type_name -> crm.leads.v1.CustomFieldDefinition
-	34, // 23: crm.leads.v1.LeadSettingsUpdated.settings:type_name -> crm.leads.v1.LeadSettings
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	18, // 0: crm.leads.v1.LeadCreated.lead:type_name -> crm.leads.v1.Lead
+	19, // 1: crm.leads.v1.LeadCreated.assignment_reason:type_name -> crm.leads.v1.AssignmentReason
+	18, // 2: crm.leads.v1.LeadDetailsUpdated.before:type_name -> crm.leads.v1.Lead
+	18, // 3: crm.leads.v1.LeadDetailsUpdated.after:type_name -> crm.leads.v1.Lead
+	20, // 4: crm.leads.v1.LeadStatusChanged.from:type_name -> crm.leads.v1.LeadStatus
+	20, // 5: crm.leads.v1.LeadStatusChanged.to:type_name -> crm.leads.v1.LeadStatus
+	21, // 6: crm.leads.v1.LeadStatusChanged.time_in_previous:type_name -> google.protobuf.Duration
+	22, // 7: crm.leads.v1.LeadStatusChanged.qualification_path:type_name -> crm.leads.v1.QualificationPath
+	23, // 8: crm.leads.v1.LeadStatusChanged.disqualify_reason:type_name -> crm.leads.v1.DisqualifyReason
+	24, // 9: crm.leads.v1.LeadStatusChanged.source:type_name -> crm.leads.v1.LeadSource
+	25, // 10: crm.leads.v1.LeadStatusChanged.converted:type_name -> crm.leads.v1.ConvertedRecords
+	26, // 11: crm.leads.v1.BantUpdated.bant:type_name -> crm.leads.v1.Bant
+	19, // 12: crm.leads.v1.LeadAssigned.reason:type_name -> crm.leads.v1.AssignmentReason
+	27, // 13: crm.leads.v1.EngagementRecorded.signal:type_name -> crm.leads.v1.EngagementSignal
+	28, // 14: crm.leads.v1.EngagementRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	29, // 15: crm.leads.v1.EngagementRecorded.engagement:type_name -> crm.leads.v1.Engagement
+	30, // 16: crm.leads.v1.LeadScored.score:type_name -> crm.leads.v1.Score
+	18, // 17: crm.leads.v1.LeadMerged.values:type_name -> crm.leads.v1.Lead
+	29, // 18: crm.leads.v1.LeadMerged.engagement:type_name -> crm.leads.v1.Engagement
+	31, // 19: crm.leads.v1.ScoringModelUpdated.model:type_name -> crm.leads.v1.ScoringModel
+	32, // 20: crm.leads.v1.TerritoryUpserted.territory:type_name -> crm.leads.v1.Territory
+	33, // 21: crm.leads.v1.CustomFieldDefined.field:type_name -> crm.leads.v1.CustomFieldDefinition
+	34, // 22: crm.leads.v1.LeadSettingsUpdated.settings:type_name -> crm.leads.v1.LeadSettings
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_crm_leads_v1_events_proto_init() }
@@ -1410,14 +1280,13 @@ func file_crm_leads_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_leads_v1_events_proto_rawDesc), len(file_crm_leads_v1_events_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   19,
+			NumEnums:      0,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_crm_leads_v1_events_proto_goTypes,
 		DependencyIndexes: file_crm_leads_v1_events_proto_depIdxs,
-		EnumInfos:         file_crm_leads_v1_events_proto_enumTypes,
 		MessageInfos:      file_crm_leads_v1_events_proto_msgTypes,
 	}.Build()
 	File_crm_leads_v1_events_proto = out.File

@@ -337,6 +337,68 @@ func (Temperature) EnumDescriptor() ([]byte, []int) {
 	return file_crm_leads_v1_lead_proto_rawDescGZIP(), []int{4}
 }
 
+// AssignmentReason says why a lead got its owner.
+type AssignmentReason int32
+
+const (
+	AssignmentReason_ASSIGNMENT_REASON_UNSPECIFIED      AssignmentReason = 0
+	AssignmentReason_ASSIGNMENT_REASON_ROUND_ROBIN      AssignmentReason = 1
+	AssignmentReason_ASSIGNMENT_REASON_TERRITORY_OWNER  AssignmentReason = 2
+	AssignmentReason_ASSIGNMENT_REASON_MANUAL           AssignmentReason = 3
+	AssignmentReason_ASSIGNMENT_REASON_TERRITORY_CHANGE AssignmentReason = 4
+	AssignmentReason_ASSIGNMENT_REASON_MERGE            AssignmentReason = 5
+	AssignmentReason_ASSIGNMENT_REASON_UNASSIGNED       AssignmentReason = 6
+)
+
+// Enum value maps for AssignmentReason.
+var (
+	AssignmentReason_name = map[int32]string{
+		0: "ASSIGNMENT_REASON_UNSPECIFIED",
+		1: "ASSIGNMENT_REASON_ROUND_ROBIN",
+		2: "ASSIGNMENT_REASON_TERRITORY_OWNER",
+		3: "ASSIGNMENT_REASON_MANUAL",
+		4: "ASSIGNMENT_REASON_TERRITORY_CHANGE",
+		5: "ASSIGNMENT_REASON_MERGE",
+		6: "ASSIGNMENT_REASON_UNASSIGNED",
+	}
+	AssignmentReason_value = map[string]int32{
+		"ASSIGNMENT_REASON_UNSPECIFIED":      0,
+		"ASSIGNMENT_REASON_ROUND_ROBIN":      1,
+		"ASSIGNMENT_REASON_TERRITORY_OWNER":  2,
+		"ASSIGNMENT_REASON_MANUAL":           3,
+		"ASSIGNMENT_REASON_TERRITORY_CHANGE": 4,
+		"ASSIGNMENT_REASON_MERGE":            5,
+		"ASSIGNMENT_REASON_UNASSIGNED":       6,
+	}
+)
+
+func (x AssignmentReason) Enum() *AssignmentReason {
+	p := new(AssignmentReason)
+	*p = x
+	return p
+}
+
+func (x AssignmentReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AssignmentReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_crm_leads_v1_lead_proto_enumTypes[5].Descriptor()
+}
+
+func (AssignmentReason) Type() protoreflect.EnumType {
+	return &file_crm_leads_v1_lead_proto_enumTypes[5]
+}
+
+func (x AssignmentReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AssignmentReason.Descriptor instead.
+func (AssignmentReason) EnumDescriptor() ([]byte, []int) {
+	return file_crm_leads_v1_lead_proto_rawDescGZIP(), []int{5}
+}
+
 // Lead is a person who may become a customer, before conversion into a contact, account and
 // opportunity.
 type Lead struct {
@@ -382,7 +444,13 @@ type Lead struct {
 	// Set once converted: the records conversion created.
 	Converted *ConvertedRecords `protobuf:"bytes,34,opt,name=converted,proto3" json:"converted,omitempty"`
 	// True for a recycled lead that engaged again (a "remarket" lead).
-	Remarket      bool `protobuf:"varint,35,opt,name=remarket,proto3" json:"remarket,omitempty"`
+	Remarket bool `protobuf:"varint,35,opt,name=remarket,proto3" json:"remarket,omitempty"`
+	// Why the current owner was chosen.
+	AssignmentReason AssignmentReason `protobuf:"varint,36,opt,name=assignment_reason,json=assignmentReason,proto3,enum=crm.leads.v1.AssignmentReason" json:"assignment_reason,omitempty"`
+	// The decayed running engagement total the engagement score comes from.
+	Engagement *Engagement `protobuf:"bytes,37,opt,name=engagement,proto3" json:"engagement,omitempty"`
+	// When the latest engagement signal happened.
+	LastEngagedAt *timestamppb.Timestamp `protobuf:"bytes,38,opt,name=last_engaged_at,json=lastEngagedAt,proto3" json:"last_engaged_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -660,6 +728,27 @@ func (x *Lead) GetRemarket() bool {
 		return x.Remarket
 	}
 	return false
+}
+
+func (x *Lead) GetAssignmentReason() AssignmentReason {
+	if x != nil {
+		return x.AssignmentReason
+	}
+	return AssignmentReason_ASSIGNMENT_REASON_UNSPECIFIED
+}
+
+func (x *Lead) GetEngagement() *Engagement {
+	if x != nil {
+		return x.Engagement
+	}
+	return nil
+}
+
+func (x *Lead) GetLastEngagedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastEngagedAt
+	}
+	return nil
 }
 
 // Utm holds the UTM parameters of the lead's first touch.
@@ -1117,11 +1206,65 @@ func (x *ConvertedRecords) GetConvertedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// Engagement is a running total of engagement points, exact for exponential decay: its value at
+// a later time t is value × 0.5^((t − as_of) / half_life).
+type Engagement struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         float64                `protobuf:"fixed64,1,opt,name=value,proto3" json:"value,omitempty"`
+	AsOf          *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Engagement) Reset() {
+	*x = Engagement{}
+	mi := &file_crm_leads_v1_lead_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Engagement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Engagement) ProtoMessage() {}
+
+func (x *Engagement) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_leads_v1_lead_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Engagement.ProtoReflect.Descriptor instead.
+func (*Engagement) Descriptor() ([]byte, []int) {
+	return file_crm_leads_v1_lead_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Engagement) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *Engagement) GetAsOf() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOf
+	}
+	return nil
+}
+
 var File_crm_leads_v1_lead_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_lead_proto_rawDesc = "" +
 	"\n" +
-	"\x17crm/leads/v1/lead.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1bcrm/events/v1/options.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\v\n" +
+	"\x17crm/leads/v1/lead.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1bcrm/events/v1/options.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb6\r\n" +
 	"\x04Lead\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12#\n" +
@@ -1162,7 +1305,12 @@ const file_crm_leads_v1_lead_proto_rawDesc = "" +
 	"\x0emerged_into_id\x18  \x01(\tR\fmergedIntoId\x12&\n" +
 	"\x0fmerged_from_ids\x18! \x03(\tR\rmergedFromIds\x12<\n" +
 	"\tconverted\x18\" \x01(\v2\x1e.crm.leads.v1.ConvertedRecordsR\tconverted\x12\x1a\n" +
-	"\bremarket\x18# \x01(\bR\bremarket\x1aZ\n" +
+	"\bremarket\x18# \x01(\bR\bremarket\x12K\n" +
+	"\x11assignment_reason\x18$ \x01(\x0e2\x1e.crm.leads.v1.AssignmentReasonR\x10assignmentReason\x128\n" +
+	"\n" +
+	"engagement\x18% \x01(\v2\x18.crm.leads.v1.EngagementR\n" +
+	"engagement\x12B\n" +
+	"\x0flast_engaged_at\x18& \x01(\v2\x1a.google.protobuf.TimestampR\rlastEngagedAt\x1aZ\n" +
 	"\x11CustomFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
 	"\x05value\x18\x02 \x01(\v2\x19.crm.leads.v1.CustomValueR\x05value:\x028\x01\"\x7f\n" +
@@ -1204,7 +1352,11 @@ const file_crm_leads_v1_lead_proto_rawDesc = "" +
 	"\n" +
 	"account_id\x18\x02 \x01(\tR\taccountId\x12%\n" +
 	"\x0eopportunity_id\x18\x03 \x01(\tR\ropportunityId\x12=\n" +
-	"\fconverted_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vconvertedAt*\xf7\x01\n" +
+	"\fconverted_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vconvertedAt\"S\n" +
+	"\n" +
+	"Engagement\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x01R\x05value\x12/\n" +
+	"\x05as_of\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf*\xf7\x01\n" +
 	"\n" +
 	"LeadStatus\x12\x1b\n" +
 	"\x17LEAD_STATUS_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -1244,7 +1396,15 @@ const file_crm_leads_v1_lead_proto_rawDesc = "" +
 	"\x17TEMPERATURE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10TEMPERATURE_COLD\x10\x01\x12\x14\n" +
 	"\x10TEMPERATURE_WARM\x10\x02\x12\x13\n" +
-	"\x0fTEMPERATURE_HOT\x10\x03B\xa5\x01\n" +
+	"\x0fTEMPERATURE_HOT\x10\x03*\x84\x02\n" +
+	"\x10AssignmentReason\x12!\n" +
+	"\x1dASSIGNMENT_REASON_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dASSIGNMENT_REASON_ROUND_ROBIN\x10\x01\x12%\n" +
+	"!ASSIGNMENT_REASON_TERRITORY_OWNER\x10\x02\x12\x1c\n" +
+	"\x18ASSIGNMENT_REASON_MANUAL\x10\x03\x12&\n" +
+	"\"ASSIGNMENT_REASON_TERRITORY_CHANGE\x10\x04\x12\x1b\n" +
+	"\x17ASSIGNMENT_REASON_MERGE\x10\x05\x12 \n" +
+	"\x1cASSIGNMENT_REASON_UNASSIGNED\x10\x06B\xa5\x01\n" +
 	"\x10com.crm.leads.v1B\tLeadProtoP\x01Z4github.com/evcrm/evcrm/libs/gen/crm/leads/v1;leadsv1\xa2\x02\x03CLX\xaa\x02\fCrm.Leads.V1\xca\x02\fCrm\\Leads\\V1\xe2\x02\x18Crm\\Leads\\V1\\GPBMetadata\xea\x02\x0eCrm::Leads::V1b\x06proto3"
 
 var (
@@ -1259,49 +1419,55 @@ func file_crm_leads_v1_lead_proto_rawDescGZIP() []byte {
 	return file_crm_leads_v1_lead_proto_rawDescData
 }
 
-var file_crm_leads_v1_lead_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_crm_leads_v1_lead_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_crm_leads_v1_lead_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_crm_leads_v1_lead_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_crm_leads_v1_lead_proto_goTypes = []any{
 	(LeadStatus)(0),               // 0: crm.leads.v1.LeadStatus
 	(QualificationPath)(0),        // 1: crm.leads.v1.QualificationPath
 	(DisqualifyReason)(0),         // 2: crm.leads.v1.DisqualifyReason
 	(LeadSource)(0),               // 3: crm.leads.v1.LeadSource
 	(Temperature)(0),              // 4: crm.leads.v1.Temperature
-	(*Lead)(nil),                  // 5: crm.leads.v1.Lead
-	(*Utm)(nil),                   // 6: crm.leads.v1.Utm
-	(*Score)(nil),                 // 7: crm.leads.v1.Score
-	(*Bant)(nil),                  // 8: crm.leads.v1.Bant
-	(*CustomValue)(nil),           // 9: crm.leads.v1.CustomValue
-	(*ConvertedRecords)(nil),      // 10: crm.leads.v1.ConvertedRecords
-	nil,                           // 11: crm.leads.v1.Lead.CustomFieldsEntry
-	(*v1.Money)(nil),              // 12: crm.common.v1.Money
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(AssignmentReason)(0),         // 5: crm.leads.v1.AssignmentReason
+	(*Lead)(nil),                  // 6: crm.leads.v1.Lead
+	(*Utm)(nil),                   // 7: crm.leads.v1.Utm
+	(*Score)(nil),                 // 8: crm.leads.v1.Score
+	(*Bant)(nil),                  // 9: crm.leads.v1.Bant
+	(*CustomValue)(nil),           // 10: crm.leads.v1.CustomValue
+	(*ConvertedRecords)(nil),      // 11: crm.leads.v1.ConvertedRecords
+	(*Engagement)(nil),            // 12: crm.leads.v1.Engagement
+	nil,                           // 13: crm.leads.v1.Lead.CustomFieldsEntry
+	(*v1.Money)(nil),              // 14: crm.common.v1.Money
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
 }
 var file_crm_leads_v1_lead_proto_depIdxs = []int32{
-	12, // 0: crm.leads.v1.Lead.annual_revenue:type_name -> crm.common.v1.Money
+	14, // 0: crm.leads.v1.Lead.annual_revenue:type_name -> crm.common.v1.Money
 	3,  // 1: crm.leads.v1.Lead.source:type_name -> crm.leads.v1.LeadSource
-	6,  // 2: crm.leads.v1.Lead.utm:type_name -> crm.leads.v1.Utm
-	11, // 3: crm.leads.v1.Lead.custom_fields:type_name -> crm.leads.v1.Lead.CustomFieldsEntry
+	7,  // 2: crm.leads.v1.Lead.utm:type_name -> crm.leads.v1.Utm
+	13, // 3: crm.leads.v1.Lead.custom_fields:type_name -> crm.leads.v1.Lead.CustomFieldsEntry
 	0,  // 4: crm.leads.v1.Lead.status:type_name -> crm.leads.v1.LeadStatus
 	1,  // 5: crm.leads.v1.Lead.qualification_path:type_name -> crm.leads.v1.QualificationPath
 	2,  // 6: crm.leads.v1.Lead.disqualify_reason:type_name -> crm.leads.v1.DisqualifyReason
-	7,  // 7: crm.leads.v1.Lead.score:type_name -> crm.leads.v1.Score
-	8,  // 8: crm.leads.v1.Lead.bant:type_name -> crm.leads.v1.Bant
-	13, // 9: crm.leads.v1.Lead.created_at:type_name -> google.protobuf.Timestamp
-	13, // 10: crm.leads.v1.Lead.updated_at:type_name -> google.protobuf.Timestamp
-	13, // 11: crm.leads.v1.Lead.status_changed_at:type_name -> google.protobuf.Timestamp
-	10, // 12: crm.leads.v1.Lead.converted:type_name -> crm.leads.v1.ConvertedRecords
-	4,  // 13: crm.leads.v1.Score.temperature:type_name -> crm.leads.v1.Temperature
-	13, // 14: crm.leads.v1.Score.scored_at:type_name -> google.protobuf.Timestamp
-	12, // 15: crm.leads.v1.Bant.budget:type_name -> crm.common.v1.Money
-	13, // 16: crm.leads.v1.Bant.timeline:type_name -> google.protobuf.Timestamp
-	13, // 17: crm.leads.v1.ConvertedRecords.converted_at:type_name -> google.protobuf.Timestamp
-	9,  // 18: crm.leads.v1.Lead.CustomFieldsEntry.value:type_name -> crm.leads.v1.CustomValue
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	8,  // 7: crm.leads.v1.Lead.score:type_name -> crm.leads.v1.Score
+	9,  // 8: crm.leads.v1.Lead.bant:type_name -> crm.leads.v1.Bant
+	15, // 9: crm.leads.v1.Lead.created_at:type_name -> google.protobuf.Timestamp
+	15, // 10: crm.leads.v1.Lead.updated_at:type_name -> google.protobuf.Timestamp
+	15, // 11: crm.leads.v1.Lead.status_changed_at:type_name -> google.protobuf.Timestamp
+	11, // 12: crm.leads.v1.Lead.converted:type_name -> crm.leads.v1.ConvertedRecords
+	5,  // 13: crm.leads.v1.Lead.assignment_reason:type_name -> crm.leads.v1.AssignmentReason
+	12, // 14: crm.leads.v1.Lead.engagement:type_name -> crm.leads.v1.Engagement
+	15, // 15: crm.leads.v1.Lead.last_engaged_at:type_name -> google.protobuf.Timestamp
+	4,  // 16: crm.leads.v1.Score.temperature:type_name -> crm.leads.v1.Temperature
+	15, // 17: crm.leads.v1.Score.scored_at:type_name -> google.protobuf.Timestamp
+	14, // 18: crm.leads.v1.Bant.budget:type_name -> crm.common.v1.Money
+	15, // 19: crm.leads.v1.Bant.timeline:type_name -> google.protobuf.Timestamp
+	15, // 20: crm.leads.v1.ConvertedRecords.converted_at:type_name -> google.protobuf.Timestamp
+	15, // 21: crm.leads.v1.Engagement.as_of:type_name -> google.protobuf.Timestamp
+	10, // 22: crm.leads.v1.Lead.CustomFieldsEntry.value:type_name -> crm.leads.v1.CustomValue
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_crm_leads_v1_lead_proto_init() }
@@ -1320,8 +1486,8 @@ func file_crm_leads_v1_lead_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_leads_v1_lead_proto_rawDesc), len(file_crm_leads_v1_lead_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   7,
+			NumEnums:      6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -92,7 +92,7 @@ func kindOf(key string) string {
 }
 
 // Exists reports whether a lead exists (has events), to settle stale pending claims.
-type Exists func(ctx context.Context, leadID string) (bool, error)
+type Exists = func(ctx context.Context, leadID string) (bool, error)
 
 // Claim reserves keys for leadID. It returns *ErrTaken naming the lead that holds a key, or
 // ErrBusy; on any error no key stays claimed by this call. Claiming a key the lead already
