@@ -1,0 +1,90 @@
+// Package readmodel is the leads service's query store (DESIGN §4): the
+// projection of CRM_LEADS that answers GetLead, ListLeads and SearchLeads.
+//
+// # Why SQLite
+//
+// SQLite through modernc.org/sqlite (pure Go, no cgo) gives B-tree indexes,
+// an FTS5 full-text index and transactions in-process: no server to run, a
+// read model that survives restarts with its checkpoint, and at 1,000,000
+// leads a database of about a gigabyte (see Benchmarks) instead of the RAM an
+// in-memory index of the same queries would pin. Every replica keeps its own
+// file and can rebuild it from the stream.
+//
+// # Consistency
+//
+// Apply writes one projector batch (upserts, deletes and the stream's
+// checkpoint) in one transaction, so the checkpoint always describes exactly
+// the rows that are stored: after a crash the ordered runner resumes after
+// Checkpoint and nothing is lost or applied twice. An upsert older than the
+// stored row (by stream sequence) is ignored and the checkpoint never moves
+// back, so replaying a batch is harmless. WaitFor gives read-after-write: a
+// command returns the sequence it appended and the query waits, woken in
+// process by Apply, until the read model has applied it.
+//
+// Connections: one writer (journal_mode=WAL, synchronous=NORMAL, BEGIN
+// IMMEDIATE) and a pool of query_only readers. WAL lets reads run on a
+// snapshot while the projector writes. synchronous=NORMAL can lose the last
+// transactions on power loss, data and checkpoint together, which the
+// projector replays; the stream, not this file, is the record.
+//
+// # Schema and indexes
+//
+// The schema is embedded migrations (migrations/*.sql), applied in one
+// transaction at Open and recorded in schema_migrations. leads has one row
+// per lead with the filter, sort and display columns and Doc, the opaque
+// full view. Every index leads with tenant, so a tenant's rows are one
+// contiguous range and no query can leave it:
+//
+//   - (tenant, id) unique: Get and the upsert lookup.
+//   - (tenant, created_at | updated_at | total_score | last_name_key, id,
+//     status, owner): one per sort order, id as tiebreak, so a page is one
+//     range seek from the keyset cursor and needs no sort. status and owner
+//     trail the key so the two most common filters are checked in the index
+//     entry before the row is read: a filtered walk touches rows that match.
+//   - (tenant, owner, status, created_at, id): "my leads in status X, newest
+//     first" is an exact range.
+//   - (tenant, campaign_id, created_at, id): a campaign is too selective to
+//     find by walking a sort index.
+//   - lead_tags (tenant, tag, lead_pk): the tag set. A rare tag
+//     (at most 5,000 leads) drives the query and its leads are sorted; a
+//     common tag is probed per row during the sort-order walk.
+//
+// Other filters (territory, source, temperature, score and date ranges) are
+// checked on the rows of the walk. Their cost per page is the page size
+// divided by the share of the tenant's leads that match: cheap for the
+// CRM-typical filters (the benchmark's), but a combination that matches a
+// tiny share of a large tenant without a dedicated index reads many rows; the
+// caller's deadline cancels such a query.
+//
+// # Paging
+//
+// Page tokens are opaque keyset cursors (base64 of the last row's sort key
+// and id, or search tier and row key) with a fingerprint of tenant, filters
+// and sort. A token used with a different query, or one that does not parse,
+// is ErrBadPageToken; page sizes outside 1..1000 are ErrBadPageSize (0 means
+// 50). Keyset paging costs the same at any depth and does not shift when rows
+// are inserted before the cursor.
+//
+// # Search
+//
+// leads_fts is an FTS5 index whose tokens are built in Go: every word of
+// first name, last name, email and company becomes "<tenant hash><column
+// letter><word>", lower-cased with Latin diacritics folded. A tenant's words
+// in one column thus have their own doclists, so tenant scoping and "which
+// column matched" cost nothing at query time, and prefix indexes on the first
+// 1..4 characters of a word make type-ahead prefixes single doclist reads.
+// Every query word must start some word of the lead (AND across words, any
+// column). Results are ranked in tiers: a word is the whole last name, starts
+// the last name, the first name, an email word, a company word; newest first
+// within a tier. Each tier is one FTS query read in rowid order and cut at the
+// page size, so a search does not rank every match: bm25 over a common
+// prefix at 1M leads read one docsize row per match and took ~100 ms. User
+// input is split into letters and digits and quoted, so no input can form
+// FTS5 syntax.
+//
+// # Benchmarks
+//
+// BenchmarkReadModel (bench_test.go) loads 1,000,000 synthetic leads and
+// reports the load rate and p50/p99 of List and Search; docs/leads.md records
+// the numbers of the last run.
+package readmodel

@@ -1,0 +1,334 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/uniqueness"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/dedupe"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/territory"
+)
+
+// LeadResult is a lead after a command and where the command left it.
+type LeadResult struct {
+	Lead   lead.Lead
+	Result eventstore.Result
+}
+
+func checkVersion(current uint64, expected *uint64) error {
+	if expected != nil && current != *expected {
+		return &apperr.Error{Kind: apperr.Conflict, Reason: "VERSION_MISMATCH",
+			Message: "the record is at version " + strconv.FormatUint(current, 10) + ", not the expected " + strconv.FormatUint(*expected, 10)}
+	}
+	return nil
+}
+
+// leadDecision decides a command on an existing lead.
+type leadDecision func(l lead.Lead, p lead.Policy, now time.Time) ([]lead.Event, error)
+
+// execLead runs a command on an existing lead.
+func (a *App) execLead(ctx context.Context, tenant, id, name string, w Write, decide leadDecision) (LeadResult, error) {
+	if !lead.ValidID(id) {
+		return LeadResult{}, apperr.InvalidFields("invalid lead id", apperr.FieldViolation{Field: "lead_id", Description: "must match [A-Za-z0-9_-]{1,64}"})
+	}
+	cfg, err := a.Config(ctx, tenant)
+	if err != nil {
+		return LeadResult{}, err
+	}
+	return a.run(ctx, a.d.Leads.Ref(tenant, id), name, w, func(l lead.Lead, now time.Time) ([]lead.Event, error) {
+		if !l.Exists() {
+			return nil, apperr.NotFoundf("lead", id)
+		}
+		return decide(l, cfg.Policy(), now)
+	})
+}
+
+// run executes a decision and returns the lead after it: folded from the decided events, or
+// loaded when the command was an idempotent replay.
+func (a *App) run(ctx context.Context, ref eventstore.Ref, name string, w Write, decide func(lead.Lead, time.Time) ([]lead.Event, error)) (LeadResult, error) {
+	var after lead.Lead
+	decided := false
+	res, err := a.d.Leads.Execute(ctx, ref, eventstore.Command{Name: name, IdempotencyKey: w.IdempotencyKey},
+		func(l lead.Lead) ([]lead.Event, error) {
+			if err := checkVersion(l.Version, w.ExpectedVersion); err != nil {
+				return nil, err
+			}
+			evs, err := decide(l, a.now())
+			if err != nil {
+				return nil, err
+			}
+			after, decided = lead.ApplyAll(l, evs...), true
+			return evs, nil
+		})
+	if err != nil {
+		return LeadResult{}, err
+	}
+	if !decided || res.Replayed {
+		agg, err := a.d.Leads.Load(ctx, res.Ref)
+		if err != nil {
+			return LeadResult{}, err
+		}
+		after = agg.State
+	}
+	return LeadResult{Lead: after, Result: res}, nil
+}
+
+// assigner advances the territory's shared round-robin cursor.
+func (a *App) assigner(ctx context.Context, tenant string) lead.Assigner {
+	return func(t territory.Territory) (string, error) {
+		turn, err := a.d.Turns.Next(ctx, tenant, t.ID)
+		if err != nil {
+			return "", err
+		}
+		return territory.PickRep(t, turn), nil
+	}
+}
+
+func (a *App) leadExists(tenant string) func(context.Context, string) (bool, error) {
+	return func(ctx context.Context, id string) (bool, error) {
+		agg, err := a.d.Leads.Load(ctx, a.d.Leads.Ref(tenant, id))
+		return agg.State.Exists(), err
+	}
+}
+
+// CreateLead creates a lead. Unless allowDuplicate is set, its normalised email and phone are
+// claimed in the uniqueness index before the lead's events are appended, so two concurrent
+// creates of one email cannot both succeed; a taken key is AlreadyExists naming the lead.
+func (a *App) CreateLead(ctx context.Context, tenant string, cmd lead.NewLead, allowDuplicate bool, w Write) (LeadResult, error) {
+	cfg, err := a.Config(ctx, tenant)
+	if err != nil {
+		return LeadResult{}, err
+	}
+	if cmd.ID == "" {
+		cmd.ID = a.d.NewID()
+	}
+	var keys []string
+	if !allowDuplicate {
+		keys = dedupe.Keys(cmd.Details.Email, cmd.Details.Phone)
+	}
+	claimed := false
+	res, err := a.run(ctx, a.d.Leads.Ref(tenant, cmd.ID), "CreateLead", w, func(l lead.Lead, now time.Time) ([]lead.Event, error) {
+		evs, err := lead.Create(l, cmd, cfg.Policy(), a.assigner(ctx, tenant), now)
+		if err != nil {
+			return nil, err
+		}
+		// Claim after the decision validated the input, so a rejected lead claims nothing.
+		// Claims are idempotent for one lead id, so a decision retried after a conflict is fine.
+		if len(keys) > 0 && !claimed {
+			if err := a.d.Keys.Claim(ctx, tenant, cmd.ID, keys, a.leadExists(tenant)); err != nil {
+				return nil, claimError(err)
+			}
+			claimed = true
+		}
+		return evs, nil
+	})
+	if err != nil && claimed {
+		a.d.Keys.Release(ctx, tenant, cmd.ID, keys)
+	}
+	return res, err
+}
+
+func claimError(err error) error {
+	var taken *uniqueness.ErrTaken
+	switch {
+	case errors.As(err, &taken):
+		e := apperr.Exists("a lead with this "+taken.Key+" exists", taken.LeadID)
+		e.Reason = "DUPLICATE_LEAD"
+		return e
+	case errors.Is(err, uniqueness.ErrBusy):
+		return &apperr.Error{Kind: apperr.Conflict, Reason: "DUPLICATE_CHECK_BUSY", Message: err.Error()}
+	}
+	return err
+}
+
+// UpdateLead changes the fields of cmd.Paths. A changed email or phone moves the lead's
+// uniqueness claim.
+func (a *App) UpdateLead(ctx context.Context, tenant, id string, cmd lead.Update, w Write) (LeadResult, error) {
+	var newKeys, oldKeys []string
+	claimed := false
+	res, err := a.execLead(ctx, tenant, id, "UpdateLead", w, func(l lead.Lead, p lead.Policy, now time.Time) ([]lead.Event, error) {
+		evs, err := lead.UpdateDetails(l, cmd, p, a.assigner(ctx, tenant), now)
+		if err != nil {
+			return nil, err
+		}
+		after := lead.ApplyAll(l, evs...)
+		oldKeys = dedupe.Keys(l.Email, l.Phone)
+		newKeys = added(dedupe.Keys(after.Email, after.Phone), oldKeys)
+		if len(newKeys) > 0 && !claimed {
+			if err := a.d.Keys.Claim(ctx, tenant, id, newKeys, a.leadExists(tenant)); err != nil {
+				return nil, claimError(err)
+			}
+			claimed = true
+		}
+		oldKeys = added(oldKeys, dedupe.Keys(after.Email, after.Phone))
+		return evs, nil
+	})
+	if err != nil {
+		if claimed {
+			a.d.Keys.Release(ctx, tenant, id, newKeys)
+		}
+		return res, err
+	}
+	a.d.Keys.Release(ctx, tenant, id, oldKeys)
+	return res, nil
+}
+
+// added returns the keys of a that are not in b.
+func added(a, b []string) []string {
+	var out []string
+	for _, k := range a {
+		found := false
+		for _, o := range b {
+			found = found || o == k
+		}
+		if !found {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// ChangeStatus moves a lead forward in its lifecycle.
+func (a *App) ChangeStatus(ctx context.Context, tenant, id string, cmd lead.StatusChange, w Write) (LeadResult, error) {
+	return a.execLead(ctx, tenant, id, "ChangeLeadStatus", w, func(l lead.Lead, p lead.Policy, now time.Time) ([]lead.Event, error) {
+		return lead.ChangeStatus(l, cmd, p, now)
+	})
+}
+
+// Disqualify disqualifies an open lead.
+func (a *App) Disqualify(ctx context.Context, tenant, id string, reason lead.DisqualifyReason, note string, w Write) (LeadResult, error) {
+	return a.execLead(ctx, tenant, id, "DisqualifyLead", w, func(l lead.Lead, p lead.Policy, now time.Time) ([]lead.Event, error) {
+		return lead.Disqualify(l, reason, note, p, now)
+	})
+}
+
+// Recycle sends a disqualified or stalled lead back to nurture.
+func (a *App) Recycle(ctx context.Context, tenant, id, note string, w Write) (LeadResult, error) {
+	return a.execLead(ctx, tenant, id, "RecycleLead", w, func(l lead.Lead, p lead.Policy, now time.Time) ([]lead.Event, error) {
+		return lead.Recycle(l, note, false, p, now)
+	})
+}
+
+// SetBant records the lead's BANT; mergeBant builds the full record from the current one.
+func (a *App) SetBant(ctx context.Context, tenant, id string, mergeBant func(current lead.Bant) (lead.Bant, error), w Write) (LeadResult, error) {
+	return a.execLead(ctx, tenant, id, "SetBant", w, func(l lead.Lead, _ lead.Policy, now time.Time) ([]lead.Event, error) {
+		b, err := mergeBant(l.Bant)
+		if err != nil {
+			return nil, err
+		}
+		return lead.SetBant(l, b, now)
+	})
+}
+
+// Assign gives the lead to an owner.
+func (a *App) Assign(ctx context.Context, tenant, id string, cmd lead.Assignment, w Write) (LeadResult, error) {
+	return a.execLead(ctx, tenant, id, "AssignLead", w, func(l lead.Lead, _ lead.Policy, now time.Time) ([]lead.Event, error) {
+		return lead.Assign(l, cmd, now)
+	})
+}
+
+// AddTags adds tags.
+func (a *App) AddTags(ctx context.Context, tenant, id string, tags []string, w Write) (LeadResult, error) {
+	return a.execLead(ctx, tenant, id, "AddLeadTags", w, func(l lead.Lead, _ lead.Policy, now time.Time) ([]lead.Event, error) {
+		return lead.AddTags(l, tags, now)
+	})
+}
+
+// RemoveTags removes tags.
+func (a *App) RemoveTags(ctx context.Context, tenant, id string, tags []string, w Write) (LeadResult, error) {
+	return a.execLead(ctx, tenant, id, "RemoveLeadTags", w, func(l lead.Lead, _ lead.Policy, now time.Time) ([]lead.Event, error) {
+		return lead.RemoveTags(l, tags, now)
+	})
+}
+
+// RecordEngagement records a behaviour signal.
+func (a *App) RecordEngagement(ctx context.Context, tenant, id string, sig lead.Signal, w Write) (LeadResult, error) {
+	return a.execLead(ctx, tenant, id, "RecordEngagement", w, func(l lead.Lead, p lead.Policy, now time.Time) ([]lead.Event, error) {
+		return lead.RecordEngagement(l, sig, p, now)
+	})
+}
+
+// MergeLeads merges merged into survivor. The merged lead's side is appended first, then the
+// survivor's; each side is idempotent, so re-running a merge interrupted between the two
+// finishes it.
+func (a *App) MergeLeads(ctx context.Context, tenant, survivorID, mergedID string, w Write) (LeadResult, error) {
+	if survivorID == mergedID {
+		return LeadResult{}, apperr.InvalidFields("cannot merge a lead into itself", apperr.FieldViolation{Field: "merged_id", Description: "must differ from survivor_id"})
+	}
+	cfg, err := a.Config(ctx, tenant)
+	if err != nil {
+		return LeadResult{}, err
+	}
+	survivor, err := a.d.Leads.Load(ctx, a.d.Leads.Ref(tenant, survivorID))
+	if err != nil {
+		return LeadResult{}, err
+	}
+	if !survivor.State.Exists() {
+		return LeadResult{}, apperr.NotFoundf("lead", survivorID)
+	}
+	var survivorSide []lead.Event
+	mergedKey := ""
+	if w.IdempotencyKey != "" {
+		mergedKey = w.IdempotencyKey + "/merged"
+	}
+	if _, err := a.run(ctx, a.d.Leads.Ref(tenant, mergedID), "MergeLeads", Write{IdempotencyKey: mergedKey}, func(m lead.Lead, now time.Time) ([]lead.Event, error) {
+		if !m.Exists() {
+			return nil, apperr.NotFoundf("lead", mergedID)
+		}
+		r, err := lead.Merge(survivor.State, m, cfg.Policy(), a.assigner(ctx, tenant), now)
+		if err != nil {
+			return nil, err
+		}
+		survivorSide = r.Survivor
+		return r.Merged, nil
+	}); err != nil {
+		return LeadResult{}, err
+	}
+	return a.run(ctx, a.d.Leads.Ref(tenant, survivorID), "MergeLeads", w, func(s lead.Lead, _ time.Time) ([]lead.Event, error) {
+		if err := checkVersion(s.Version, w.ExpectedVersion); err != nil {
+			return nil, err
+		}
+		if s.Version != survivor.Position.Version {
+			// The survivor changed since the merge was decided: decide its side again.
+			m, err := a.d.Leads.Load(ctx, a.d.Leads.Ref(tenant, mergedID))
+			if err != nil {
+				return nil, err
+			}
+			r, err := lead.Merge(s, m.State, cfg.Policy(), a.assigner(ctx, tenant), a.now())
+			if err != nil {
+				return nil, err
+			}
+			return r.Survivor, nil
+		}
+		return survivorSide, nil
+	})
+}
+
+// GetLead returns one lead from the read model.
+func (a *App) GetLead(ctx context.Context, tenant, id string, r Read) (lead.Lead, error) {
+	if err := a.waitRead(ctx, r); err != nil {
+		return lead.Lead{}, err
+	}
+	return a.d.Views.Get(ctx, tenant, id)
+}
+
+// ListLeads lists leads from the read model.
+func (a *App) ListLeads(ctx context.Context, q ListQuery, r Read) ([]lead.Lead, string, error) {
+	if err := a.waitRead(ctx, r); err != nil {
+		return nil, "", err
+	}
+	return a.d.Views.List(ctx, q)
+}
+
+// SearchLeads searches leads in the read model.
+func (a *App) SearchLeads(ctx context.Context, q SearchQuery, r Read) ([]lead.Lead, string, error) {
+	if err := a.waitRead(ctx, r); err != nil {
+		return nil, "", err
+	}
+	return a.d.Views.Search(ctx, q)
+}

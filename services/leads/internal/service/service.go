@@ -1,0 +1,121 @@
+// Package service builds the leads application from its configuration: the event store on
+// JetStream, the idempotency and uniqueness buckets, the repositories, the read model and the
+// projector that keeps it current. main and the end-to-end tests use it alike.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/projection"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/leadview"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/protomap"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/readmodel"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/roundrobin"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/uniqueness"
+	"github.com/evcrm/evcrm/services/leads/internal/app"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/tenantcfg"
+)
+
+// Options are what the service needs beyond a NATS connection.
+type Options struct {
+	// DataDir holds the read model (leads.db); "" keeps it in a temporary directory.
+	DataDir string
+	// Replicas of the streams and buckets (1 single node, 3 clusters).
+	Replicas int
+	// ProjectorName names the read model's consumer; replicas each build their own read model.
+	ProjectorName string
+	Logger        *slog.Logger
+	// Metrics, when set, receives the projector's metrics.
+	Metrics *projection.Metrics
+}
+
+// Service is the built application and the worker that keeps its read model current.
+type Service struct {
+	App       *app.App
+	Projector *projection.Runner
+	View      *leadview.View
+	store     *readmodel.Store
+}
+
+// New builds the service on nc.
+func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.ProjectorName == "" {
+		o.ProjectorName = "leads-view"
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: o.Replicas}, eventstore.LeadsStream); err != nil {
+		return nil, err
+	}
+	es, err := eventstore.New(nc, eventstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	idem, err := eventstore.NewIdempotency(ctx, js, eventstore.IdempotencyOptions{Replicas: o.Replicas})
+	if err != nil {
+		return nil, err
+	}
+	leads, err := eventstore.NewRepository(es, "lead", protomap.LeadCodec{}, func() lead.Lead { return lead.Lead{} }, lead.Apply,
+		eventstore.RepositoryOptions{Idempotency: idem})
+	if err != nil {
+		return nil, err
+	}
+	configs, err := eventstore.NewRepository(es, tenantcfg.AggregateType, protomap.ConfigCodec{}, tenantcfg.New, tenantcfg.Apply,
+		eventstore.RepositoryOptions{Idempotency: idem, CacheSize: 1000})
+	if err != nil {
+		return nil, err
+	}
+	keys, err := uniqueness.Open(ctx, js, uniqueness.Options{Replicas: o.Replicas})
+	if err != nil {
+		return nil, err
+	}
+	turns, err := roundrobin.Open(ctx, js, "", o.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	path := ""
+	if o.DataDir != "" {
+		path = filepath.Join(o.DataDir, "leads.db")
+	}
+	store, err := readmodel.Open(ctx, path, readmodel.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("leads: read model: %w", err)
+	}
+	view := leadview.New(store, protomap.LeadCodec{})
+	runner, err := projection.NewOrdered(js, projection.Config{
+		Name:               o.ProjectorName,
+		Sources:            []projection.Source{{Stream: leadview.Stream, FilterSubjects: []string{"crm.*.lead.>"}}},
+		BatchSize:          500,
+		BatchWait:          20 * time.Millisecond,
+		DeadLetterReplicas: o.Replicas,
+		Logger:             o.Logger,
+		Metrics:            o.Metrics,
+	}, view)
+	if err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
+	a := app.New(app.Deps{
+		Leads: leads, Configs: configs, Keys: keys, Turns: turns, Views: view,
+		NewID: func() string { return uuid.Must(uuid.NewV7()).String() },
+	})
+	return &Service{App: a, Projector: runner, View: view, store: store}, nil
+}
+
+// Close releases the read model. Stop the projector (cancel its Run) first.
+func (s *Service) Close() error { return s.store.Close() }
