@@ -46,6 +46,11 @@ type Command struct {
 	// ID of the command, recorded as the causation id of its events. Defaults to the
 	// idempotency key, else the request id.
 	ID string
+	// New says the caller just generated the aggregate's id (a UUIDv7), so there is nothing to
+	// load: the first attempt decides on the initial state without a read. Should the aggregate
+	// exist after all, its append fails the sequence check and the command is decided again on
+	// the loaded state, so New only saves the read, never changes the outcome.
+	New bool
 }
 
 // Result is the outcome of a command.
@@ -217,7 +222,7 @@ func (r *Repository[S, E]) Execute(ctx context.Context, ref Ref, cmd Command, de
 	return res, err
 }
 
-func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c *claim, decide func(S) ([]E, error)) (Result, error) {
+func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c *claim, decide func(S) ([]E, error)) (_ Result, err error) {
 	unlock := r.locks.lock(ref)
 	defer unlock()
 	if c != nil && c.takeover {
@@ -226,8 +231,10 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		agg, err := r.load(ctx, ref, attempt > 1)
-		if err != nil {
+		var agg Aggregate[S]
+		if attempt == 1 && cmd.New && (c == nil || !c.takeover) {
+			agg = Aggregate[S]{Ref: ref, State: r.initial()}
+		} else if agg, err = r.load(ctx, ref, attempt > 1); err != nil {
 			return Result{}, err
 		}
 		evs, err := decide(agg.State)

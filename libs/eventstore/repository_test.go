@@ -201,7 +201,7 @@ func TestIdempotencyLiveClaimMakesRetriesWait(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, eventstore.StreamOptions{})
 	ctx := context.Background()
-	idem, err := eventstore.NewIdempotency(ctx, e.js, eventstore.IdempotencyOptions{Bucket: "IDEM_TAKEOVER", ClaimTimeout: 300 * time.Millisecond})
+	idem, err := eventstore.NewIdempotency(ctx, e.js, eventstore.IdempotencyOptions{Bucket: "IDEM_TAKEOVER", ClaimTimeout: time.Minute})
 	require.NoError(t, err)
 	repo := newRepo(t, e.store, eventstore.RepositoryOptions{Idempotency: idem})
 	cmd := eventstore.Command{Name: "CreateCounter", IdempotencyKey: "dies-after-append"}
@@ -229,5 +229,22 @@ func TestIdempotencyLiveClaimMakesRetriesWait(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, res.Replayed)
 	assert.Equal(t, "orig", res.Ref.ID)
+	assert.Equal(t, uint64(1), e.streamMsgs(t, "CRM_LEADS"))
+}
+
+func TestNewCommandSkipsTheReadButNotTheCheck(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, eventstore.StreamOptions{})
+	ctx := context.Background()
+	repo := newRepo(t, e.store, eventstore.RepositoryOptions{})
+	res, err := repo.Execute(ctx, repo.Ref("acme", "fresh"), eventstore.Command{Name: "Create", New: true}, create("fresh"))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), res.Position.Version)
+
+	// A second repository (no cache) wrongly claims the aggregate is new: the append's sequence
+	// check catches it and the decision sees the real state.
+	other := newRepo(t, e.store, eventstore.RepositoryOptions{})
+	_, err = other.Execute(ctx, other.Ref("acme", "fresh"), eventstore.Command{Name: "Create", New: true}, create("again"))
+	assert.Equal(t, apperr.AlreadyExists, apperr.KindOf(err))
 	assert.Equal(t, uint64(1), e.streamMsgs(t, "CRM_LEADS"))
 }

@@ -40,7 +40,7 @@ func (a *App) execLead(ctx context.Context, tenant, id, name string, w Write, de
 	if err != nil {
 		return LeadResult{}, err
 	}
-	return a.run(ctx, a.d.Leads.Ref(tenant, id), name, w, func(l lead.Lead, now time.Time) ([]lead.Event, error) {
+	return a.run(ctx, a.d.Leads.Ref(tenant, id), eventstore.Command{Name: name}, w, func(l lead.Lead, now time.Time) ([]lead.Event, error) {
 		if !l.Exists() {
 			return nil, apperr.NotFoundf("lead", id)
 		}
@@ -50,10 +50,11 @@ func (a *App) execLead(ctx context.Context, tenant, id, name string, w Write, de
 
 // run executes a decision and returns the lead after it: folded from the decided events, or
 // loaded when the command was an idempotent replay.
-func (a *App) run(ctx context.Context, ref eventstore.Ref, name string, w Write, decide func(lead.Lead, time.Time) ([]lead.Event, error)) (LeadResult, error) {
+func (a *App) run(ctx context.Context, ref eventstore.Ref, cmd eventstore.Command, w Write, decide func(lead.Lead, time.Time) ([]lead.Event, error)) (LeadResult, error) {
 	var after lead.Lead
 	decided := false
-	res, err := a.d.Leads.Execute(ctx, ref, eventstore.Command{Name: name, IdempotencyKey: w.IdempotencyKey},
+	cmd.IdempotencyKey = w.IdempotencyKey
+	res, err := a.d.Leads.Execute(ctx, ref, cmd,
 		func(l lead.Lead) ([]lead.Event, error) {
 			if err := checkVersion(l.Version, w.ExpectedVersion); err != nil {
 				return nil, err
@@ -104,7 +105,9 @@ func (a *App) CreateLead(ctx context.Context, tenant string, cmd lead.NewLead, a
 	if err != nil {
 		return LeadResult{}, err
 	}
-	if cmd.ID == "" {
+	// A lead id the service generates is new by construction: the repository skips the read.
+	fresh := cmd.ID == ""
+	if fresh {
 		cmd.ID = a.d.NewID()
 	}
 	var keys []string
@@ -112,7 +115,7 @@ func (a *App) CreateLead(ctx context.Context, tenant string, cmd lead.NewLead, a
 		keys = dedupe.Keys(cmd.Details.Email, cmd.Details.Phone)
 	}
 	claimed := false
-	res, err := a.run(ctx, a.d.Leads.Ref(tenant, cmd.ID), "CreateLead", w, func(l lead.Lead, now time.Time) ([]lead.Event, error) {
+	res, err := a.run(ctx, a.d.Leads.Ref(tenant, cmd.ID), eventstore.Command{Name: "CreateLead", New: fresh}, w, func(l lead.Lead, now time.Time) ([]lead.Event, error) {
 		evs, err := lead.Create(l, cmd, cfg.Policy(), a.assigner(ctx, tenant), now)
 		if err != nil {
 			return nil, err
@@ -276,7 +279,7 @@ func (a *App) MergeLeads(ctx context.Context, tenant, survivorID, mergedID strin
 	if w.IdempotencyKey != "" {
 		mergedKey = w.IdempotencyKey + "/merged"
 	}
-	if _, err := a.run(ctx, a.d.Leads.Ref(tenant, mergedID), "MergeLeads", Write{IdempotencyKey: mergedKey}, func(m lead.Lead, now time.Time) ([]lead.Event, error) {
+	if _, err := a.run(ctx, a.d.Leads.Ref(tenant, mergedID), eventstore.Command{Name: "MergeLeads"}, Write{IdempotencyKey: mergedKey}, func(m lead.Lead, now time.Time) ([]lead.Event, error) {
 		if !m.Exists() {
 			return nil, apperr.NotFoundf("lead", mergedID)
 		}
@@ -289,7 +292,7 @@ func (a *App) MergeLeads(ctx context.Context, tenant, survivorID, mergedID strin
 	}); err != nil {
 		return LeadResult{}, err
 	}
-	return a.run(ctx, a.d.Leads.Ref(tenant, survivorID), "MergeLeads", w, func(s lead.Lead, _ time.Time) ([]lead.Event, error) {
+	return a.run(ctx, a.d.Leads.Ref(tenant, survivorID), eventstore.Command{Name: "MergeLeads"}, w, func(s lead.Lead, _ time.Time) ([]lead.Event, error) {
 		if err := checkVersion(s.Version, w.ExpectedVersion); err != nil {
 			return nil, err
 		}

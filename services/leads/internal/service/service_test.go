@@ -40,7 +40,7 @@ type harness struct {
 	stop   func()
 }
 
-func start(t *testing.T, n *testkit.NATS, dataDir string) *harness {
+func start(t testing.TB, n *testkit.NATS, dataDir string) *harness {
 	t.Helper()
 	nc := n.Connect(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -74,7 +74,7 @@ func start(t *testing.T, n *testkit.NATS, dataDir string) *harness {
 	return h
 }
 
-func as(t *testing.T, tenant, user string) context.Context {
+func as(t testing.TB, tenant, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return metadata.AppendToOutgoingContext(ctx, grpcauth.MetadataTenant, tenant, grpcauth.MetadataUser, user)

@@ -1,0 +1,87 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
+	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/testkit"
+)
+
+// BenchmarkCreateLeadVsRawPublish runs CreateLead over gRPC (validation, scoring, territory,
+// uniqueness claim, atomic append, projector catching up in the background) with 64 concurrent
+// clients, and in the same run raw synchronous JetStream publishes of the LeadCreated payload
+// with the same concurrency. Reports both rates, their ratio (goal ≥ 0.5) and CreateLead's
+// p50/p99 latency.
+func BenchmarkCreateLeadVsRawPublish(b *testing.B) {
+	const clients = 64
+	n := testkit.StartNATS(b)
+	h := start(b, n, b.TempDir())
+	js, err := jetstream.New(h.nc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The raw baseline gets a stream of its own with the event streams' settings, so the
+	// service's projector does not see (and dead-letter) its payloads.
+	rawCfg := eventstore.StreamConfig(eventstore.StreamSpec{Name: "BENCH_RAW", AggregateTypes: []string{"lead"}}, eventstore.StreamOptions{})
+	rawCfg.Subjects = []string{"bench.>"}
+	if _, err := js.CreateStream(context.Background(), rawCfg); err != nil {
+		b.Fatal(err)
+	}
+	body, _ := proto.Marshal(&leadsv1.LeadCreated{Lead: newLead("raw@example.com")})
+	per := max(b.N/clients, 1)
+	ctx := as(b, "bench", "rep-1")
+
+	run := func(op func(c, i int) error) (time.Duration, []time.Duration) {
+		var (
+			wg  sync.WaitGroup
+			mu  sync.Mutex
+			lat []time.Duration
+		)
+		start := time.Now()
+		for c := range clients {
+			wg.Go(func() {
+				mine := make([]time.Duration, 0, per)
+				for i := range per {
+					t0 := time.Now()
+					if err := op(c, i); err != nil {
+						b.Error(err)
+						return
+					}
+					mine = append(mine, time.Since(t0))
+				}
+				mu.Lock()
+				lat = append(lat, mine...)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		return time.Since(start), lat
+	}
+	b.ResetTimer()
+	raw, _ := run(func(c, i int) error {
+		_, err := js.Publish(context.Background(), fmt.Sprintf("bench.acme.lead.raw-%d-%d.LeadCreated", c, i), body)
+		return err
+	})
+	create, lat := run(func(c, i int) error {
+		_, err := h.client.CreateLead(ctx, &leadsv1.CreateLeadRequest{Lead: newLead(fmt.Sprintf("b%d-%d@example.com", c, i))})
+		return err
+	})
+	b.StopTimer()
+	total := float64(per * clients)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(total/raw.Seconds(), "raw_publish/s")
+	b.ReportMetric(total/create.Seconds(), "create_lead/s")
+	b.ReportMetric(raw.Seconds()/create.Seconds(), "create/raw")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+	b.ReportMetric(0, "ns/op")
+}
