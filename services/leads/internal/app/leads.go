@@ -130,10 +130,22 @@ func (a *App) CreateLead(ctx context.Context, tenant string, cmd lead.NewLead, a
 		}
 		return evs, nil
 	})
-	if err != nil && claimed {
+	if err != nil && claimed && notStored(err) {
 		a.d.Keys.Release(ctx, tenant, cmd.ID, keys)
 	}
 	return res, err
+}
+
+// notStored reports whether a failed command certainly stored nothing, so its uniqueness
+// claims may be released. When the store's answer was lost (unavailable, internal) the lead
+// may exist: the claim stays pending, and the next claimant settles it by asking whether the
+// lead exists.
+func notStored(err error) bool {
+	switch apperr.KindOf(err) {
+	case apperr.Unavailable, apperr.Internal:
+		return false
+	}
+	return true
 }
 
 func claimError(err error) error {
@@ -172,7 +184,7 @@ func (a *App) UpdateLead(ctx context.Context, tenant, id string, cmd lead.Update
 		return evs, nil
 	})
 	if err != nil {
-		if claimed {
+		if claimed && notStored(err) {
 			a.d.Keys.Release(ctx, tenant, id, newKeys)
 		}
 		return res, err
