@@ -6,14 +6,20 @@ import (
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/protomap"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/tenantcfg"
 )
 
-func (s *Server) GetScoringModel(ctx context.Context, _ *leadsv1.GetScoringModelRequest) (*leadsv1.GetScoringModelResponse, error) {
+// config returns the caller's tenant's lead configuration.
+func (s *Server) config(ctx context.Context) (tenantcfg.Config, error) {
 	t, err := tenant(ctx)
 	if err != nil {
-		return nil, err
+		return tenantcfg.Config{}, err
 	}
-	c, err := s.app.Config(ctx, t)
+	return s.app.Config(ctx, t)
+}
+
+func (s *Server) GetScoringModel(ctx context.Context, _ *leadsv1.GetScoringModelRequest) (*leadsv1.GetScoringModelResponse, error) {
+	c, err := s.config(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -37,11 +43,7 @@ func (s *Server) UpdateScoringModel(ctx context.Context, req *leadsv1.UpdateScor
 }
 
 func (s *Server) ListTerritories(ctx context.Context, _ *leadsv1.ListTerritoriesRequest) (*leadsv1.ListTerritoriesResponse, error) {
-	t, err := tenant(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.app.Config(ctx, t)
+	c, err := s.config(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -87,11 +89,7 @@ func (s *Server) DeleteTerritory(ctx context.Context, req *leadsv1.DeleteTerrito
 }
 
 func (s *Server) ListCustomFields(ctx context.Context, _ *leadsv1.ListCustomFieldsRequest) (*leadsv1.ListCustomFieldsResponse, error) {
-	t, err := tenant(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.app.Config(ctx, t)
+	c, err := s.config(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -131,11 +129,7 @@ func (s *Server) DeleteCustomField(ctx context.Context, req *leadsv1.DeleteCusto
 }
 
 func (s *Server) GetLeadSettings(ctx context.Context, _ *leadsv1.GetLeadSettingsRequest) (*leadsv1.GetLeadSettingsResponse, error) {
-	t, err := tenant(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.app.Config(ctx, t)
+	c, err := s.config(ctx)
 	if err != nil {
 		return nil, err
 	}
