@@ -62,9 +62,12 @@ func (v *View) Handle(ctx context.Context, events []projection.Event) error {
 		key := env.GetTenantId() + "/" + env.GetAggregateId()
 		l, ok := leads[key]
 		if !ok {
-			l, err = v.load(ctx, env.GetTenantId(), env.GetAggregateId())
-			if err != nil {
-				return err
+			// A lead's first event has no row to read. Should it be a redelivery, the read
+			// model ignores an upsert older than the stored row, so the newer state stays.
+			if env.GetAggregateVersion() != 1 {
+				if l, err = v.load(ctx, env.GetTenantId(), env.GetAggregateId()); err != nil {
+					return err
+				}
 			}
 			order = append(order, key)
 		}
