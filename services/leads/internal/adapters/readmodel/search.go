@@ -34,9 +34,10 @@ var tiers = []tier{{colLast, true}, {colLast, false}, {colFirst, false}, {colEma
 // of the next page ("" on the last page).
 //
 // Ranking is by tier, then newest first (highest row key, i.e. most recently
-// inserted lead): tier 0 leads have a query word as their whole last name,
-// tier 1 a last name starting with a query word, then first name, email and
-// company matches. Every tier is one FTS query read in rowid order and cut at
+// inserted lead). For one word: tier 0 leads have the word as their whole
+// last name, tier 1 a last name starting with it, then first name, email and
+// company matches. For several words: leads where a word starts the last
+// name, then the rest. Every tier is one FTS query read in rowid order and cut at
 // the page size, so a search costs about the same whether the words match ten
 // leads or a hundred thousand. The token is a keyset cursor (tier, row key).
 //
@@ -68,7 +69,11 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]LeadRow, string, e
 	if err != nil {
 		return nil, "", err
 	}
-	if cur != nil && (cur.Int < 0 || cur.Int >= int64(len(tiers)) || cur.PK <= 0) {
+	nTiers := len(tiers)
+	if len(ws) > 1 {
+		nTiers = 2 // see tierExpr
+	}
+	if cur != nil && (cur.Int < 0 || cur.Int >= int64(nTiers) || cur.PK <= 0) {
 		return nil, "", ErrBadPageToken
 	}
 	if len(ws) == 0 {
@@ -92,7 +97,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]LeadRow, string, e
 	if cur != nil {
 		first = int(cur.Int)
 	}
-	for t := first; t < len(tiers) && len(hits) <= size; t++ {
+	for t := first; t < nTiers && len(hits) <= size; t++ {
 		var after int64
 		if cur != nil && t == first {
 			after = cur.PK
@@ -192,10 +197,13 @@ func fetchByPK(ctx context.Context, tx *sql.Tx, tenant string, pks []int64) ([]L
 	return out, nil
 }
 
-// tierExpr is the FTS5 expression for the leads of tier t: every word
-// matches somewhere, some word matches tier t's column, and no word matches
-// a better tier. Tokens are quoted and built only from letters and digits
-// (see words), so they never carry syntax.
+// tierExpr is the FTS5 expression for the leads of tier t. One word: the
+// word matches tier t's column and no better tier. Several words: every word
+// matches somewhere, and tier 0 holds the leads where some word starts the
+// last name, tier 1 the rest; five tiers of intersections would cost five
+// scans of a sparse AND when the early tiers are nearly empty. Tokens are
+// quoted and built only from letters and digits (see words), so they never
+// carry syntax.
 func tierExpr(th string, ws []string, t int) string {
 	token := func(col byte, w string, prefix bool) string {
 		s := `"` + th + string(col) + w + `"`
@@ -211,15 +219,19 @@ func tierExpr(th string, ws []string, t int) string {
 		}
 		return "(" + strings.Join(parts, " OR ") + ")"
 	}
-	expr := cond(t)
 	if len(ws) > 1 {
 		all := make([]string, len(ws))
 		for i, w := range ws {
 			all[i] = "(" + token(colLast, w, true) + " OR " + token(colFirst, w, true) + " OR " +
 				token(colEmail, w, true) + " OR " + token(colCompany, w, true) + ")"
 		}
-		expr = "(" + strings.Join(all, " AND ") + ") AND " + expr
+		expr := "(" + strings.Join(all, " AND ") + ")"
+		if t == 0 {
+			return expr + " AND " + cond(1)
+		}
+		return expr + " NOT " + cond(1)
 	}
+	expr := cond(t)
 	// Tier 0 (exact last name) is inside tier 1, so tiers from 2 on only
 	// need to exclude tiers 1..t-1.
 	var better []string

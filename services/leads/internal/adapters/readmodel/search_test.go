@@ -142,30 +142,33 @@ func TestSearchPaging(t *testing.T) {
 	seed(t, s, "acme", 200, 8)
 	seed(t, s, "globex", 100, 8) // same names in another tenant
 
-	all, next, err := s.Search(ctx, SearchQuery{Tenant: "acme", Query: "s", PageSize: 1000})
-	require.NoError(t, err)
-	require.Empty(t, next)
-	require.Greater(t, len(all), 20)
-
-	for _, size := range []int{3, 7, 20} {
-		var paged []LeadRow
-		q := SearchQuery{Tenant: "acme", Query: "s", PageSize: size}
-		for {
-			page, next, err := s.Search(ctx, q)
-			require.NoError(t, err)
-			paged = append(paged, page...)
-			if next == "" {
-				break
-			}
-			require.Len(t, page, size)
-			q.PageToken = next
+	for _, text := range []string{"s", "e a"} { // one word: five tiers; several: two
+		all, next, err := s.Search(ctx, SearchQuery{Tenant: "acme", Query: text, PageSize: 1000})
+		require.NoError(t, err)
+		require.Empty(t, next)
+		require.Greater(t, len(all), 20)
+		seen := map[string]bool{}
+		for _, r := range all {
+			assert.Equal(t, "acme", r.Tenant)
+			assert.False(t, seen[r.ID], "no lead twice across tiers")
+			seen[r.ID] = true
 		}
-		assert.Equal(t, ids(all), ids(paged), "page size %d", size)
+		for _, size := range []int{3, 7, 20} {
+			var paged []LeadRow
+			q := SearchQuery{Tenant: "acme", Query: text, PageSize: size}
+			for {
+				page, next, err := s.Search(ctx, q)
+				require.NoError(t, err)
+				paged = append(paged, page...)
+				if next == "" {
+					break
+				}
+				require.Len(t, page, size)
+				q.PageToken = next
+			}
+			assert.Equal(t, ids(all), ids(paged), "%q page size %d", text, size)
+		}
 	}
-	for _, r := range all {
-		assert.Equal(t, "acme", r.Tenant)
-	}
-
 	_, tok, err := s.Search(ctx, SearchQuery{Tenant: "acme", Query: "s", PageSize: 1})
 	require.NoError(t, err)
 	for _, q := range []SearchQuery{

@@ -64,6 +64,22 @@ func TestApplyUpdateTagsSearchAndDelete(t *testing.T) {
 	assert.Equal(t, "Byron", got.LastName)
 	assert.Equal(t, []string{"beta", "enterprise"}, got.Tags)
 
+	// Only indexed columns changed: the indexes follow.
+	r.Status, r.Owner, r.UpdatedAt, r.Sequence = "SALES_QUALIFIED", "user-9", r.UpdatedAt.Add(time.Hour), 18
+	require.NoError(t, s.Apply(ctx, testStream, 18, []LeadRow{r}, nil))
+	for _, q := range []ListQuery{
+		{Tenant: "acme", Statuses: []string{"SALES_QUALIFIED"}, Owners: []string{"user-9"}},
+		{Tenant: "acme", Owners: []string{"user-9"}, Sort: SortUpdatedAt, UpdatedFrom: r.UpdatedAt},
+		{Tenant: "acme", MinTotalScore: intp(90), Sort: SortTotalScore},
+	} {
+		rows, _, err := s.List(ctx, q)
+		require.NoError(t, err)
+		assert.Len(t, rows, 1, "%+v", q)
+	}
+	rows, _, err := s.List(ctx, ListQuery{Tenant: "acme", Statuses: []string{"NEW"}})
+	require.NoError(t, err)
+	assert.Empty(t, rows)
+
 	for tag, n := range map[string]int{"vip": 0, "beta": 1, "enterprise": 1} {
 		rows, _, err := s.List(ctx, ListQuery{Tenant: "acme", Tag: tag})
 		require.NoError(t, err)
@@ -91,7 +107,7 @@ func TestApplyUpdateTagsSearchAndDelete(t *testing.T) {
 	require.NoError(t, s.Apply(ctx, testStream, 19, nil, []TenantID{{"acme", "lead-1"}, {"acme", "never-existed"}}))
 	_, err = s.Get(ctx, "acme", "lead-1")
 	assert.ErrorIs(t, err, ErrNotFound)
-	rows, _, err := s.List(ctx, ListQuery{Tenant: "acme", Tag: "beta"})
+	rows, _, err = s.List(ctx, ListQuery{Tenant: "acme", Tag: "beta"})
 	require.NoError(t, err)
 	assert.Empty(t, rows)
 	rows, _, err = s.Search(ctx, SearchQuery{Tenant: "acme", Query: "byron"})
@@ -333,4 +349,29 @@ func TestOpenRejectsNewerSchema(t *testing.T) {
 	require.Error(t, err)
 	assert.False(t, errors.Is(err, ErrClosed))
 	assert.Contains(t, err.Error(), "newer")
+}
+
+// Several changes to the search index in one batch: a lead renamed twice, a
+// lead created and renamed, and a deleted lead whose row key SQLite hands to
+// a lead created in the same batch.
+func TestApplySearchIndexWithinOneBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openTestStore(t)
+	mk := func(id, last string, seq uint64) LeadRow {
+		r := fullRow()
+		r.ID, r.LastName, r.Sequence, r.Email, r.Company = id, last, seq, "", ""
+		return r
+	}
+	require.NoError(t, s.Apply(ctx, testStream, 2, []LeadRow{mk("a", "Alpha", 1), mk("z", "Zulu", 2)}, nil))
+	require.NoError(t, s.Apply(ctx, testStream, 7,
+		[]LeadRow{mk("a", "Bravo", 3), mk("a", "Charlie", 4), mk("n", "Delta", 5), mk("n", "Echo", 6), mk("y", "Foxtrot", 7)},
+		[]TenantID{{"acme", "z"}}))
+	for q, want := range map[string][]string{
+		"alpha": nil, "bravo": nil, "charlie": {"a"}, "delta": nil, "echo": {"n"}, "zulu": nil, "foxtrot": {"y"},
+	} {
+		rows, _, err := s.Search(ctx, SearchQuery{Tenant: "acme", Query: q})
+		require.NoError(t, err)
+		assert.Equal(t, want, nilIfEmpty(ids(rows)), "search %q", q)
+	}
 }
