@@ -3,10 +3,10 @@
 // model. Each key is claimed in a JetStream KV bucket with kv.Create, which only one writer can
 // win; the claim names the lead that holds the key.
 //
-// A claim is pending while the lead is being created and confirmed once its events are stored.
-// A creator that dies leaves a pending claim: after PendingTimeout the next claimant asks whether
-// the named lead exists — if it does, the claim is confirmed for it (the lead did get created);
-// if not, the claimant takes the key over.
+// A claim is written pending, costing the create no second round trip. A later claimant that
+// finds another lead's pending claim asks whether that lead exists: if it does, the claim is
+// marked confirmed and the key is taken (no more look-ups for it); if not, the creator is still
+// at work (ErrBusy) or, after PendingTimeout, presumed dead, and the claimant takes the key over.
 package uniqueness
 
 import (
@@ -136,10 +136,7 @@ func (x *Index) claimOne(ctx context.Context, tenant, leadID string, k string, e
 			return nil
 		case c.Confirmed:
 			return &ErrTaken{Key: kindOf(k), LeadID: c.LeadID}
-		case x.now().Sub(c.At) < x.opts.PendingTimeout:
-			return ErrBusy
 		}
-		// A stale pending claim: its creator died before or after storing the lead.
 		ok, err := exists(ctx, c.LeadID)
 		if err != nil {
 			return err
@@ -150,22 +147,15 @@ func (x *Index) claimOne(ctx context.Context, tenant, leadID string, k string, e
 			_, _ = x.kv.Update(ctx, key, val, entry.Revision())
 			return &ErrTaken{Key: kindOf(k), LeadID: c.LeadID}
 		}
+		if x.now().Sub(c.At) < x.opts.PendingTimeout {
+			return ErrBusy
+		}
+		// The creator died before storing the lead: take the key over.
 		if _, err := x.kv.Update(ctx, key, pending, entry.Revision()); err == nil {
 			return nil
 		}
 	}
 	return ErrBusy
-}
-
-// Confirm marks keys as held by a lead whose events are stored.
-func (x *Index) Confirm(ctx context.Context, tenant, leadID string, keys []string) error {
-	val, _ := json.Marshal(claim{LeadID: leadID, Confirmed: true, At: x.now()})
-	for _, k := range keys {
-		if _, err := x.kv.Put(ctx, kvKey(tenant, k), val); err != nil {
-			return fmt.Errorf("uniqueness: confirm: %w", err)
-		}
-	}
-	return nil
 }
 
 // Release frees keys still held by leadID (after a failed create, a changed email, or a merge).

@@ -63,7 +63,7 @@ func TestConcurrentClaimsOfOneEmailHaveOneWinner(t *testing.T) {
 	require.NoError(t, x.Claim(ctx, "globex", "g-1", email, never))
 }
 
-func TestClaimConfirmReleaseLifecycle(t *testing.T) {
+func TestClaimSettleReleaseLifecycle(t *testing.T) {
 	t.Parallel()
 	x := open(t, Options{})
 	ctx := context.Background()
@@ -71,16 +71,18 @@ func TestClaimConfirmReleaseLifecycle(t *testing.T) {
 
 	require.NoError(t, x.Claim(ctx, "acme", "L1", keys, never))
 	require.NoError(t, x.Claim(ctx, "acme", "L1", keys, never), "a retry by the same lead succeeds")
-	require.NoError(t, x.Confirm(ctx, "acme", "L1", keys))
+	assert.ErrorIs(t, x.Claim(ctx, "acme", "L2", []string{keys[1]}, never), ErrBusy, "L1 is still being created")
 
-	err := x.Claim(ctx, "acme", "L2", []string{keys[1]}, never)
+	// Once L1 is stored, its pending claim counts as taken at once, without waiting for the timeout.
+	l1 := func(_ context.Context, id string) (bool, error) { return id == "L1", nil }
+	err := x.Claim(ctx, "acme", "L2", []string{keys[1]}, l1)
 	var taken *ErrTaken
 	require.ErrorAs(t, err, &taken)
 	assert.Equal(t, "L1", taken.LeadID)
 	assert.Equal(t, "phone", taken.Key)
 
 	// A partial failure leaves nothing claimed by the failed call.
-	err = x.Claim(ctx, "acme", "L3", []string{"email_new", keys[0]}, never)
+	err = x.Claim(ctx, "acme", "L3", []string{"email_new", keys[0]}, l1)
 	require.ErrorAs(t, err, &taken)
 	_, held, err := x.Holder(ctx, "acme", "email_new")
 	require.NoError(t, err)
