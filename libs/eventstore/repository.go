@@ -213,10 +213,11 @@ func (r *Repository[S, E]) Execute(ctx context.Context, ref Ref, cmd Command, de
 	if c != nil {
 		if err != nil {
 			r.opts.Idempotency.release(ctx, c)
-		} else if cerr := r.opts.Idempotency.complete(ctx, c, cmd.Name, res); cerr != nil {
-			// The events are stored; a retry within ClaimTimeout is told to wait, after it the
-			// takeover finds the events by causation id. Report success.
-			_ = cerr
+		} else {
+			// If recording the outcome fails the events are stored all the same: a retry within
+			// ClaimTimeout is told to wait, after it the takeover finds the events by causation
+			// id. So the command reports success either way.
+			_ = r.opts.Idempotency.complete(ctx, c, cmd.Name, res)
 		}
 	}
 	return res, err

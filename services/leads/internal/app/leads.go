@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -197,11 +198,7 @@ func (a *App) UpdateLead(ctx context.Context, tenant, id string, cmd lead.Update
 func added(a, b []string) []string {
 	var out []string
 	for _, k := range a {
-		found := false
-		for _, o := range b {
-			found = found || o == k
-		}
-		if !found {
+		if !slices.Contains(b, k) {
 			out = append(out, k)
 		}
 	}

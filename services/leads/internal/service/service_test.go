@@ -294,6 +294,9 @@ func TestIdempotentRetryAndBadInput(t *testing.T) {
 	assert.True(t, fields["page_size"], "%v", fields)
 	_, err = h.client.ListLeads(ctx, &leadsv1.ListLeadsRequest{PageToken: "garbage"})
 	assert.True(t, violations(t, err)["page_token"])
+	_, err = h.client.ListLeads(ctx, &leadsv1.ListLeadsRequest{Sources: []leadsv1.LeadSource{leadsv1.LeadSource_LEAD_SOURCE_EVENT, 99, 0}})
+	fields = violations(t, err)
+	assert.Equal(t, map[string]bool{"sources[1]": true, "sources[2]": true}, fields)
 }
 
 func TestReadModelRebuildsToTheSameAnswers(t *testing.T) {

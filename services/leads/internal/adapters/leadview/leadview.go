@@ -45,9 +45,10 @@ func (v *View) Handle(ctx context.Context, events []projection.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	leads := map[string]lead.Lead{} // tenant/id → state, in batch
-	seqs := map[string]uint64{}
-	var order []string
+	type leadKey struct{ tenant, id string }
+	leads := map[leadKey]lead.Lead{} // state of each lead the batch touches
+	seqs := map[leadKey]uint64{}
+	var order []leadKey
 	var poison []error
 	for _, e := range events {
 		env := e.Envelope
@@ -59,7 +60,7 @@ func (v *View) Handle(ctx context.Context, events []projection.Event) error {
 			poison = append(poison, projection.Poison(e, "decode lead event: "+err.Error()))
 			continue
 		}
-		key := env.GetTenantId() + "/" + env.GetAggregateId()
+		key := leadKey{env.GetTenantId(), env.GetAggregateId()}
 		l, ok := leads[key]
 		if !ok {
 			// A lead's first event has no row to read. Should it be a redelivery, the read
@@ -83,7 +84,7 @@ func (v *View) Handle(ctx context.Context, events []projection.Event) error {
 		if !ok || !l.Exists() {
 			continue
 		}
-		row, err := toRow(l, tenantOf(key), seqs[key])
+		row, err := toRow(l, key.tenant, seqs[key])
 		if err != nil {
 			return err
 		}
@@ -93,15 +94,6 @@ func (v *View) Handle(ctx context.Context, events []projection.Event) error {
 		return err
 	}
 	return errors.Join(poison...)
-}
-
-func tenantOf(key string) string {
-	for i := range key {
-		if key[i] == '/' {
-			return key[:i]
-		}
-	}
-	return key
 }
 
 func (v *View) load(ctx context.Context, tenant, id string) (lead.Lead, error) {

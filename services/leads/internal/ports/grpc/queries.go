@@ -10,7 +10,6 @@ import (
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/readmodel"
 	"github.com/evcrm/evcrm/services/leads/internal/app"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/scoring"
 )
 
 var orderBy = map[leadsv1.LeadOrderBy]readmodel.SortField{
@@ -32,18 +31,19 @@ func listQuery(tenant string, req *leadsv1.ListLeadsRequest) (readmodel.ListQuer
 		q.Statuses = append(q.Statuses, s.String())
 	}
 	for i, src := range req.GetSources() {
-		if src <= 0 || !lead.Source(src).Valid() {
-			v.Add(fieldIndex("sources", i), "unknown source %d", src)
-			continue
+		ls, err := protomap.SourceFromProto(src, fieldIndex("sources", i))
+		addErr(&v, err)
+		if err == nil && !ls.Valid() {
+			v.Add(fieldIndex("sources", i), "must not be LEAD_SOURCE_UNSPECIFIED")
 		}
-		q.Sources = append(q.Sources, lead.Source(src).String())
+		q.Sources = append(q.Sources, ls.String())
 	}
 	for i, t := range req.GetTemperatures() {
 		if t <= 0 || t > leadsv1.Temperature_TEMPERATURE_HOT {
 			v.Add(fieldIndex("temperatures", i), "unknown temperature %d", t)
 			continue
 		}
-		q.Temperatures = append(q.Temperatures, scoring.Temperature(t).String())
+		q.Temperatures = append(q.Temperatures, protomap.TemperatureFromProto(t).String())
 	}
 	if req.MinScore != nil {
 		m := int(req.GetMinScore())
