@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -108,15 +107,6 @@ func startOpts(opts *server.Options, ready time.Duration) (*Server, error) {
 
 // ClientURL is the nats:// URL clients connect to.
 func (s *Server) ClientURL() string { return s.srv.ClientURL() }
-
-// ClusterURL is the nats-route:// URL other nodes use to reach this one ("" when not clustered).
-func (s *Server) ClusterURL() string {
-	addr := s.srv.ClusterAddr()
-	if addr == nil {
-		return ""
-	}
-	return "nats-route://" + net.JoinHostPort(addr.IP.String(), strconv.Itoa(addr.Port))
-}
 
 // Name is the server name.
 func (s *Server) Name() string { return s.opts.ServerName }

@@ -175,19 +175,3 @@ func (x *Index) Release(ctx context.Context, tenant, leadID string, keys []strin
 		}
 	}
 }
-
-// Holder returns the lead holding a key, if any.
-func (x *Index) Holder(ctx context.Context, tenant string, k string) (string, bool, error) {
-	entry, err := x.kv.Get(ctx, kvKey(tenant, k))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
-	}
-	var c claim
-	if err := json.Unmarshal(entry.Value(), &c); err != nil {
-		return "", false, err
-	}
-	return c.LeadID, true, nil
-}

@@ -2,6 +2,7 @@ package uniqueness
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -54,7 +55,7 @@ func TestConcurrentClaimsOfOneEmailHaveOneWinner(t *testing.T) {
 	}
 	wg.Wait()
 	require.Len(t, winners, 1)
-	holder, ok, err := x.Holder(ctx, "acme", email[0])
+	holder, ok, err := x.holder(ctx, "acme", email[0])
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, winners[0], holder)
@@ -84,13 +85,13 @@ func TestClaimSettleReleaseLifecycle(t *testing.T) {
 	// A partial failure leaves nothing claimed by the failed call.
 	err = x.Claim(ctx, "acme", "L3", []string{"email_new", keys[0]}, l1)
 	require.ErrorAs(t, err, &taken)
-	_, held, err := x.Holder(ctx, "acme", "email_new")
+	_, held, err := x.holder(ctx, "acme", "email_new")
 	require.NoError(t, err)
 	assert.False(t, held)
 
 	// Releasing by someone else does nothing; by the holder frees the key.
 	x.Release(ctx, "acme", "L2", keys)
-	_, held, _ = x.Holder(ctx, "acme", keys[0])
+	_, held, _ = x.holder(ctx, "acme", keys[0])
 	assert.True(t, held)
 	x.Release(ctx, "acme", "L1", keys)
 	require.NoError(t, x.Claim(ctx, "acme", "L4", keys, never))
@@ -114,4 +115,20 @@ func TestStalePendingClaimIsSettled(t *testing.T) {
 	var taken *ErrTaken
 	require.ErrorAs(t, x.Claim(ctx, "acme", "L3", k2, exists), &taken, "the creator died after storing the lead: it keeps the key")
 	assert.Equal(t, "dead-after-append", taken.LeadID)
+}
+
+// holder returns the lead holding a key, if any.
+func (x *Index) holder(ctx context.Context, tenant string, k string) (string, bool, error) {
+	entry, err := x.kv.Get(ctx, kvKey(tenant, k))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	var c claim
+	if err := json.Unmarshal(entry.Value(), &c); err != nil {
+		return "", false, err
+	}
+	return c.LeadID, true, nil
 }
