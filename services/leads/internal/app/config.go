@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/evcrm/evcrm/libs/customfield"
 	"github.com/evcrm/evcrm/libs/eventstore"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/scoring"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/tenantcfg"

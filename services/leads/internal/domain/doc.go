@@ -6,9 +6,9 @@
 //     definitions, scoring model, territories, lifecycle settings;
 //   - scoring: the versioned scoring model, fit rules, engagement decay, temperature;
 //   - territory: territory definitions, matching and round-robin picking;
-//   - customfield: typed custom field definitions and values;
 //   - dedupe: normalisation of emails and phones and the keys of uniqueness claims.
 //
-// Everything here imports only the standard library and libs/apperr (STYLE.md §1): decisions
-// are pure functions of (state, command, context, now) that return events or an apperr error.
+// Everything here imports only the standard library, libs/apperr and libs/customfield (typed
+// custom fields, shared with the other services; STYLE.md §1): decisions are pure functions of
+// (state, command, context, now) that return events or an apperr error.
 package domain

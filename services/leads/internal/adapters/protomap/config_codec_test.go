@@ -7,9 +7,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/evcrm/evcrm/libs/customfield"
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/protomap"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/scoring"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/tenantcfg"

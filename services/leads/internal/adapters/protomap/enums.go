@@ -2,8 +2,8 @@ package protomap
 
 import (
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/customfield"
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/scoring"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/territory"

@@ -9,9 +9,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/customfield"
 	"github.com/evcrm/evcrm/libs/eventstore"
 	eventsv1 "github.com/evcrm/evcrm/libs/gen/crm/events/v1"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/scoring"
 )

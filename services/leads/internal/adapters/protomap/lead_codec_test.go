@@ -8,11 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/evcrm/evcrm/libs/customfield"
 	"github.com/evcrm/evcrm/libs/eventstore"
 	eventsv1 "github.com/evcrm/evcrm/libs/gen/crm/events/v1"
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/protomap"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/scoring"
 )

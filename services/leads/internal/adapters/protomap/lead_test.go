@@ -8,10 +8,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	"github.com/evcrm/evcrm/libs/customfield"
 	commonv1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/protomap"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 )
 

@@ -7,8 +7,8 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/customfield"
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 )
 

@@ -15,7 +15,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
+	"github.com/evcrm/evcrm/libs/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/scoring"
 )
 

@@ -4,7 +4,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
+	"github.com/evcrm/evcrm/libs/customfield"
 )
 
 // Field-mask paths of Details. UpdateDetails accepts these, "utm" (all five UTM fields),

@@ -3,7 +3,7 @@ package lead
 import (
 	"time"
 
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
+	"github.com/evcrm/evcrm/libs/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/scoring"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/territory"
 )

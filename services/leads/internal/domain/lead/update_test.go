@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evcrm/evcrm/libs/apperr"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
+	"github.com/evcrm/evcrm/libs/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 )
 

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/evcrm/evcrm/libs/apperr"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
+	"github.com/evcrm/evcrm/libs/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/dedupe"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/territory"
 )

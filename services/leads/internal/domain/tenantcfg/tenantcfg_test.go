@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evcrm/evcrm/libs/apperr"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
+	"github.com/evcrm/evcrm/libs/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/scoring"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/tenantcfg"

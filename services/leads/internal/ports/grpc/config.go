@@ -3,9 +3,9 @@ package grpc
 import (
 	"context"
 
+	"github.com/evcrm/evcrm/libs/customfield"
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/protomap"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/customfield"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/tenantcfg"
 )
 

@@ -1,5 +1,6 @@
-// Package customfield defines tenant-declared custom lead fields and their typed values. A lead
-// may only carry values of fields its tenant declared, of the declared type.
+// Package customfield defines tenant-declared custom fields and their typed values, shared by the
+// services' domains (leads, contacts, accounts, opportunities). A record may only carry values of
+// fields its tenant declared for it, of the declared type.
 package customfield
 
 import (
