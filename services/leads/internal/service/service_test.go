@@ -42,13 +42,27 @@ type harness struct {
 
 func start(t testing.TB, n *testkit.NATS, dataDir string) *harness {
 	t.Helper()
+	return startWith(t, n, dataDir, true)
+}
+
+// startWith starts the service; without the projector its read model stays empty (the
+// benchmarks use that to measure the command path alone).
+func startWith(t testing.TB, n *testkit.NATS, dataDir string, projector bool) *harness {
+	t.Helper()
 	nc := n.Connect(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc, err := service.New(ctx, nc, service.Options{DataDir: dataDir, Logger: logger})
 	require.NoError(t, err)
 	done := make(chan error, 1)
-	go func() { done <- svc.Projector.Run(ctx) }()
+	go func() {
+		if !projector {
+			<-ctx.Done()
+			done <- nil
+			return
+		}
+		done <- svc.Projector.Run(ctx)
+	}()
 
 	srv, err := grpcserver.New(grpcserver.Options{Logger: logger, Registerer: prometheus.NewRegistry(), Authenticator: grpcauth.Dev{}})
 	require.NoError(t, err)
