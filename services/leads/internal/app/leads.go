@@ -125,7 +125,7 @@ func (a *App) CreateLead(ctx context.Context, tenant string, cmd lead.NewLead, a
 		// Claims are idempotent for one lead id, so a decision retried after a conflict is fine.
 		if len(keys) > 0 && !claimed {
 			if err := a.d.Keys.Claim(ctx, tenant, cmd.ID, keys, a.leadExists(tenant)); err != nil {
-				return nil, claimError(err)
+				return nil, a.claimError(ctx, tenant, err)
 			}
 			claimed = true
 		}
@@ -149,17 +149,36 @@ func notStored(err error) bool {
 	return true
 }
 
-func claimError(err error) error {
+// maxMergeHops bounds the walk from a merged lead to its survivor (merges can chain: A into B,
+// later B into C).
+const maxMergeHops = 8
+
+func (a *App) claimError(ctx context.Context, tenant string, err error) error {
 	var taken *uniqueness.ErrTaken
 	switch {
 	case errors.As(err, &taken):
-		e := apperr.Exists("a lead with this "+taken.Key+" exists", taken.LeadID)
+		e := apperr.Exists("a lead with this "+taken.Key+" exists", a.liveLead(ctx, tenant, taken.LeadID))
 		e.Reason = "DUPLICATE_LEAD"
 		return e
 	case errors.Is(err, uniqueness.ErrBusy):
 		return &apperr.Error{Kind: apperr.Conflict, Reason: "DUPLICATE_CHECK_BUSY", Message: err.Error()}
 	}
 	return err
+}
+
+// liveLead follows merges from the lead holding a key to the lead that survived them, so a
+// duplicate is reported against the record a user should open (a merged lead keeps its email's
+// claim: the survivor took its fields over, and the key must stay taken). When a lead cannot be
+// loaded, the last id known is the answer.
+func (a *App) liveLead(ctx context.Context, tenant, id string) string {
+	for range maxMergeHops {
+		agg, err := a.d.Leads.Load(ctx, a.d.Leads.Ref(tenant, id))
+		if err != nil || agg.State.MergedIntoID == "" {
+			return id
+		}
+		id = agg.State.MergedIntoID
+	}
+	return id
 }
 
 // UpdateLead changes the fields of cmd.Paths. A changed email or phone moves the lead's
@@ -177,7 +196,7 @@ func (a *App) UpdateLead(ctx context.Context, tenant, id string, cmd lead.Update
 		newKeys = added(dedupe.Keys(after.Email, after.Phone), oldKeys)
 		if len(newKeys) > 0 && !claimed {
 			if err := a.d.Keys.Claim(ctx, tenant, id, newKeys, a.leadExists(tenant)); err != nil {
-				return nil, claimError(err)
+				return nil, a.claimError(ctx, tenant, err)
 			}
 			claimed = true
 		}

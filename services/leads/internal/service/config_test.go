@@ -89,4 +89,9 @@ func TestTerritoriesCustomFieldsScoringAndMerge(t *testing.T) {
 	assert.Equal(t, a.GetLead().GetId(), gone.GetLead().GetMergedIntoId())
 	_, err = h.client.MergeLeads(ctx, &leadsv1.MergeLeadsRequest{SurvivorId: a.GetLead().GetId(), MergedId: a.GetLead().GetId()})
 	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+
+	// The merged lead's email stays taken, and a duplicate of it is reported against the survivor.
+	_, err = h.client.CreateLead(ctx, &leadsv1.CreateLeadRequest{Lead: newLead("Second@Example.com")})
+	require.Equal(t, codes.AlreadyExists, status.Code(err), "%v", err)
+	assert.Equal(t, a.GetLead().GetId(), errorInfo(err).GetMetadata()["existing_id"])
 }
