@@ -255,6 +255,57 @@ func (x *ReadOptions) GetMinSequence() uint64 {
 	return 0
 }
 
+// Decimal is an exact base-10 number, for quantities and percentages (never a float; amounts of
+// money are Money). value is an optional sign, one or more digits, and optionally a point
+// followed by 1 to 18 digits, i.e. ^[+-]?[0-9]+(\.[0-9]{1,18})?$: "12.5", "-0.25", "+3", "100".
+// No exponent, thousands separator, white space, ".5" or "5."; leading and trailing zeros do not
+// change the value ("01.50" equals "1.5"). A field that may be absent is an unset message, never
+// an empty value.
+type Decimal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The number in the syntax above.
+	Value         string `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Decimal) Reset() {
+	*x = Decimal{}
+	mi := &file_crm_common_v1_common_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Decimal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Decimal) ProtoMessage() {}
+
+func (x *Decimal) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_common_v1_common_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Decimal.ProtoReflect.Descriptor instead.
+func (*Decimal) Descriptor() ([]byte, []int) {
+	return file_crm_common_v1_common_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Decimal) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 var File_crm_common_v1_common_proto protoreflect.FileDescriptor
 
 const file_crm_common_v1_common_proto_rawDesc = "" +
@@ -273,7 +324,9 @@ const file_crm_common_v1_common_proto_rawDesc = "" +
 	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12\x1a\n" +
 	"\breplayed\x18\x03 \x01(\bR\breplayed\"0\n" +
 	"\vReadOptions\x12!\n" +
-	"\fmin_sequence\x18\x01 \x01(\x04R\vminSequenceB\xae\x01\n" +
+	"\fmin_sequence\x18\x01 \x01(\x04R\vminSequence\"\x1f\n" +
+	"\aDecimal\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05valueB\xae\x01\n" +
 	"\x11com.crm.common.v1B\vCommonProtoP\x01Z6github.com/evcrm/evcrm/libs/gen/crm/common/v1;commonv1\xa2\x02\x03CCX\xaa\x02\rCrm.Common.V1\xca\x02\rCrm\\Common\\V1\xe2\x02\x19Crm\\Common\\V1\\GPBMetadata\xea\x02\x0fCrm::Common::V1b\x06proto3"
 
 var (
@@ -288,12 +341,13 @@ func file_crm_common_v1_common_proto_rawDescGZIP() []byte {
 	return file_crm_common_v1_common_proto_rawDescData
 }
 
-var file_crm_common_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_crm_common_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_crm_common_v1_common_proto_goTypes = []any{
 	(*Money)(nil),        // 0: crm.common.v1.Money
 	(*WriteOptions)(nil), // 1: crm.common.v1.WriteOptions
 	(*WriteResult)(nil),  // 2: crm.common.v1.WriteResult
 	(*ReadOptions)(nil),  // 3: crm.common.v1.ReadOptions
+	(*Decimal)(nil),      // 4: crm.common.v1.Decimal
 }
 var file_crm_common_v1_common_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -315,7 +369,7 @@ func file_crm_common_v1_common_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_common_v1_common_proto_rawDesc), len(file_crm_common_v1_common_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
