@@ -58,6 +58,42 @@ deps: ## Install what the tests need and is missing (ClickHouse server from Debi
 	fi
 	@command -v clickhouse-server >/dev/null && echo "clickhouse-server: $$(command -v clickhouse-server)" || true
 
+# --- current-ClickHouse check (tools/chcompat: chDB = ClickHouse 26.x inside an npm package) ---
+CHCOMPAT_DIR := tools/chcompat
+# Installed-stamp: rebuilt when node_modules is missing or package(-lock).json is newer.
+CHCOMPAT_STAMP := $(CHCOMPAT_DIR)/node_modules/.evcrm-installed
+# What `make chcompat` checks: space-separated dirs, each applied/run in the order given.
+CHCOMPAT_MIGRATIONS ?= $(CHCOMPAT_DIR)/testdata/migrations
+CHCOMPAT_QUERIES ?= $(CHCOMPAT_DIR)/testdata/queries
+CHCOMPAT_PARAMS ?= $(CHCOMPAT_DIR)/testdata/params.json
+
+.PHONY: node-deps
+node-deps: ## Install Node.js and npm from Debian when node is missing (chcompat needs Node >= 18.17)
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+		if [ -z "$(APT_GET)" ]; then \
+			echo "node/npm are missing and apt-get is not available: install Node.js >= 18.17 and npm by hand"; exit 1; fi; \
+		echo "Installing Debian's nodejs and npm (for tools/chcompat)..."; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	fi
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<18||(a===18&&b<17)) { console.error("tools/chcompat needs Node >= 18.17, found "+process.version); process.exit(1) }'
+
+# npm install --no-save, not npm ci: chdb 3.4.0 lists optional packages for darwin and
+# linux-arm64 that are not on the registry, and npm >= 11 `ci` refuses a lockfile without
+# them (npm 9 and 10 accept it). With the lockfile present, install uses its exact versions
+# and integrity hashes; --no-save leaves package.json and package-lock.json untouched.
+$(CHCOMPAT_STAMP): $(CHCOMPAT_DIR)/package.json $(CHCOMPAT_DIR)/package-lock.json | node-deps
+	cd $(CHCOMPAT_DIR) && npm install --no-audit --no-fund --no-save
+	@touch $@
+
+.PHONY: chcompat-deps
+chcompat-deps: $(CHCOMPAT_STAMP) ## Install chDB into tools/chcompat/node_modules (~550 MB, git-ignored)
+
+.PHONY: chcompat
+chcompat: chcompat-deps ## Run the ClickHouse migrations and metric queries on ClickHouse 26.x (chDB)
+	node $(CHCOMPAT_DIR)/check.mjs $(addprefix --migrations ,$(CHCOMPAT_MIGRATIONS)) \
+		$(addprefix --queries ,$(CHCOMPAT_QUERIES)) $(if $(CHCOMPAT_PARAMS),--params $(CHCOMPAT_PARAMS))
+
 .PHONY: test
 test: deps ## Run every module's tests with -race against real NATS and ClickHouse
 	for m in $(MODULES); do (cd $$m && if [ -n "$$(go list ./... 2>/dev/null)" ]; then go test $(GO_TEST_FLAGS) ./...; fi); done
