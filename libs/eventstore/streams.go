@@ -36,8 +36,8 @@ var (
 	}
 	PipelineStream = StreamSpec{
 		Name:           "CRM_PIPELINE",
-		AggregateTypes: []string{"opportunity", "pipeline", "quote", "contract"},
-		Description:    "Events of the pipeline service: opportunities, pipelines, quotes, contracts.",
+		AggregateTypes: []string{"opportunity", "pipeline", "contract", "pipelineconfig"},
+		Description:    "Events of the pipeline service: opportunities (with their quotes), pipelines, contracts, configuration.",
 	}
 	CampaignStream = StreamSpec{
 		Name:           "CRM_CAMPAIGN",
