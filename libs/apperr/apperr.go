@@ -145,3 +145,20 @@ func (v Violations) Err(msg string) error {
 	}
 	return InvalidFields(msg, v...)
 }
+
+// RenameFields returns err with every field violation's path passed through rename, for a
+// layer that validated a nested message and answers for the whole request (the domain says
+// "amount", the request's field is "opportunity.amount"). Errors other than Invalid ones, and
+// errors without violations, are returned as they are; err itself is never modified.
+func RenameFields(err error, rename func(field string) string) error {
+	e, ok := As(err)
+	if !ok || e.Kind != Invalid || len(e.Fields) == 0 {
+		return err
+	}
+	c := *e
+	c.Fields = make([]FieldViolation, len(e.Fields))
+	for i, f := range e.Fields {
+		c.Fields[i] = FieldViolation{Field: rename(f.Field), Description: f.Description}
+	}
+	return &c
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/evcrm/evcrm/libs/apperr"
@@ -54,5 +55,25 @@ func TestViolations(t *testing.T) {
 	}
 	if !errors.Is(apperr.Wrap(apperr.Internal, context.DeadlineExceeded, "x"), context.DeadlineExceeded) {
 		t.Error("Wrap must keep the cause for errors.Is")
+	}
+}
+
+func TestRenameFields(t *testing.T) {
+	t.Parallel()
+	orig := apperr.InvalidFields("bad", apperr.FieldViolation{Field: "amount", Description: "negative"}, apperr.FieldViolation{Field: "lines[0].quantity", Description: "zero"})
+	got := apperr.RenameFields(fmt.Errorf("wrapped: %w", orig), func(f string) string { return "opportunity." + f })
+	e, ok := apperr.As(got)
+	if !ok || e.Kind != apperr.Invalid || len(e.Fields) != 2 || e.Fields[0].Field != "opportunity.amount" || e.Fields[1].Field != "opportunity.lines[0].quantity" || e.Fields[0].Description != "negative" {
+		t.Fatalf("renamed = %#v", got)
+	}
+	if orig.Fields[0].Field != "amount" {
+		t.Fatalf("the original error changed: %#v", orig)
+	}
+	nf := apperr.NotFoundf("lead", "x")
+	if apperr.RenameFields(nf, strings.ToUpper) != error(nf) {
+		t.Fatal("a NotFound error must pass through")
+	}
+	if apperr.RenameFields(nil, strings.ToUpper) != nil {
+		t.Fatal("nil must stay nil")
 	}
 }
