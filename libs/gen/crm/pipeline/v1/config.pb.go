@@ -82,21 +82,25 @@ func (CustomFieldType) EnumDescriptor() ([]byte, []int) {
 }
 
 // PipelineConfig is a tenant's pipeline settings (aggregate "pipelineconfig", one per tenant,
-// subject crm.<tenant>.pipelineconfig.<tenant>.<Event>). Every change produces a new version.
-// A tenant that never changed it has version 0 and the defaults described on each field.
+// subject crm.<tenant>.pipelineconfig.<tenant>.<Event>). It is replaced as a whole: every change
+// produces a new version. A tenant that never changed it has version 0 and the defaults
+// described on each field.
 type PipelineConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Version of the config, assigned by the service: 1 after the first update, +1 per update.
 	// Output only.
 	Version uint64 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
-	// The tenant's custom opportunity fields, at most 100, names unique. Opportunities may only
-	// carry values of fields declared here, of the declared type.
-	CustomFields []*CustomFieldDefinition `protobuf:"bytes,2,rep,name=custom_fields,json=customFields,proto3" json:"custom_fields,omitempty"`
-	// How many days before today (UTC) a new opportunity's expected close date may be. 0 (the
-	// default) means today or later; at most 3650.
+	// The tenant's custom opportunity fields by name, at most 200; each definition's name equals
+	// its key. Opportunities may only carry values of fields declared here, of the declared type.
+	// A field's type cannot change once declared; removing a definition keeps stored values in
+	// history. Field paths of violations are "custom_fields.<name>.<field>". Default: none.
+	CustomFields map[string]*CustomFieldDefinition `protobuf:"bytes,2,rep,name=custom_fields,json=customFields,proto3" json:"custom_fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// How many days before today (UTC) an opportunity's expected close date may lie, on create and
+	// on UpdateOpportunityCloseDate. 0 (the default) means today or later; at most 3650.
 	MaxCloseDatePastDays uint32 `protobuf:"varint,3,opt,name=max_close_date_past_days,json=maxCloseDatePastDays,proto3" json:"max_close_date_past_days,omitempty"`
-	// ISO 4217 code (upper case) of an opportunity created without an amount: its amount is then 0
-	// in this currency. Empty (the default): such an opportunity has no amount until one is set.
+	// ISO 4217 code of amounts given without a currency (an opportunity created without an
+	// amount has 0 in it). Required; the default is "USD". Lower case is accepted and stored
+	// upper case.
 	DefaultCurrency string `protobuf:"bytes,4,opt,name=default_currency,json=defaultCurrency,proto3" json:"default_currency,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -139,7 +143,7 @@ func (x *PipelineConfig) GetVersion() uint64 {
 	return 0
 }
 
-func (x *PipelineConfig) GetCustomFields() []*CustomFieldDefinition {
+func (x *PipelineConfig) GetCustomFields() map[string]*CustomFieldDefinition {
 	if x != nil {
 		return x.CustomFields
 	}
@@ -165,12 +169,13 @@ func (x *PipelineConfig) GetDefaultCurrency() string {
 type CustomFieldDefinition struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Key of the field in Opportunity.custom_fields and in field-mask paths
-	// ("custom_fields.<name>"): [a-z][a-z0-9_]{0,62}.
+	// ("custom_fields.<name>"): [a-z][a-z0-9_]{0,62}. Equals its key in
+	// PipelineConfig.custom_fields.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Type of the field's values; it cannot change once declared, because stored values would
 	// stop matching it.
 	Type CustomFieldType `protobuf:"varint,2,opt,name=type,proto3,enum=crm.pipeline.v1.CustomFieldType" json:"type,omitempty"`
-	// Shown in user interfaces, at most 200 characters.
+	// Shown in user interfaces, at most 200 characters (trimmed).
 	Label string `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`
 	// Required fields must have a value on create and cannot be cleared.
 	Required      bool `protobuf:"varint,4,opt,name=required,proto3" json:"required,omitempty"`
@@ -361,12 +366,15 @@ var File_crm_pipeline_v1_config_proto protoreflect.FileDescriptor
 
 const file_crm_pipeline_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccrm/pipeline/v1/config.proto\x12\x0fcrm.pipeline.v1\"\xda\x01\n" +
+	"\x1ccrm/pipeline/v1/config.proto\x12\x0fcrm.pipeline.v1\"\xce\x02\n" +
 	"\x0ePipelineConfig\x12\x18\n" +
-	"\aversion\x18\x01 \x01(\x04R\aversion\x12K\n" +
-	"\rcustom_fields\x18\x02 \x03(\v2&.crm.pipeline.v1.CustomFieldDefinitionR\fcustomFields\x126\n" +
+	"\aversion\x18\x01 \x01(\x04R\aversion\x12V\n" +
+	"\rcustom_fields\x18\x02 \x03(\v21.crm.pipeline.v1.PipelineConfig.CustomFieldsEntryR\fcustomFields\x126\n" +
 	"\x18max_close_date_past_days\x18\x03 \x01(\rR\x14maxCloseDatePastDays\x12)\n" +
-	"\x10default_currency\x18\x04 \x01(\tR\x0fdefaultCurrency\"\x93\x01\n" +
+	"\x10default_currency\x18\x04 \x01(\tR\x0fdefaultCurrency\x1ag\n" +
+	"\x11CustomFieldsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12<\n" +
+	"\x05value\x18\x02 \x01(\v2&.crm.pipeline.v1.CustomFieldDefinitionR\x05value:\x028\x01\"\x93\x01\n" +
 	"\x15CustomFieldDefinition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
 	"\x04type\x18\x02 \x01(\x0e2 .crm.pipeline.v1.CustomFieldTypeR\x04type\x12\x14\n" +
@@ -401,21 +409,23 @@ func file_crm_pipeline_v1_config_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_pipeline_v1_config_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_crm_pipeline_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_crm_pipeline_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_crm_pipeline_v1_config_proto_goTypes = []any{
 	(CustomFieldType)(0),          // 0: crm.pipeline.v1.CustomFieldType
 	(*PipelineConfig)(nil),        // 1: crm.pipeline.v1.PipelineConfig
 	(*CustomFieldDefinition)(nil), // 2: crm.pipeline.v1.CustomFieldDefinition
 	(*CustomValue)(nil),           // 3: crm.pipeline.v1.CustomValue
+	nil,                           // 4: crm.pipeline.v1.PipelineConfig.CustomFieldsEntry
 }
 var file_crm_pipeline_v1_config_proto_depIdxs = []int32{
-	2, // 0: crm.pipeline.v1.PipelineConfig.custom_fields:type_name -> crm.pipeline.v1.CustomFieldDefinition
+	4, // 0: crm.pipeline.v1.PipelineConfig.custom_fields:type_name -> crm.pipeline.v1.PipelineConfig.CustomFieldsEntry
 	0, // 1: crm.pipeline.v1.CustomFieldDefinition.type:type_name -> crm.pipeline.v1.CustomFieldType
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	2, // 2: crm.pipeline.v1.PipelineConfig.CustomFieldsEntry.value:type_name -> crm.pipeline.v1.CustomFieldDefinition
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_crm_pipeline_v1_config_proto_init() }
@@ -435,7 +445,7 @@ func file_crm_pipeline_v1_config_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_pipeline_v1_config_proto_rawDesc), len(file_crm_pipeline_v1_config_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -28,11 +28,11 @@ type ContractStatus int32
 
 const (
 	ContractStatus_CONTRACT_STATUS_UNSPECIFIED ContractStatus = 0
-	// Being prepared; every field can change.
+	// Being prepared; not yet in force.
 	ContractStatus_CONTRACT_STATUS_DRAFT ContractStatus = 1
 	// In force.
 	ContractStatus_CONTRACT_STATUS_ACTIVE ContractStatus = 2
-	// Its end date passed without renewal.
+	// Its end date passed without renewal; it can still be renewed (late).
 	ContractStatus_CONTRACT_STATUS_EXPIRED ContractStatus = 3
 	// Ended before its end date.
 	ContractStatus_CONTRACT_STATUS_TERMINATED ContractStatus = 4
@@ -85,13 +85,18 @@ func (ContractStatus) EnumDescriptor() ([]byte, []int) {
 
 // Contract is the agreement that follows a won opportunity (aggregate "contract", subject
 // crm.<tenant>.contract.<id>.<Event>). DRAFT → ACTIVE → EXPIRED (end date passed) or
-// TERMINATED (ended early); renewing an active contract moves its end date.
+// TERMINATED (ended early); renewing an ACTIVE or EXPIRED contract starts a new term after its
+// end date (and makes an expired one ACTIVE again). An auto-renewing contract is renewed by the
+// expiry sweep instead of expiring.
+//
+// start_date…end_date (inclusive) is the whole contract; term_start…end_date is the current
+// term. A contract nears renewal from its renewal_date until its end_date.
 //
 // Dates are "YYYY-MM-DD" calendar dates. terms is business text, not personal data, and is not
 // marked (crm.events.v1.pii).
 type Contract struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// UUIDv7 assigned by the service. Output only.
+	// [A-Za-z0-9_-]{1,64}, a UUIDv7 assigned by the service. Output only.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Aggregate version: 1 after ContractCreated, +1 per event. WriteOptions.expected_version
 	// compares with it. Output only.
@@ -99,32 +104,43 @@ type Contract struct {
 	// The WON opportunity the contract is for. Required on create; never changes.
 	OpportunityId string `protobuf:"bytes,3,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
 	// The customer account (leads service); the opportunity's account when not given on create.
+	// Set on create only.
 	AccountId string `protobuf:"bytes,4,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
 	// User responsible for the contract; the opportunity's owner when not given on create.
 	OwnerId string `protobuf:"bytes,5,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	// First day the contract is in force, YYYY-MM-DD. Required.
 	StartDate string `protobuf:"bytes,6,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	// Last day the contract is in force, YYYY-MM-DD, on or after start_date. Required.
+	// Last day the contract is in force, YYYY-MM-DD, on or after start_date (and term_start).
+	// Required. Renewals move it.
 	EndDate string `protobuf:"bytes,7,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
-	// Total contract value, >= 0; the opportunity's amount when not given on create.
+	// Total contract value, >= 0 with at most the currency's minor-unit decimal places; the
+	// opportunity's amount when not given on create. An update without currency keeps the
+	// contract's.
 	Value *v1.Money `protobuf:"bytes,8,opt,name=value,proto3" json:"value,omitempty"`
-	// The agreed terms, free text, at most 100,000 characters.
+	// The agreed terms, free text, at most 20,000 characters (trimmed).
 	Terms string `protobuf:"bytes,9,opt,name=terms,proto3" json:"terms,omitempty"`
-	// When to start the renewal conversation, YYYY-MM-DD, on or before end_date; optional.
-	// ListContracts finds contracts nearing renewal by it.
+	// When the renewal conversation is due, YYYY-MM-DD, within start_date…end_date. Empty on
+	// create: 30 days before end_date, but not before start_date; when end_date changes and the
+	// renewal date was that default, it follows. ListContracts finds contracts nearing renewal by
+	// it.
 	RenewalDate string `protobuf:"bytes,10,opt,name=renewal_date,json=renewalDate,proto3" json:"renewal_date,omitempty"`
-	// True when the contract renews automatically at end_date unless notice is given.
+	// True when the contract renews automatically: the expiry sweep renews it for another term of
+	// the same length (whole months when the term runs from a day of the month to the day before
+	// it) at the same value, instead of expiring it.
 	AutoRenew bool `protobuf:"varint,11,opt,name=auto_renew,json=autoRenew,proto3" json:"auto_renew,omitempty"`
 	// Where the contract stands. Output only.
 	Status ContractStatus `protobuf:"varint,12,opt,name=status,proto3,enum=crm.pipeline.v1.ContractStatus" json:"status,omitempty"`
 	// Why it was terminated (TERMINATED only). Output only.
 	TerminationReason string `protobuf:"bytes,13,opt,name=termination_reason,json=terminationReason,proto3" json:"termination_reason,omitempty"`
-	// Day the termination takes effect, YYYY-MM-DD (TERMINATED only). Output only.
+	// Last day the terminated contract applies, YYYY-MM-DD (TERMINATED only). Output only.
 	TerminationEffectiveDate string `protobuf:"bytes,14,opt,name=termination_effective_date,json=terminationEffectiveDate,proto3" json:"termination_effective_date,omitempty"`
 	// When the contract was created. Output only.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// When the contract last changed. Output only.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// First day of the current term, YYYY-MM-DD: start_date, then the day after the previous
+	// end_date after each renewal. Output only.
+	TermStart     string `protobuf:"bytes,17,opt,name=term_start,json=termStart,proto3" json:"term_start,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -271,11 +287,18 @@ func (x *Contract) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Contract) GetTermStart() string {
+	if x != nil {
+		return x.TermStart
+	}
+	return ""
+}
+
 var File_crm_pipeline_v1_contract_proto protoreflect.FileDescriptor
 
 const file_crm_pipeline_v1_contract_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecrm/pipeline/v1/contract.proto\x12\x0fcrm.pipeline.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x04\n" +
+	"\x1ecrm/pipeline/v1/contract.proto\x12\x0fcrm.pipeline.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8e\x05\n" +
 	"\bContract\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12%\n" +
@@ -298,7 +321,9 @@ const file_crm_pipeline_v1_contract_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt*\xa5\x01\n" +
+	"updated_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x1d\n" +
+	"\n" +
+	"term_start\x18\x11 \x01(\tR\ttermStart*\xa5\x01\n" +
 	"\x0eContractStatus\x12\x1f\n" +
 	"\x1bCONTRACT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15CONTRACT_STATUS_DRAFT\x10\x01\x12\x1a\n" +

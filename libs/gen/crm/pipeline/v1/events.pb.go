@@ -84,7 +84,8 @@ const (
 	AmountChangeReason_AMOUNT_CHANGE_REASON_MANUAL AmountChangeReason = 1
 	// AcceptQuote: the amount became the quote's total (same append as QuoteAccepted).
 	AmountChangeReason_AMOUNT_CHANGE_REASON_QUOTE_ACCEPTED AmountChangeReason = 2
-	// MarkOpportunityWon with a final amount that differs (same append as OpportunityWon).
+	// MarkOpportunityWon with a final amount that differs (same append, between the
+	// OpportunityStageChanged and the OpportunityWon).
 	AmountChangeReason_AMOUNT_CHANGE_REASON_WON AmountChangeReason = 3
 )
 
@@ -129,58 +130,6 @@ func (x AmountChangeReason) Number() protoreflect.EnumNumber {
 // Deprecated: Use AmountChangeReason.Descriptor instead.
 func (AmountChangeReason) EnumDescriptor() ([]byte, []int) {
 	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{1}
-}
-
-// OwnerChangeReason says why an opportunity changed hands.
-type OwnerChangeReason int32
-
-const (
-	OwnerChangeReason_OWNER_CHANGE_REASON_UNSPECIFIED OwnerChangeReason = 0
-	// A user assigned it.
-	OwnerChangeReason_OWNER_CHANGE_REASON_MANUAL OwnerChangeReason = 1
-	// A service principal assigned it (an automation rule or an integration).
-	OwnerChangeReason_OWNER_CHANGE_REASON_AUTOMATION OwnerChangeReason = 2
-)
-
-// Enum value maps for OwnerChangeReason.
-var (
-	OwnerChangeReason_name = map[int32]string{
-		0: "OWNER_CHANGE_REASON_UNSPECIFIED",
-		1: "OWNER_CHANGE_REASON_MANUAL",
-		2: "OWNER_CHANGE_REASON_AUTOMATION",
-	}
-	OwnerChangeReason_value = map[string]int32{
-		"OWNER_CHANGE_REASON_UNSPECIFIED": 0,
-		"OWNER_CHANGE_REASON_MANUAL":      1,
-		"OWNER_CHANGE_REASON_AUTOMATION":  2,
-	}
-)
-
-func (x OwnerChangeReason) Enum() *OwnerChangeReason {
-	p := new(OwnerChangeReason)
-	*p = x
-	return p
-}
-
-func (x OwnerChangeReason) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (OwnerChangeReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_crm_pipeline_v1_events_proto_enumTypes[2].Descriptor()
-}
-
-func (OwnerChangeReason) Type() protoreflect.EnumType {
-	return &file_crm_pipeline_v1_events_proto_enumTypes[2]
-}
-
-func (x OwnerChangeReason) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use OwnerChangeReason.Descriptor instead.
-func (OwnerChangeReason) EnumDescriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
 // PipelineDefined is the first event of every pipeline.
@@ -230,21 +179,22 @@ func (x *PipelineDefined) GetPipeline() *Pipeline {
 }
 
 // PipelineRevised replaces a pipeline's name and stage list. Opportunities keep the stage ids
-// and names they recorded; nothing of their history is rewritten.
+// and names they recorded; nothing of their history is rewritten. The first revision of the
+// built-in "default" pipeline is preceded, in the same append, by a PipelineDefined with the
+// built-in definition.
 type PipelineRevised struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The name after the revision.
-	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The full stage list after the revision, in order.
-	Stages []*Stage `protobuf:"bytes,2,rep,name=stages,proto3" json:"stages,omitempty"`
-	// The pipeline's revision after this event (the previous one + 1).
-	Revision uint64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
-	// Ids of the stages that are new in this revision.
-	AddedStageIds []string `protobuf:"bytes,4,rep,name=added_stage_ids,json=addedStageIds,proto3" json:"added_stage_ids,omitempty"`
-	// Ids of the stages this revision removed; they are never used again in this pipeline.
-	RemovedStageIds []string `protobuf:"bytes,5,rep,name=removed_stage_ids,json=removedStageIds,proto3" json:"removed_stage_ids,omitempty"`
-	// Ids of the stages whose name changed.
-	RenamedStageIds []string `protobuf:"bytes,6,rep,name=renamed_stage_ids,json=renamedStageIds,proto3" json:"renamed_stage_ids,omitempty"`
+	// The whole definition after the revision: id, name, stages in order, revision (the previous
+	// one + 1).
+	Pipeline *Pipeline `protobuf:"bytes,1,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
+	// Ids of the stages that are new in this revision, in the order of the new stage list.
+	AddedStageIds []string `protobuf:"bytes,2,rep,name=added_stage_ids,json=addedStageIds,proto3" json:"added_stage_ids,omitempty"`
+	// Ids of the stages this revision removed, in the order of the previous stage list; they are
+	// never used again in this pipeline.
+	RemovedStageIds []string `protobuf:"bytes,3,rep,name=removed_stage_ids,json=removedStageIds,proto3" json:"removed_stage_ids,omitempty"`
+	// Ids of the stages whose name changed, in the order of the new stage list. Changes of
+	// probability, category or order show in pipeline only.
+	RenamedStageIds []string `protobuf:"bytes,4,rep,name=renamed_stage_ids,json=renamedStageIds,proto3" json:"renamed_stage_ids,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -279,25 +229,11 @@ func (*PipelineRevised) Descriptor() ([]byte, []int) {
 	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{1}
 }
 
-func (x *PipelineRevised) GetName() string {
+func (x *PipelineRevised) GetPipeline() *Pipeline {
 	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *PipelineRevised) GetStages() []*Stage {
-	if x != nil {
-		return x.Stages
+		return x.Pipeline
 	}
 	return nil
-}
-
-func (x *PipelineRevised) GetRevision() uint64 {
-	if x != nil {
-		return x.Revision
-	}
-	return 0
 }
 
 func (x *PipelineRevised) GetAddedStageIds() []string {
@@ -321,13 +257,10 @@ func (x *PipelineRevised) GetRenamedStageIds() []string {
 	return nil
 }
 
-// PipelineArchived retires a pipeline: it takes no new opportunities.
+// PipelineArchived retires a pipeline: it takes no new opportunities; those in it keep working.
+// The definition is the one of the pipeline's last PipelineDefined or PipelineRevised.
 type PipelineArchived struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The pipeline's name, so a consumer can label it without state.
-	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The pipeline's revision when archived.
-	Revision      uint64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -362,21 +295,7 @@ func (*PipelineArchived) Descriptor() ([]byte, []int) {
 	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
-func (x *PipelineArchived) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *PipelineArchived) GetRevision() uint64 {
-	if x != nil {
-		return x.Revision
-	}
-	return 0
-}
-
-// PipelineConfigUpdated carries the new configuration.
+// PipelineConfigUpdated carries the new configuration (it is replaced as a whole).
 type PipelineConfigUpdated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The whole configuration after the update, with its new version.
@@ -426,7 +345,8 @@ func (x *PipelineConfigUpdated) GetConfig() *PipelineConfig {
 type OpportunityCreated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The opportunity as created: every input field plus pipeline, stage (and its name),
-	// probability, forecast category, status OPEN, stage_entered_at and created_at.
+	// probability and forecast category (with their stage defaults and override flags), status
+	// OPEN, stage_entered_at, created_at, updated_at and the first stage_history entry.
 	Opportunity   *Opportunity `protobuf:"bytes,1,opt,name=opportunity,proto3" json:"opportunity,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -473,7 +393,10 @@ func (x *OpportunityCreated) GetOpportunity() *Opportunity {
 // their typed old and new values.
 type OpportunityDetailsUpdated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Paths of the changed fields, e.g. "name", "next_step", "custom_fields.region_code".
+	// Leaf paths of the changed fields in canonical order (name, account_id, primary_contact_id,
+	// next_step, description, source, primary_campaign_id, competitors, tags, then
+	// "custom_fields.<name>" by name), e.g. "name", "custom_fields.region_code". A cleared custom
+	// field is listed and absent from after.
 	ChangedFields []string `protobuf:"bytes,1,rep,name=changed_fields,json=changedFields,proto3" json:"changed_fields,omitempty"`
 	// Values before the change; only the changed fields are set.
 	Before *Opportunity `protobuf:"bytes,2,opt,name=before,proto3" json:"before,omitempty"`
@@ -534,10 +457,12 @@ func (x *OpportunityDetailsUpdated) GetAfter() *Opportunity {
 	return nil
 }
 
-// OpportunityStageChanged is a move between open stages of the opportunity's pipeline
-// (MoveOpportunityStage). A probability or forecast category that follows the stage (not
-// overridden) changes with it, recorded here rather than in separate events. Closing and
-// reopening are OpportunityWon, OpportunityLost and OpportunityReopened.
+// OpportunityStageChanged is every stage change: MoveOpportunityStage, the move into the WON or
+// LOST stage that MarkOpportunityWon and MarkOpportunityLost record before OpportunityWon or
+// OpportunityLost, and the move back into an OPEN stage that ReopenOpportunity records after
+// OpportunityReopened (each in the same append). A stage change resets the probability and the
+// forecast category to the new stage's defaults and clears their overrides; the new values are
+// recorded here rather than in separate events.
 type OpportunityStageChanged struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The opportunity's pipeline.
@@ -552,11 +477,11 @@ type OpportunityStageChanged struct {
 	ToStageName string `protobuf:"bytes,5,opt,name=to_stage_name,json=toStageName,proto3" json:"to_stage_name,omitempty"`
 	// Forecast category before the move.
 	FromForecastCategory ForecastCategory `protobuf:"varint,6,opt,name=from_forecast_category,json=fromForecastCategory,proto3,enum=crm.pipeline.v1.ForecastCategory" json:"from_forecast_category,omitempty"`
-	// Forecast category after the move.
+	// Forecast category after the move: the new stage's.
 	ToForecastCategory ForecastCategory `protobuf:"varint,7,opt,name=to_forecast_category,json=toForecastCategory,proto3,enum=crm.pipeline.v1.ForecastCategory" json:"to_forecast_category,omitempty"`
-	// The opportunity's amount at the time of the move; unset when not known.
+	// The opportunity's amount at the time of the move.
 	Amount *v1.Money `protobuf:"bytes,8,opt,name=amount,proto3" json:"amount,omitempty"`
-	// Probability after the move, percent.
+	// Probability after the move, percent: the new stage's default.
 	Probability uint32 `protobuf:"varint,9,opt,name=probability,proto3" json:"probability,omitempty"`
 	// Time the opportunity spent in from_stage (this stay), for stage velocity.
 	TimeInPreviousStage *durationpb.Duration `protobuf:"bytes,10,opt,name=time_in_previous_stage,json=timeInPreviousStage,proto3" json:"time_in_previous_stage,omitempty"`
@@ -564,7 +489,8 @@ type OpportunityStageChanged struct {
 	MovedBy string `protobuf:"bytes,11,opt,name=moved_by,json=movedBy,proto3" json:"moved_by,omitempty"`
 	// The opportunity's owner at the time of the move, so metrics can group without a lookup.
 	OwnerId string `protobuf:"bytes,12,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
-	// Whether to_stage comes after or before from_stage in the pipeline's order.
+	// Whether to_stage comes after or before from_stage in the pipeline's order; a move out of a
+	// stage the pipeline no longer has is FORWARD.
 	Direction     StageChangeDirection `protobuf:"varint,13,opt,name=direction,proto3,enum=crm.pipeline.v1.StageChangeDirection" json:"direction,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -694,16 +620,15 @@ func (x *OpportunityStageChanged) GetDirection() StageChangeDirection {
 // OpportunityAmountChanged is a new deal value.
 type OpportunityAmountChanged struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The amount before; unset when it was not known.
+	// The amount before.
 	PreviousAmount *v1.Money `protobuf:"bytes,1,opt,name=previous_amount,json=previousAmount,proto3" json:"previous_amount,omitempty"`
 	// The amount after.
 	Amount *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
 	// What changed it.
 	Reason AmountChangeReason `protobuf:"varint,3,opt,name=reason,proto3,enum=crm.pipeline.v1.AmountChangeReason" json:"reason,omitempty"`
-	// For QUOTE_ACCEPTED: the accepted quote.
-	QuoteId string `protobuf:"bytes,4,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
-	// For QUOTE_ACCEPTED: the accepted version of the quote.
-	QuoteVersion  uint32 `protobuf:"varint,5,opt,name=quote_version,json=quoteVersion,proto3" json:"quote_version,omitempty"`
+	// For QUOTE_ACCEPTED: the accepted quote (the QuoteAccepted before this event in the same
+	// append names the version).
+	QuoteId       string `protobuf:"bytes,4,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -764,13 +689,6 @@ func (x *OpportunityAmountChanged) GetQuoteId() string {
 		return x.QuoteId
 	}
 	return ""
-}
-
-func (x *OpportunityAmountChanged) GetQuoteVersion() uint32 {
-	if x != nil {
-		return x.QuoteVersion
-	}
-	return 0
 }
 
 // OpportunityCloseDateChanged is a new expected close date; push-outs matter to forecasting.
@@ -969,17 +887,15 @@ func (x *OpportunityForecastCategoryChanged) GetOverridden() bool {
 	return false
 }
 
-// OpportunityOwnerChanged records a change of owner.
+// OpportunityOwnerChanged records a change of owner (AssignOpportunity).
 type OpportunityOwnerChanged struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The owner before.
 	PreviousOwnerId string `protobuf:"bytes,1,opt,name=previous_owner_id,json=previousOwnerId,proto3" json:"previous_owner_id,omitempty"`
 	// The owner after.
 	OwnerId string `protobuf:"bytes,2,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
-	// Why the owner changed.
-	Reason OwnerChangeReason `protobuf:"varint,3,opt,name=reason,proto3,enum=crm.pipeline.v1.OwnerChangeReason" json:"reason,omitempty"`
-	// Free text from AssignOpportunity, at most 2000 characters.
-	Note          string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	// Why, in the assigner's words (AssignOpportunityRequest.note), at most 2000 characters.
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1026,13 +942,6 @@ func (x *OpportunityOwnerChanged) GetOwnerId() string {
 		return x.OwnerId
 	}
 	return ""
-}
-
-func (x *OpportunityOwnerChanged) GetReason() OwnerChangeReason {
-	if x != nil {
-		return x.Reason
-	}
-	return OwnerChangeReason_OWNER_CHANGE_REASON_UNSPECIFIED
 }
 
 func (x *OpportunityOwnerChanged) GetNote() string {
@@ -1088,42 +997,27 @@ func (x *OpportunityContactRolesChanged) GetContactRoles() []*OpportunityContact
 	return nil
 }
 
-// OpportunityWon closes an opportunity as won: it is the move into the WON stage (no
-// OpportunityStageChanged accompanies it). A final amount that differs from the current one is
-// an OpportunityAmountChanged (reason WON) before it in the same append.
+// OpportunityWon closes an opportunity as won. MarkOpportunityWon appends, in order: the
+// OpportunityStageChanged into the pipeline's WON stage (probability 100, category CLOSED), an
+// OpportunityAmountChanged (reason WON) when the final amount differs from the current one,
+// and this event.
 type OpportunityWon struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The final amount (the opportunity's amount after the win).
 	Amount *v1.Money `protobuf:"bytes,1,opt,name=amount,proto3" json:"amount,omitempty"`
-	// Why it was won, in the closer's words.
+	// Why it was won, in the closer's words, at most 2000 characters.
 	Note string `protobuf:"bytes,2,opt,name=note,proto3" json:"note,omitempty"`
 	// The business date it closed, YYYY-MM-DD.
 	CloseDate string `protobuf:"bytes,3,opt,name=close_date,json=closeDate,proto3" json:"close_date,omitempty"`
-	// The open stage it was in.
+	// The stage it was won from (the OpportunityStageChanged's from_stage_id).
 	FromStageId string `protobuf:"bytes,4,opt,name=from_stage_id,json=fromStageId,proto3" json:"from_stage_id,omitempty"`
-	// Name of that stage, as recorded on entering it.
-	FromStageName string `protobuf:"bytes,5,opt,name=from_stage_name,json=fromStageName,proto3" json:"from_stage_name,omitempty"`
-	// The WON stage it entered.
-	StageId string `protobuf:"bytes,6,opt,name=stage_id,json=stageId,proto3" json:"stage_id,omitempty"`
-	// Name of the WON stage.
-	StageName string `protobuf:"bytes,7,opt,name=stage_name,json=stageName,proto3" json:"stage_name,omitempty"`
-	// Time it spent in from_stage (this stay).
-	TimeInPreviousStage *durationpb.Duration `protobuf:"bytes,8,opt,name=time_in_previous_stage,json=timeInPreviousStage,proto3" json:"time_in_previous_stage,omitempty"`
-	// Whole days from created_at to the win (the event's occurred_at), rounded down: the sales
+	// Time it spent in from_stage (this stay): the sales cycle's last step.
+	TimeInPreviousStage *durationpb.Duration `protobuf:"bytes,5,opt,name=time_in_previous_stage,json=timeInPreviousStage,proto3" json:"time_in_previous_stage,omitempty"`
+	// Calendar days from the day it was created (UTC) to close_date, at least 0: the sales
 	// cycle.
-	DaysOpen uint32 `protobuf:"varint,9,opt,name=days_open,json=daysOpen,proto3" json:"days_open,omitempty"`
-	// Context for consumers (campaign attribution, metrics) at the time of the win.
-	PipelineId string `protobuf:"bytes,10,opt,name=pipeline_id,json=pipelineId,proto3" json:"pipeline_id,omitempty"`
-	// The owner at the time of the win.
-	OwnerId string `protobuf:"bytes,11,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
-	// The account.
-	AccountId string `protobuf:"bytes,12,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
-	// The originating lead, if any.
-	LeadId string `protobuf:"bytes,13,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	// The campaign credited with the deal, if any.
-	PrimaryCampaignId string `protobuf:"bytes,14,opt,name=primary_campaign_id,json=primaryCampaignId,proto3" json:"primary_campaign_id,omitempty"`
-	// Where the deal came from.
-	Source        OpportunitySource `protobuf:"varint,15,opt,name=source,proto3,enum=crm.pipeline.v1.OpportunitySource" json:"source,omitempty"`
+	DaysOpen uint32 `protobuf:"varint,6,opt,name=days_open,json=daysOpen,proto3" json:"days_open,omitempty"`
+	// The deal's attributes when it closed, so attribution and win rates need no lookup.
+	Deal          *Deal `protobuf:"bytes,7,opt,name=deal,proto3" json:"deal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1186,27 +1080,6 @@ func (x *OpportunityWon) GetFromStageId() string {
 	return ""
 }
 
-func (x *OpportunityWon) GetFromStageName() string {
-	if x != nil {
-		return x.FromStageName
-	}
-	return ""
-}
-
-func (x *OpportunityWon) GetStageId() string {
-	if x != nil {
-		return x.StageId
-	}
-	return ""
-}
-
-func (x *OpportunityWon) GetStageName() string {
-	if x != nil {
-		return x.StageName
-	}
-	return ""
-}
-
 func (x *OpportunityWon) GetTimeInPreviousStage() *durationpb.Duration {
 	if x != nil {
 		return x.TimeInPreviousStage
@@ -1221,50 +1094,16 @@ func (x *OpportunityWon) GetDaysOpen() uint32 {
 	return 0
 }
 
-func (x *OpportunityWon) GetPipelineId() string {
+func (x *OpportunityWon) GetDeal() *Deal {
 	if x != nil {
-		return x.PipelineId
+		return x.Deal
 	}
-	return ""
+	return nil
 }
 
-func (x *OpportunityWon) GetOwnerId() string {
-	if x != nil {
-		return x.OwnerId
-	}
-	return ""
-}
-
-func (x *OpportunityWon) GetAccountId() string {
-	if x != nil {
-		return x.AccountId
-	}
-	return ""
-}
-
-func (x *OpportunityWon) GetLeadId() string {
-	if x != nil {
-		return x.LeadId
-	}
-	return ""
-}
-
-func (x *OpportunityWon) GetPrimaryCampaignId() string {
-	if x != nil {
-		return x.PrimaryCampaignId
-	}
-	return ""
-}
-
-func (x *OpportunityWon) GetSource() OpportunitySource {
-	if x != nil {
-		return x.Source
-	}
-	return OpportunitySource_OPPORTUNITY_SOURCE_UNSPECIFIED
-}
-
-// OpportunityLost closes an opportunity as lost: it is the move into the LOST stage (no
-// OpportunityStageChanged accompanies it).
+// OpportunityLost closes an opportunity as lost. MarkOpportunityLost appends, in order: the
+// OpportunityStageChanged into the chosen LOST stage (probability 0, category OMITTED) and this
+// event.
 type OpportunityLost struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Why it was lost.
@@ -1275,32 +1114,16 @@ type OpportunityLost struct {
 	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
 	// The business date it closed, YYYY-MM-DD.
 	CloseDate string `protobuf:"bytes,4,opt,name=close_date,json=closeDate,proto3" json:"close_date,omitempty"`
-	// The open stage it was in.
+	// The stage it was lost from (the OpportunityStageChanged's from_stage_id).
 	FromStageId string `protobuf:"bytes,5,opt,name=from_stage_id,json=fromStageId,proto3" json:"from_stage_id,omitempty"`
-	// Name of that stage, as recorded on entering it.
-	FromStageName string `protobuf:"bytes,6,opt,name=from_stage_name,json=fromStageName,proto3" json:"from_stage_name,omitempty"`
-	// The LOST stage it entered.
-	StageId string `protobuf:"bytes,7,opt,name=stage_id,json=stageId,proto3" json:"stage_id,omitempty"`
-	// Name of the LOST stage.
-	StageName string `protobuf:"bytes,8,opt,name=stage_name,json=stageName,proto3" json:"stage_name,omitempty"`
 	// Time it spent in from_stage (this stay).
-	TimeInPreviousStage *durationpb.Duration `protobuf:"bytes,9,opt,name=time_in_previous_stage,json=timeInPreviousStage,proto3" json:"time_in_previous_stage,omitempty"`
-	// Whole days from created_at to the loss (the event's occurred_at), rounded down.
-	DaysOpen uint32 `protobuf:"varint,10,opt,name=days_open,json=daysOpen,proto3" json:"days_open,omitempty"`
-	// The amount that was lost; unset when not known.
-	Amount *v1.Money `protobuf:"bytes,11,opt,name=amount,proto3" json:"amount,omitempty"`
-	// Context for consumers at the time of the loss.
-	PipelineId string `protobuf:"bytes,12,opt,name=pipeline_id,json=pipelineId,proto3" json:"pipeline_id,omitempty"`
-	// The owner at the time of the loss.
-	OwnerId string `protobuf:"bytes,13,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
-	// The account.
-	AccountId string `protobuf:"bytes,14,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
-	// The originating lead, if any.
-	LeadId string `protobuf:"bytes,15,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	// The campaign credited with the deal, if any.
-	PrimaryCampaignId string `protobuf:"bytes,16,opt,name=primary_campaign_id,json=primaryCampaignId,proto3" json:"primary_campaign_id,omitempty"`
-	// Where the deal came from.
-	Source        OpportunitySource `protobuf:"varint,17,opt,name=source,proto3,enum=crm.pipeline.v1.OpportunitySource" json:"source,omitempty"`
+	TimeInPreviousStage *durationpb.Duration `protobuf:"bytes,6,opt,name=time_in_previous_stage,json=timeInPreviousStage,proto3" json:"time_in_previous_stage,omitempty"`
+	// The amount when it was lost (lost revenue).
+	Amount *v1.Money `protobuf:"bytes,7,opt,name=amount,proto3" json:"amount,omitempty"`
+	// Calendar days from the day it was created (UTC) to close_date, at least 0.
+	DaysOpen uint32 `protobuf:"varint,8,opt,name=days_open,json=daysOpen,proto3" json:"days_open,omitempty"`
+	// The deal's attributes when it closed, so loss analysis needs no lookup.
+	Deal          *Deal `protobuf:"bytes,9,opt,name=deal,proto3" json:"deal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1370,30 +1193,16 @@ func (x *OpportunityLost) GetFromStageId() string {
 	return ""
 }
 
-func (x *OpportunityLost) GetFromStageName() string {
-	if x != nil {
-		return x.FromStageName
-	}
-	return ""
-}
-
-func (x *OpportunityLost) GetStageId() string {
-	if x != nil {
-		return x.StageId
-	}
-	return ""
-}
-
-func (x *OpportunityLost) GetStageName() string {
-	if x != nil {
-		return x.StageName
-	}
-	return ""
-}
-
 func (x *OpportunityLost) GetTimeInPreviousStage() *durationpb.Duration {
 	if x != nil {
 		return x.TimeInPreviousStage
+	}
+	return nil
+}
+
+func (x *OpportunityLost) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
 	}
 	return nil
 }
@@ -1405,49 +1214,96 @@ func (x *OpportunityLost) GetDaysOpen() uint32 {
 	return 0
 }
 
-func (x *OpportunityLost) GetAmount() *v1.Money {
+func (x *OpportunityLost) GetDeal() *Deal {
 	if x != nil {
-		return x.Amount
+		return x.Deal
 	}
 	return nil
 }
 
-func (x *OpportunityLost) GetPipelineId() string {
+// Deal is what a consumer of a close (OpportunityWon, OpportunityLost) needs to know about the
+// opportunity without folding its history: campaign attribution, win rates by owner, source,
+// pipeline or account.
+type Deal struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	PipelineId string                 `protobuf:"bytes,1,opt,name=pipeline_id,json=pipelineId,proto3" json:"pipeline_id,omitempty"`
+	OwnerId    string                 `protobuf:"bytes,2,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	AccountId  string                 `protobuf:"bytes,3,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	// The lead it was converted from, if any.
+	LeadId string `protobuf:"bytes,4,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	// The primary campaign (first/last-touch attribution joins on it).
+	PrimaryCampaignId string            `protobuf:"bytes,5,opt,name=primary_campaign_id,json=primaryCampaignId,proto3" json:"primary_campaign_id,omitempty"`
+	Source            OpportunitySource `protobuf:"varint,6,opt,name=source,proto3,enum=crm.pipeline.v1.OpportunitySource" json:"source,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *Deal) Reset() {
+	*x = Deal{}
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Deal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Deal) ProtoMessage() {}
+
+func (x *Deal) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Deal.ProtoReflect.Descriptor instead.
+func (*Deal) Descriptor() ([]byte, []int) {
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Deal) GetPipelineId() string {
 	if x != nil {
 		return x.PipelineId
 	}
 	return ""
 }
 
-func (x *OpportunityLost) GetOwnerId() string {
+func (x *Deal) GetOwnerId() string {
 	if x != nil {
 		return x.OwnerId
 	}
 	return ""
 }
 
-func (x *OpportunityLost) GetAccountId() string {
+func (x *Deal) GetAccountId() string {
 	if x != nil {
 		return x.AccountId
 	}
 	return ""
 }
 
-func (x *OpportunityLost) GetLeadId() string {
+func (x *Deal) GetLeadId() string {
 	if x != nil {
 		return x.LeadId
 	}
 	return ""
 }
 
-func (x *OpportunityLost) GetPrimaryCampaignId() string {
+func (x *Deal) GetPrimaryCampaignId() string {
 	if x != nil {
 		return x.PrimaryCampaignId
 	}
 	return ""
 }
 
-func (x *OpportunityLost) GetSource() OpportunitySource {
+func (x *Deal) GetSource() OpportunitySource {
 	if x != nil {
 		return x.Source
 	}
@@ -1455,32 +1311,24 @@ func (x *OpportunityLost) GetSource() OpportunitySource {
 }
 
 // OpportunityReopened puts a won or lost opportunity back into an open stage; its close details
-// are cleared.
+// are cleared and its amount stays. ReopenOpportunity appends this event and then the
+// OpportunityStageChanged into the open stage (which carries the time spent in the closed stage
+// and the new probability and category).
 type OpportunityReopened struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The open stage it entered.
+	// The open stage it enters.
 	StageId string `protobuf:"bytes,1,opt,name=stage_id,json=stageId,proto3" json:"stage_id,omitempty"`
 	// Name of that stage at the time.
 	StageName string `protobuf:"bytes,2,opt,name=stage_name,json=stageName,proto3" json:"stage_name,omitempty"`
 	// WON or LOST: the status it left.
 	PreviousStatus OpportunityStatus `protobuf:"varint,3,opt,name=previous_status,json=previousStatus,proto3,enum=crm.pipeline.v1.OpportunityStatus" json:"previous_status,omitempty"`
-	// The closed stage it left.
-	FromStageId string `protobuf:"bytes,4,opt,name=from_stage_id,json=fromStageId,proto3" json:"from_stage_id,omitempty"`
-	// Time it spent in the closed stage.
-	TimeInPreviousStage *durationpb.Duration `protobuf:"bytes,5,opt,name=time_in_previous_stage,json=timeInPreviousStage,proto3" json:"time_in_previous_stage,omitempty"`
-	// Probability after reopening, percent.
-	Probability uint32 `protobuf:"varint,6,opt,name=probability,proto3" json:"probability,omitempty"`
-	// Forecast category after reopening.
-	ForecastCategory ForecastCategory `protobuf:"varint,7,opt,name=forecast_category,json=forecastCategory,proto3,enum=crm.pipeline.v1.ForecastCategory" json:"forecast_category,omitempty"`
-	// Free text from ReopenOpportunity.
-	Note          string `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *OpportunityReopened) Reset() {
 	*x = OpportunityReopened{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[15]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1492,7 +1340,7 @@ func (x *OpportunityReopened) String() string {
 func (*OpportunityReopened) ProtoMessage() {}
 
 func (x *OpportunityReopened) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[15]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1505,7 +1353,7 @@ func (x *OpportunityReopened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunityReopened.ProtoReflect.Descriptor instead.
 func (*OpportunityReopened) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *OpportunityReopened) GetStageId() string {
@@ -1529,41 +1377,6 @@ func (x *OpportunityReopened) GetPreviousStatus() OpportunityStatus {
 	return OpportunityStatus_OPPORTUNITY_STATUS_UNSPECIFIED
 }
 
-func (x *OpportunityReopened) GetFromStageId() string {
-	if x != nil {
-		return x.FromStageId
-	}
-	return ""
-}
-
-func (x *OpportunityReopened) GetTimeInPreviousStage() *durationpb.Duration {
-	if x != nil {
-		return x.TimeInPreviousStage
-	}
-	return nil
-}
-
-func (x *OpportunityReopened) GetProbability() uint32 {
-	if x != nil {
-		return x.Probability
-	}
-	return 0
-}
-
-func (x *OpportunityReopened) GetForecastCategory() ForecastCategory {
-	if x != nil {
-		return x.ForecastCategory
-	}
-	return ForecastCategory_FORECAST_CATEGORY_UNSPECIFIED
-}
-
-func (x *OpportunityReopened) GetNote() string {
-	if x != nil {
-		return x.Note
-	}
-	return ""
-}
-
 // QuoteCreated is the first version of a new quote on the opportunity.
 type QuoteCreated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1575,7 +1388,7 @@ type QuoteCreated struct {
 
 func (x *QuoteCreated) Reset() {
 	*x = QuoteCreated{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[16]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1587,7 +1400,7 @@ func (x *QuoteCreated) String() string {
 func (*QuoteCreated) ProtoMessage() {}
 
 func (x *QuoteCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[16]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1600,7 +1413,7 @@ func (x *QuoteCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuoteCreated.ProtoReflect.Descriptor instead.
 func (*QuoteCreated) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *QuoteCreated) GetQuote() *Quote {
@@ -1610,7 +1423,8 @@ func (x *QuoteCreated) GetQuote() *Quote {
 	return nil
 }
 
-// QuoteRevised is a new version of a quote; the previous version is SUPERSEDED by it.
+// QuoteRevised is a new version of a DRAFT or SENT quote; the previous version is SUPERSEDED by
+// it.
 type QuoteRevised struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The new version in full, status DRAFT, with its computed totals.
@@ -1623,7 +1437,7 @@ type QuoteRevised struct {
 
 func (x *QuoteRevised) Reset() {
 	*x = QuoteRevised{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[17]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1635,7 +1449,7 @@ func (x *QuoteRevised) String() string {
 func (*QuoteRevised) ProtoMessage() {}
 
 func (x *QuoteRevised) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[17]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1648,7 +1462,7 @@ func (x *QuoteRevised) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuoteRevised.ProtoReflect.Descriptor instead.
 func (*QuoteRevised) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *QuoteRevised) GetQuote() *Quote {
@@ -1670,19 +1484,15 @@ type QuoteSent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The quote.
 	QuoteId string `protobuf:"bytes,1,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
-	// The version sent.
-	Version uint32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
-	// Its total.
-	Total *v1.Money `protobuf:"bytes,3,opt,name=total,proto3" json:"total,omitempty"`
-	// Its last valid day, YYYY-MM-DD.
-	ValidUntil    string `protobuf:"bytes,4,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
+	// The version sent (the latest).
+	Version       uint32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *QuoteSent) Reset() {
 	*x = QuoteSent{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[18]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1694,7 +1504,7 @@ func (x *QuoteSent) String() string {
 func (*QuoteSent) ProtoMessage() {}
 
 func (x *QuoteSent) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[18]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1707,7 +1517,7 @@ func (x *QuoteSent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuoteSent.ProtoReflect.Descriptor instead.
 func (*QuoteSent) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *QuoteSent) GetQuoteId() string {
@@ -1724,23 +1534,10 @@ func (x *QuoteSent) GetVersion() uint32 {
 	return 0
 }
 
-func (x *QuoteSent) GetTotal() *v1.Money {
-	if x != nil {
-		return x.Total
-	}
-	return nil
-}
-
-func (x *QuoteSent) GetValidUntil() string {
-	if x != nil {
-		return x.ValidUntil
-	}
-	return ""
-}
-
-// QuoteAccepted records the customer's acceptance (SENT → ACCEPTED). The opportunity's amount
-// becomes the total: an OpportunityAmountChanged (reason QUOTE_ACCEPTED) follows in the same
-// append when the amount differs.
+// QuoteAccepted records the customer's acceptance (SENT → ACCEPTED) within the quote's
+// validity. The opportunity's amount becomes the total: an OpportunityAmountChanged (reason
+// QUOTE_ACCEPTED) follows in the same append when the amount differs. Other quotes of the
+// opportunity keep their status.
 type QuoteAccepted struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The quote.
@@ -1755,7 +1552,7 @@ type QuoteAccepted struct {
 
 func (x *QuoteAccepted) Reset() {
 	*x = QuoteAccepted{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[19]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1564,7 @@ func (x *QuoteAccepted) String() string {
 func (*QuoteAccepted) ProtoMessage() {}
 
 func (x *QuoteAccepted) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[19]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1577,7 @@ func (x *QuoteAccepted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuoteAccepted.ProtoReflect.Descriptor instead.
 func (*QuoteAccepted) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{19}
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *QuoteAccepted) GetQuoteId() string {
@@ -1811,7 +1608,7 @@ type QuoteRejected struct {
 	QuoteId string `protobuf:"bytes,1,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
 	// The version rejected.
 	Version uint32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
-	// Why, at most 2000 characters.
+	// Why, at most 2000 characters; optional. Only the event keeps it (Quote has no field for it).
 	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1819,7 +1616,7 @@ type QuoteRejected struct {
 
 func (x *QuoteRejected) Reset() {
 	*x = QuoteRejected{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[20]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1831,7 +1628,7 @@ func (x *QuoteRejected) String() string {
 func (*QuoteRejected) ProtoMessage() {}
 
 func (x *QuoteRejected) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[20]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1844,7 +1641,7 @@ func (x *QuoteRejected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuoteRejected.ProtoReflect.Descriptor instead.
 func (*QuoteRejected) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{20}
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *QuoteRejected) GetQuoteId() string {
@@ -1868,22 +1665,21 @@ func (x *QuoteRejected) GetReason() string {
 	return ""
 }
 
-// QuoteExpired records that a SENT quote passed its valid_until date unanswered.
+// QuoteExpired records that the latest version of a quote, DRAFT or SENT, passed its
+// valid_until date (the expiry sweep).
 type QuoteExpired struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The quote.
 	QuoteId string `protobuf:"bytes,1,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
 	// The version that expired.
-	Version uint32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
-	// Its last valid day, YYYY-MM-DD.
-	ValidUntil    string `protobuf:"bytes,3,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
+	Version       uint32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *QuoteExpired) Reset() {
 	*x = QuoteExpired{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[21]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +1691,7 @@ func (x *QuoteExpired) String() string {
 func (*QuoteExpired) ProtoMessage() {}
 
 func (x *QuoteExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[21]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +1704,7 @@ func (x *QuoteExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuoteExpired.ProtoReflect.Descriptor instead.
 func (*QuoteExpired) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{21}
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *QuoteExpired) GetQuoteId() string {
@@ -1925,17 +1721,11 @@ func (x *QuoteExpired) GetVersion() uint32 {
 	return 0
 }
 
-func (x *QuoteExpired) GetValidUntil() string {
-	if x != nil {
-		return x.ValidUntil
-	}
-	return ""
-}
-
 // ContractCreated is the first event of every contract.
 type ContractCreated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The contract as created, status DRAFT.
+	// The contract as created: status DRAFT, term_start = start_date, renewal_date filled in
+	// when it was not given.
 	Contract      *Contract `protobuf:"bytes,1,opt,name=contract,proto3" json:"contract,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1943,7 +1733,7 @@ type ContractCreated struct {
 
 func (x *ContractCreated) Reset() {
 	*x = ContractCreated{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[22]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1955,7 +1745,7 @@ func (x *ContractCreated) String() string {
 func (*ContractCreated) ProtoMessage() {}
 
 func (x *ContractCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[22]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1968,7 +1758,7 @@ func (x *ContractCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContractCreated.ProtoReflect.Descriptor instead.
 func (*ContractCreated) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{22}
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ContractCreated) GetContract() *Contract {
@@ -1980,24 +1770,14 @@ func (x *ContractCreated) GetContract() *Contract {
 
 // ContractActivated puts a draft contract in force (DRAFT → ACTIVE).
 type ContractActivated struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The won opportunity the contract is for.
-	OpportunityId string `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
-	// The customer account.
-	AccountId string `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
-	// First day in force, YYYY-MM-DD.
-	StartDate string `protobuf:"bytes,3,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	// Last day in force, YYYY-MM-DD.
-	EndDate string `protobuf:"bytes,4,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
-	// Total contract value.
-	Value         *v1.Money `protobuf:"bytes,5,opt,name=value,proto3" json:"value,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ContractActivated) Reset() {
 	*x = ContractActivated{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[23]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2009,7 +1789,7 @@ func (x *ContractActivated) String() string {
 func (*ContractActivated) ProtoMessage() {}
 
 func (x *ContractActivated) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[23]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2022,48 +1802,15 @@ func (x *ContractActivated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContractActivated.ProtoReflect.Descriptor instead.
 func (*ContractActivated) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{23}
-}
-
-func (x *ContractActivated) GetOpportunityId() string {
-	if x != nil {
-		return x.OpportunityId
-	}
-	return ""
-}
-
-func (x *ContractActivated) GetAccountId() string {
-	if x != nil {
-		return x.AccountId
-	}
-	return ""
-}
-
-func (x *ContractActivated) GetStartDate() string {
-	if x != nil {
-		return x.StartDate
-	}
-	return ""
-}
-
-func (x *ContractActivated) GetEndDate() string {
-	if x != nil {
-		return x.EndDate
-	}
-	return ""
-}
-
-func (x *ContractActivated) GetValue() *v1.Money {
-	if x != nil {
-		return x.Value
-	}
-	return nil
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{24}
 }
 
 // ContractUpdated says which fields changed (UpdateContract), with their old and new values.
+// While the contract was never renewed, a changed start_date moves term_start with it.
 type ContractUpdated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Paths of the changed fields, e.g. "terms", "renewal_date".
+	// Paths of the changed fields in canonical order (owner_id, start_date, end_date, value,
+	// terms, renewal_date, auto_renew), e.g. "terms", "renewal_date".
 	ChangedFields []string `protobuf:"bytes,1,rep,name=changed_fields,json=changedFields,proto3" json:"changed_fields,omitempty"`
 	// Values before the change; only the changed fields are set.
 	Before *Contract `protobuf:"bytes,2,opt,name=before,proto3" json:"before,omitempty"`
@@ -2075,7 +1822,7 @@ type ContractUpdated struct {
 
 func (x *ContractUpdated) Reset() {
 	*x = ContractUpdated{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[24]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2087,7 +1834,7 @@ func (x *ContractUpdated) String() string {
 func (*ContractUpdated) ProtoMessage() {}
 
 func (x *ContractUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[24]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2100,7 +1847,7 @@ func (x *ContractUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContractUpdated.ProtoReflect.Descriptor instead.
 func (*ContractUpdated) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{24}
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ContractUpdated) GetChangedFields() []string {
@@ -2129,17 +1876,15 @@ type ContractTerminated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Why, 1 to 2000 characters.
 	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
-	// Day the termination takes effect, YYYY-MM-DD.
+	// Last day the contract applies, YYYY-MM-DD, on or before its end date.
 	EffectiveDate string `protobuf:"bytes,2,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
-	// The status it left.
-	PreviousStatus ContractStatus `protobuf:"varint,3,opt,name=previous_status,json=previousStatus,proto3,enum=crm.pipeline.v1.ContractStatus" json:"previous_status,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ContractTerminated) Reset() {
 	*x = ContractTerminated{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[25]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2151,7 +1896,7 @@ func (x *ContractTerminated) String() string {
 func (*ContractTerminated) ProtoMessage() {}
 
 func (x *ContractTerminated) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[25]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2164,7 +1909,7 @@ func (x *ContractTerminated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContractTerminated.ProtoReflect.Descriptor instead.
 func (*ContractTerminated) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{25}
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ContractTerminated) GetReason() string {
@@ -2181,25 +1926,17 @@ func (x *ContractTerminated) GetEffectiveDate() string {
 	return ""
 }
 
-func (x *ContractTerminated) GetPreviousStatus() ContractStatus {
-	if x != nil {
-		return x.PreviousStatus
-	}
-	return ContractStatus_CONTRACT_STATUS_UNSPECIFIED
-}
-
-// ContractExpired records that an active contract passed its end date without renewal.
+// ContractExpired records that an active contract passed its end date without renewal (the
+// expiry sweep; an auto-renewing contract is renewed instead).
 type ContractExpired struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The end date that passed, YYYY-MM-DD.
-	EndDate       string `protobuf:"bytes,1,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ContractExpired) Reset() {
 	*x = ContractExpired{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[26]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2211,7 +1948,7 @@ func (x *ContractExpired) String() string {
 func (*ContractExpired) ProtoMessage() {}
 
 func (x *ContractExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[26]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2224,38 +1961,29 @@ func (x *ContractExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContractExpired.ProtoReflect.Descriptor instead.
 func (*ContractExpired) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{26}
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{27}
 }
 
-func (x *ContractExpired) GetEndDate() string {
-	if x != nil {
-		return x.EndDate
-	}
-	return ""
-}
-
-// ContractRenewed extends an active contract.
+// ContractRenewed extends an ACTIVE or EXPIRED contract (an expired one becomes ACTIVE again):
+// the new term starts the day after the previous end date.
 type ContractRenewed struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The end date before, YYYY-MM-DD.
-	PreviousEndDate string `protobuf:"bytes,1,opt,name=previous_end_date,json=previousEndDate,proto3" json:"previous_end_date,omitempty"`
 	// The new end date, YYYY-MM-DD, after the previous one.
-	EndDate string `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
-	// The renewal date before, YYYY-MM-DD; empty when there was none.
-	PreviousRenewalDate string `protobuf:"bytes,3,opt,name=previous_renewal_date,json=previousRenewalDate,proto3" json:"previous_renewal_date,omitempty"`
-	// The new renewal date, YYYY-MM-DD; empty for none.
-	RenewalDate string `protobuf:"bytes,4,opt,name=renewal_date,json=renewalDate,proto3" json:"renewal_date,omitempty"`
-	// The value before.
-	PreviousValue *v1.Money `protobuf:"bytes,5,opt,name=previous_value,json=previousValue,proto3" json:"previous_value,omitempty"`
-	// The value after (total contract value including the renewed term).
-	Value         *v1.Money `protobuf:"bytes,6,opt,name=value,proto3" json:"value,omitempty"`
+	EndDate string `protobuf:"bytes,1,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// The new renewal date, YYYY-MM-DD, within the new term.
+	RenewalDate string `protobuf:"bytes,2,opt,name=renewal_date,json=renewalDate,proto3" json:"renewal_date,omitempty"`
+	// The value after (the contract's currency).
+	Value *v1.Money `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// True when the expiry sweep renewed an auto-renewing contract (for as many terms as it took
+	// to cover the day of the sweep); false for RenewContract.
+	Automatic     bool `protobuf:"varint,4,opt,name=automatic,proto3" json:"automatic,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ContractRenewed) Reset() {
 	*x = ContractRenewed{}
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[27]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2267,7 +1995,7 @@ func (x *ContractRenewed) String() string {
 func (*ContractRenewed) ProtoMessage() {}
 
 func (x *ContractRenewed) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_pipeline_v1_events_proto_msgTypes[27]
+	mi := &file_crm_pipeline_v1_events_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2280,26 +2008,12 @@ func (x *ContractRenewed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContractRenewed.ProtoReflect.Descriptor instead.
 func (*ContractRenewed) Descriptor() ([]byte, []int) {
-	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{27}
-}
-
-func (x *ContractRenewed) GetPreviousEndDate() string {
-	if x != nil {
-		return x.PreviousEndDate
-	}
-	return ""
+	return file_crm_pipeline_v1_events_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ContractRenewed) GetEndDate() string {
 	if x != nil {
 		return x.EndDate
-	}
-	return ""
-}
-
-func (x *ContractRenewed) GetPreviousRenewalDate() string {
-	if x != nil {
-		return x.PreviousRenewalDate
 	}
 	return ""
 }
@@ -2311,18 +2025,18 @@ func (x *ContractRenewed) GetRenewalDate() string {
 	return ""
 }
 
-func (x *ContractRenewed) GetPreviousValue() *v1.Money {
-	if x != nil {
-		return x.PreviousValue
-	}
-	return nil
-}
-
 func (x *ContractRenewed) GetValue() *v1.Money {
 	if x != nil {
 		return x.Value
 	}
 	return nil
+}
+
+func (x *ContractRenewed) GetAutomatic() bool {
+	if x != nil {
+		return x.Automatic
+	}
+	return false
 }
 
 var File_crm_pipeline_v1_events_proto protoreflect.FileDescriptor
@@ -2331,17 +2045,13 @@ const file_crm_pipeline_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"\x1ccrm/pipeline/v1/events.proto\x12\x0fcrm.pipeline.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1ccrm/pipeline/v1/config.proto\x1a\x1ecrm/pipeline/v1/contract.proto\x1a!crm/pipeline/v1/opportunity.proto\x1a\x1ecrm/pipeline/v1/pipeline.proto\x1a\x1bcrm/pipeline/v1/quote.proto\x1a\x1egoogle/protobuf/duration.proto\"H\n" +
 	"\x0fPipelineDefined\x125\n" +
-	"\bpipeline\x18\x01 \x01(\v2\x19.crm.pipeline.v1.PipelineR\bpipeline\"\xf1\x01\n" +
-	"\x0fPipelineRevised\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12.\n" +
-	"\x06stages\x18\x02 \x03(\v2\x16.crm.pipeline.v1.StageR\x06stages\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x04R\brevision\x12&\n" +
-	"\x0fadded_stage_ids\x18\x04 \x03(\tR\raddedStageIds\x12*\n" +
-	"\x11removed_stage_ids\x18\x05 \x03(\tR\x0fremovedStageIds\x12*\n" +
-	"\x11renamed_stage_ids\x18\x06 \x03(\tR\x0frenamedStageIds\"B\n" +
-	"\x10PipelineArchived\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\x04R\brevision\"P\n" +
+	"\bpipeline\x18\x01 \x01(\v2\x19.crm.pipeline.v1.PipelineR\bpipeline\"\xc8\x01\n" +
+	"\x0fPipelineRevised\x125\n" +
+	"\bpipeline\x18\x01 \x01(\v2\x19.crm.pipeline.v1.PipelineR\bpipeline\x12&\n" +
+	"\x0fadded_stage_ids\x18\x02 \x03(\tR\raddedStageIds\x12*\n" +
+	"\x11removed_stage_ids\x18\x03 \x03(\tR\x0fremovedStageIds\x12*\n" +
+	"\x11renamed_stage_ids\x18\x04 \x03(\tR\x0frenamedStageIds\"\x12\n" +
+	"\x10PipelineArchived\"P\n" +
 	"\x15PipelineConfigUpdated\x127\n" +
 	"\x06config\x18\x01 \x01(\v2\x1f.crm.pipeline.v1.PipelineConfigR\x06config\"T\n" +
 	"\x12OpportunityCreated\x12>\n" +
@@ -2365,13 +2075,12 @@ const file_crm_pipeline_v1_events_proto_rawDesc = "" +
 	" \x01(\v2\x19.google.protobuf.DurationR\x13timeInPreviousStage\x12\x19\n" +
 	"\bmoved_by\x18\v \x01(\tR\amovedBy\x12\x19\n" +
 	"\bowner_id\x18\f \x01(\tR\aownerId\x12C\n" +
-	"\tdirection\x18\r \x01(\x0e2%.crm.pipeline.v1.StageChangeDirectionR\tdirection\"\x84\x02\n" +
+	"\tdirection\x18\r \x01(\x0e2%.crm.pipeline.v1.StageChangeDirectionR\tdirection\"\xdf\x01\n" +
 	"\x18OpportunityAmountChanged\x12=\n" +
 	"\x0fprevious_amount\x18\x01 \x01(\v2\x14.crm.common.v1.MoneyR\x0epreviousAmount\x12,\n" +
 	"\x06amount\x18\x02 \x01(\v2\x14.crm.common.v1.MoneyR\x06amount\x12;\n" +
 	"\x06reason\x18\x03 \x01(\x0e2#.crm.pipeline.v1.AmountChangeReasonR\x06reason\x12\x19\n" +
-	"\bquote_id\x18\x04 \x01(\tR\aquoteId\x12#\n" +
-	"\rquote_version\x18\x05 \x01(\rR\fquoteVersion\"\xad\x01\n" +
+	"\bquote_id\x18\x04 \x01(\tR\aquoteId\"\xad\x01\n" +
 	"\x1bOpportunityCloseDateChanged\x12?\n" +
 	"\x1cprevious_expected_close_date\x18\x01 \x01(\tR\x19previousExpectedCloseDate\x12.\n" +
 	"\x13expected_close_date\x18\x02 \x01(\tR\x11expectedCloseDate\x12\x1d\n" +
@@ -2388,35 +2097,22 @@ const file_crm_pipeline_v1_events_proto_rawDesc = "" +
 	"\x11forecast_category\x18\x02 \x01(\x0e2!.crm.pipeline.v1.ForecastCategoryR\x10forecastCategory\x12\x1e\n" +
 	"\n" +
 	"overridden\x18\x03 \x01(\bR\n" +
-	"overridden\"\xb0\x01\n" +
+	"overridden\"t\n" +
 	"\x17OpportunityOwnerChanged\x12*\n" +
 	"\x11previous_owner_id\x18\x01 \x01(\tR\x0fpreviousOwnerId\x12\x19\n" +
-	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12:\n" +
-	"\x06reason\x18\x03 \x01(\x0e2\".crm.pipeline.v1.OwnerChangeReasonR\x06reason\x12\x12\n" +
-	"\x04note\x18\x04 \x01(\tR\x04note\"n\n" +
+	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"n\n" +
 	"\x1eOpportunityContactRolesChanged\x12L\n" +
-	"\rcontact_roles\x18\x01 \x03(\v2'.crm.pipeline.v1.OpportunityContactRoleR\fcontactRoles\"\xc4\x04\n" +
+	"\rcontact_roles\x18\x01 \x03(\v2'.crm.pipeline.v1.OpportunityContactRoleR\fcontactRoles\"\xad\x02\n" +
 	"\x0eOpportunityWon\x12,\n" +
 	"\x06amount\x18\x01 \x01(\v2\x14.crm.common.v1.MoneyR\x06amount\x12\x12\n" +
 	"\x04note\x18\x02 \x01(\tR\x04note\x12\x1d\n" +
 	"\n" +
 	"close_date\x18\x03 \x01(\tR\tcloseDate\x12\"\n" +
-	"\rfrom_stage_id\x18\x04 \x01(\tR\vfromStageId\x12&\n" +
-	"\x0ffrom_stage_name\x18\x05 \x01(\tR\rfromStageName\x12\x19\n" +
-	"\bstage_id\x18\x06 \x01(\tR\astageId\x12\x1d\n" +
-	"\n" +
-	"stage_name\x18\a \x01(\tR\tstageName\x12N\n" +
-	"\x16time_in_previous_stage\x18\b \x01(\v2\x19.google.protobuf.DurationR\x13timeInPreviousStage\x12\x1b\n" +
-	"\tdays_open\x18\t \x01(\rR\bdaysOpen\x12\x1f\n" +
-	"\vpipeline_id\x18\n" +
-	" \x01(\tR\n" +
-	"pipelineId\x12\x19\n" +
-	"\bowner_id\x18\v \x01(\tR\aownerId\x12\x1d\n" +
-	"\n" +
-	"account_id\x18\f \x01(\tR\taccountId\x12\x17\n" +
-	"\alead_id\x18\r \x01(\tR\x06leadId\x12.\n" +
-	"\x13primary_campaign_id\x18\x0e \x01(\tR\x11primaryCampaignId\x12:\n" +
-	"\x06source\x18\x0f \x01(\x0e2\".crm.pipeline.v1.OpportunitySourceR\x06source\"\x9a\x05\n" +
+	"\rfrom_stage_id\x18\x04 \x01(\tR\vfromStageId\x12N\n" +
+	"\x16time_in_previous_stage\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x13timeInPreviousStage\x12\x1b\n" +
+	"\tdays_open\x18\x06 \x01(\rR\bdaysOpen\x12)\n" +
+	"\x04deal\x18\a \x01(\v2\x15.crm.pipeline.v1.DealR\x04deal\"\x83\x03\n" +
 	"\x0fOpportunityLost\x123\n" +
 	"\x06reason\x18\x01 \x01(\x0e2\x1b.crm.pipeline.v1.LostReasonR\x06reason\x12\x1e\n" +
 	"\n" +
@@ -2425,44 +2121,33 @@ const file_crm_pipeline_v1_events_proto_rawDesc = "" +
 	"\x04note\x18\x03 \x01(\tR\x04note\x12\x1d\n" +
 	"\n" +
 	"close_date\x18\x04 \x01(\tR\tcloseDate\x12\"\n" +
-	"\rfrom_stage_id\x18\x05 \x01(\tR\vfromStageId\x12&\n" +
-	"\x0ffrom_stage_name\x18\x06 \x01(\tR\rfromStageName\x12\x19\n" +
-	"\bstage_id\x18\a \x01(\tR\astageId\x12\x1d\n" +
-	"\n" +
-	"stage_name\x18\b \x01(\tR\tstageName\x12N\n" +
-	"\x16time_in_previous_stage\x18\t \x01(\v2\x19.google.protobuf.DurationR\x13timeInPreviousStage\x12\x1b\n" +
-	"\tdays_open\x18\n" +
-	" \x01(\rR\bdaysOpen\x12,\n" +
-	"\x06amount\x18\v \x01(\v2\x14.crm.common.v1.MoneyR\x06amount\x12\x1f\n" +
-	"\vpipeline_id\x18\f \x01(\tR\n" +
+	"\rfrom_stage_id\x18\x05 \x01(\tR\vfromStageId\x12N\n" +
+	"\x16time_in_previous_stage\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x13timeInPreviousStage\x12,\n" +
+	"\x06amount\x18\a \x01(\v2\x14.crm.common.v1.MoneyR\x06amount\x12\x1b\n" +
+	"\tdays_open\x18\b \x01(\rR\bdaysOpen\x12)\n" +
+	"\x04deal\x18\t \x01(\v2\x15.crm.pipeline.v1.DealR\x04deal\"\xe6\x01\n" +
+	"\x04Deal\x12\x1f\n" +
+	"\vpipeline_id\x18\x01 \x01(\tR\n" +
 	"pipelineId\x12\x19\n" +
-	"\bowner_id\x18\r \x01(\tR\aownerId\x12\x1d\n" +
+	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x1d\n" +
 	"\n" +
-	"account_id\x18\x0e \x01(\tR\taccountId\x12\x17\n" +
-	"\alead_id\x18\x0f \x01(\tR\x06leadId\x12.\n" +
-	"\x13primary_campaign_id\x18\x10 \x01(\tR\x11primaryCampaignId\x12:\n" +
-	"\x06source\x18\x11 \x01(\x0e2\".crm.pipeline.v1.OpportunitySourceR\x06source\"\x96\x03\n" +
+	"account_id\x18\x03 \x01(\tR\taccountId\x12\x17\n" +
+	"\alead_id\x18\x04 \x01(\tR\x06leadId\x12.\n" +
+	"\x13primary_campaign_id\x18\x05 \x01(\tR\x11primaryCampaignId\x12:\n" +
+	"\x06source\x18\x06 \x01(\x0e2\".crm.pipeline.v1.OpportunitySourceR\x06source\"\x9c\x01\n" +
 	"\x13OpportunityReopened\x12\x19\n" +
 	"\bstage_id\x18\x01 \x01(\tR\astageId\x12\x1d\n" +
 	"\n" +
 	"stage_name\x18\x02 \x01(\tR\tstageName\x12K\n" +
-	"\x0fprevious_status\x18\x03 \x01(\x0e2\".crm.pipeline.v1.OpportunityStatusR\x0epreviousStatus\x12\"\n" +
-	"\rfrom_stage_id\x18\x04 \x01(\tR\vfromStageId\x12N\n" +
-	"\x16time_in_previous_stage\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x13timeInPreviousStage\x12 \n" +
-	"\vprobability\x18\x06 \x01(\rR\vprobability\x12N\n" +
-	"\x11forecast_category\x18\a \x01(\x0e2!.crm.pipeline.v1.ForecastCategoryR\x10forecastCategory\x12\x12\n" +
-	"\x04note\x18\b \x01(\tR\x04note\"<\n" +
+	"\x0fprevious_status\x18\x03 \x01(\x0e2\".crm.pipeline.v1.OpportunityStatusR\x0epreviousStatus\"<\n" +
 	"\fQuoteCreated\x12,\n" +
 	"\x05quote\x18\x01 \x01(\v2\x16.crm.pipeline.v1.QuoteR\x05quote\"g\n" +
 	"\fQuoteRevised\x12,\n" +
 	"\x05quote\x18\x01 \x01(\v2\x16.crm.pipeline.v1.QuoteR\x05quote\x12)\n" +
-	"\x10previous_version\x18\x02 \x01(\rR\x0fpreviousVersion\"\x8d\x01\n" +
+	"\x10previous_version\x18\x02 \x01(\rR\x0fpreviousVersion\"@\n" +
 	"\tQuoteSent\x12\x19\n" +
 	"\bquote_id\x18\x01 \x01(\tR\aquoteId\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\rR\aversion\x12*\n" +
-	"\x05total\x18\x03 \x01(\v2\x14.crm.common.v1.MoneyR\x05total\x12\x1f\n" +
-	"\vvalid_until\x18\x04 \x01(\tR\n" +
-	"validUntil\"p\n" +
+	"\aversion\x18\x02 \x01(\rR\aversion\"p\n" +
 	"\rQuoteAccepted\x12\x19\n" +
 	"\bquote_id\x18\x01 \x01(\tR\aquoteId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\rR\aversion\x12*\n" +
@@ -2470,39 +2155,26 @@ const file_crm_pipeline_v1_events_proto_rawDesc = "" +
 	"\rQuoteRejected\x12\x19\n" +
 	"\bquote_id\x18\x01 \x01(\tR\aquoteId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\rR\aversion\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"d\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"C\n" +
 	"\fQuoteExpired\x12\x19\n" +
 	"\bquote_id\x18\x01 \x01(\tR\aquoteId\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\rR\aversion\x12\x1f\n" +
-	"\vvalid_until\x18\x03 \x01(\tR\n" +
-	"validUntil\"H\n" +
+	"\aversion\x18\x02 \x01(\rR\aversion\"H\n" +
 	"\x0fContractCreated\x125\n" +
-	"\bcontract\x18\x01 \x01(\v2\x19.crm.pipeline.v1.ContractR\bcontract\"\xbf\x01\n" +
-	"\x11ContractActivated\x12%\n" +
-	"\x0eopportunity_id\x18\x01 \x01(\tR\ropportunityId\x12\x1d\n" +
-	"\n" +
-	"account_id\x18\x02 \x01(\tR\taccountId\x12\x1d\n" +
-	"\n" +
-	"start_date\x18\x03 \x01(\tR\tstartDate\x12\x19\n" +
-	"\bend_date\x18\x04 \x01(\tR\aendDate\x12*\n" +
-	"\x05value\x18\x05 \x01(\v2\x14.crm.common.v1.MoneyR\x05value\"\x9c\x01\n" +
+	"\bcontract\x18\x01 \x01(\v2\x19.crm.pipeline.v1.ContractR\bcontract\"\x13\n" +
+	"\x11ContractActivated\"\x9c\x01\n" +
 	"\x0fContractUpdated\x12%\n" +
 	"\x0echanged_fields\x18\x01 \x03(\tR\rchangedFields\x121\n" +
 	"\x06before\x18\x02 \x01(\v2\x19.crm.pipeline.v1.ContractR\x06before\x12/\n" +
-	"\x05after\x18\x03 \x01(\v2\x19.crm.pipeline.v1.ContractR\x05after\"\x9d\x01\n" +
+	"\x05after\x18\x03 \x01(\v2\x19.crm.pipeline.v1.ContractR\x05after\"S\n" +
 	"\x12ContractTerminated\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12%\n" +
-	"\x0eeffective_date\x18\x02 \x01(\tR\reffectiveDate\x12H\n" +
-	"\x0fprevious_status\x18\x03 \x01(\x0e2\x1f.crm.pipeline.v1.ContractStatusR\x0epreviousStatus\",\n" +
-	"\x0fContractExpired\x12\x19\n" +
-	"\bend_date\x18\x01 \x01(\tR\aendDate\"\x98\x02\n" +
-	"\x0fContractRenewed\x12*\n" +
-	"\x11previous_end_date\x18\x01 \x01(\tR\x0fpreviousEndDate\x12\x19\n" +
-	"\bend_date\x18\x02 \x01(\tR\aendDate\x122\n" +
-	"\x15previous_renewal_date\x18\x03 \x01(\tR\x13previousRenewalDate\x12!\n" +
-	"\frenewal_date\x18\x04 \x01(\tR\vrenewalDate\x12;\n" +
-	"\x0eprevious_value\x18\x05 \x01(\v2\x14.crm.common.v1.MoneyR\rpreviousValue\x12*\n" +
-	"\x05value\x18\x06 \x01(\v2\x14.crm.common.v1.MoneyR\x05value*\x87\x01\n" +
+	"\x0eeffective_date\x18\x02 \x01(\tR\reffectiveDate\"\x11\n" +
+	"\x0fContractExpired\"\x99\x01\n" +
+	"\x0fContractRenewed\x12\x19\n" +
+	"\bend_date\x18\x01 \x01(\tR\aendDate\x12!\n" +
+	"\frenewal_date\x18\x02 \x01(\tR\vrenewalDate\x12*\n" +
+	"\x05value\x18\x03 \x01(\v2\x14.crm.common.v1.MoneyR\x05value\x12\x1c\n" +
+	"\tautomatic\x18\x04 \x01(\bR\tautomatic*\x87\x01\n" +
 	"\x14StageChangeDirection\x12&\n" +
 	"\"STAGE_CHANGE_DIRECTION_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eSTAGE_CHANGE_DIRECTION_FORWARD\x10\x01\x12#\n" +
@@ -2511,11 +2183,7 @@ const file_crm_pipeline_v1_events_proto_rawDesc = "" +
 	" AMOUNT_CHANGE_REASON_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bAMOUNT_CHANGE_REASON_MANUAL\x10\x01\x12'\n" +
 	"#AMOUNT_CHANGE_REASON_QUOTE_ACCEPTED\x10\x02\x12\x1c\n" +
-	"\x18AMOUNT_CHANGE_REASON_WON\x10\x03*|\n" +
-	"\x11OwnerChangeReason\x12#\n" +
-	"\x1fOWNER_CHANGE_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
-	"\x1aOWNER_CHANGE_REASON_MANUAL\x10\x01\x12\"\n" +
-	"\x1eOWNER_CHANGE_REASON_AUTOMATION\x10\x02B\xbc\x01\n" +
+	"\x18AMOUNT_CHANGE_REASON_WON\x10\x03B\xbc\x01\n" +
 	"\x13com.crm.pipeline.v1B\vEventsProtoP\x01Z:github.com/evcrm/evcrm/libs/gen/crm/pipeline/v1;pipelinev1\xa2\x02\x03CPX\xaa\x02\x0fCrm.Pipeline.V1\xca\x02\x0fCrm\\Pipeline\\V1\xe2\x02\x1bCrm\\Pipeline\\V1\\GPBMetadata\xea\x02\x11Crm::Pipeline::V1b\x06proto3"
 
 var (
@@ -2530,27 +2198,27 @@ func file_crm_pipeline_v1_events_proto_rawDescGZIP() []byte {
 	return file_crm_pipeline_v1_events_proto_rawDescData
 }
 
-var file_crm_pipeline_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_crm_pipeline_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_crm_pipeline_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_crm_pipeline_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_crm_pipeline_v1_events_proto_goTypes = []any{
 	(StageChangeDirection)(0),                  // 0: crm.pipeline.v1.StageChangeDirection
 	(AmountChangeReason)(0),                    // 1: crm.pipeline.v1.AmountChangeReason
-	(OwnerChangeReason)(0),                     // 2: crm.pipeline.v1.OwnerChangeReason
-	(*PipelineDefined)(nil),                    // 3: crm.pipeline.v1.PipelineDefined
-	(*PipelineRevised)(nil),                    // 4: crm.pipeline.v1.PipelineRevised
-	(*PipelineArchived)(nil),                   // 5: crm.pipeline.v1.PipelineArchived
-	(*PipelineConfigUpdated)(nil),              // 6: crm.pipeline.v1.PipelineConfigUpdated
-	(*OpportunityCreated)(nil),                 // 7: crm.pipeline.v1.OpportunityCreated
-	(*OpportunityDetailsUpdated)(nil),          // 8: crm.pipeline.v1.OpportunityDetailsUpdated
-	(*OpportunityStageChanged)(nil),            // 9: crm.pipeline.v1.OpportunityStageChanged
-	(*OpportunityAmountChanged)(nil),           // 10: crm.pipeline.v1.OpportunityAmountChanged
-	(*OpportunityCloseDateChanged)(nil),        // 11: crm.pipeline.v1.OpportunityCloseDateChanged
-	(*OpportunityProbabilityChanged)(nil),      // 12: crm.pipeline.v1.OpportunityProbabilityChanged
-	(*OpportunityForecastCategoryChanged)(nil), // 13: crm.pipeline.v1.OpportunityForecastCategoryChanged
-	(*OpportunityOwnerChanged)(nil),            // 14: crm.pipeline.v1.OpportunityOwnerChanged
-	(*OpportunityContactRolesChanged)(nil),     // 15: crm.pipeline.v1.OpportunityContactRolesChanged
-	(*OpportunityWon)(nil),                     // 16: crm.pipeline.v1.OpportunityWon
-	(*OpportunityLost)(nil),                    // 17: crm.pipeline.v1.OpportunityLost
+	(*PipelineDefined)(nil),                    // 2: crm.pipeline.v1.PipelineDefined
+	(*PipelineRevised)(nil),                    // 3: crm.pipeline.v1.PipelineRevised
+	(*PipelineArchived)(nil),                   // 4: crm.pipeline.v1.PipelineArchived
+	(*PipelineConfigUpdated)(nil),              // 5: crm.pipeline.v1.PipelineConfigUpdated
+	(*OpportunityCreated)(nil),                 // 6: crm.pipeline.v1.OpportunityCreated
+	(*OpportunityDetailsUpdated)(nil),          // 7: crm.pipeline.v1.OpportunityDetailsUpdated
+	(*OpportunityStageChanged)(nil),            // 8: crm.pipeline.v1.OpportunityStageChanged
+	(*OpportunityAmountChanged)(nil),           // 9: crm.pipeline.v1.OpportunityAmountChanged
+	(*OpportunityCloseDateChanged)(nil),        // 10: crm.pipeline.v1.OpportunityCloseDateChanged
+	(*OpportunityProbabilityChanged)(nil),      // 11: crm.pipeline.v1.OpportunityProbabilityChanged
+	(*OpportunityForecastCategoryChanged)(nil), // 12: crm.pipeline.v1.OpportunityForecastCategoryChanged
+	(*OpportunityOwnerChanged)(nil),            // 13: crm.pipeline.v1.OpportunityOwnerChanged
+	(*OpportunityContactRolesChanged)(nil),     // 14: crm.pipeline.v1.OpportunityContactRolesChanged
+	(*OpportunityWon)(nil),                     // 15: crm.pipeline.v1.OpportunityWon
+	(*OpportunityLost)(nil),                    // 16: crm.pipeline.v1.OpportunityLost
+	(*Deal)(nil),                               // 17: crm.pipeline.v1.Deal
 	(*OpportunityReopened)(nil),                // 18: crm.pipeline.v1.OpportunityReopened
 	(*QuoteCreated)(nil),                       // 19: crm.pipeline.v1.QuoteCreated
 	(*QuoteRevised)(nil),                       // 20: crm.pipeline.v1.QuoteRevised
@@ -2565,65 +2233,57 @@ var file_crm_pipeline_v1_events_proto_goTypes = []any{
 	(*ContractExpired)(nil),                    // 29: crm.pipeline.v1.ContractExpired
 	(*ContractRenewed)(nil),                    // 30: crm.pipeline.v1.ContractRenewed
 	(*Pipeline)(nil),                           // 31: crm.pipeline.v1.Pipeline
-	(*Stage)(nil),                              // 32: crm.pipeline.v1.Stage
-	(*PipelineConfig)(nil),                     // 33: crm.pipeline.v1.PipelineConfig
-	(*Opportunity)(nil),                        // 34: crm.pipeline.v1.Opportunity
-	(ForecastCategory)(0),                      // 35: crm.pipeline.v1.ForecastCategory
-	(*v1.Money)(nil),                           // 36: crm.common.v1.Money
-	(*durationpb.Duration)(nil),                // 37: google.protobuf.Duration
-	(*OpportunityContactRole)(nil),             // 38: crm.pipeline.v1.OpportunityContactRole
+	(*PipelineConfig)(nil),                     // 32: crm.pipeline.v1.PipelineConfig
+	(*Opportunity)(nil),                        // 33: crm.pipeline.v1.Opportunity
+	(ForecastCategory)(0),                      // 34: crm.pipeline.v1.ForecastCategory
+	(*v1.Money)(nil),                           // 35: crm.common.v1.Money
+	(*durationpb.Duration)(nil),                // 36: google.protobuf.Duration
+	(*OpportunityContactRole)(nil),             // 37: crm.pipeline.v1.OpportunityContactRole
+	(LostReason)(0),                            // 38: crm.pipeline.v1.LostReason
 	(OpportunitySource)(0),                     // 39: crm.pipeline.v1.OpportunitySource
-	(LostReason)(0),                            // 40: crm.pipeline.v1.LostReason
-	(OpportunityStatus)(0),                     // 41: crm.pipeline.v1.OpportunityStatus
-	(*Quote)(nil),                              // 42: crm.pipeline.v1.Quote
-	(*Contract)(nil),                           // 43: crm.pipeline.v1.Contract
-	(ContractStatus)(0),                        // 44: crm.pipeline.v1.ContractStatus
+	(OpportunityStatus)(0),                     // 40: crm.pipeline.v1.OpportunityStatus
+	(*Quote)(nil),                              // 41: crm.pipeline.v1.Quote
+	(*Contract)(nil),                           // 42: crm.pipeline.v1.Contract
 }
 var file_crm_pipeline_v1_events_proto_depIdxs = []int32{
 	31, // 0: crm.pipeline.v1.PipelineDefined.pipeline:type_name -> crm.pipeline.v1.Pipeline
-	32, // 1: crm.pipeline.v1.PipelineRevised.stages:type_name -> crm.pipeline.v1.Stage
-	33, // 2: crm.pipeline.v1.PipelineConfigUpdated.config:type_name -> crm.pipeline.v1.PipelineConfig
-	34, // 3: crm.pipeline.v1.OpportunityCreated.opportunity:type_name -> crm.pipeline.v1.Opportunity
-	34, // 4: crm.pipeline.v1.OpportunityDetailsUpdated.before:type_name -> crm.pipeline.v1.Opportunity
-	34, // 5: crm.pipeline.v1.OpportunityDetailsUpdated.after:type_name -> crm.pipeline.v1.Opportunity
-	35, // 6: crm.pipeline.v1.OpportunityStageChanged.from_forecast_category:type_name -> crm.pipeline.v1.ForecastCategory
-	35, // 7: crm.pipeline.v1.OpportunityStageChanged.to_forecast_category:type_name -> crm.pipeline.v1.ForecastCategory
-	36, // 8: crm.pipeline.v1.OpportunityStageChanged.amount:type_name -> crm.common.v1.Money
-	37, // 9: crm.pipeline.v1.OpportunityStageChanged.time_in_previous_stage:type_name -> google.protobuf.Duration
+	31, // 1: crm.pipeline.v1.PipelineRevised.pipeline:type_name -> crm.pipeline.v1.Pipeline
+	32, // 2: crm.pipeline.v1.PipelineConfigUpdated.config:type_name -> crm.pipeline.v1.PipelineConfig
+	33, // 3: crm.pipeline.v1.OpportunityCreated.opportunity:type_name -> crm.pipeline.v1.Opportunity
+	33, // 4: crm.pipeline.v1.OpportunityDetailsUpdated.before:type_name -> crm.pipeline.v1.Opportunity
+	33, // 5: crm.pipeline.v1.OpportunityDetailsUpdated.after:type_name -> crm.pipeline.v1.Opportunity
+	34, // 6: crm.pipeline.v1.OpportunityStageChanged.from_forecast_category:type_name -> crm.pipeline.v1.ForecastCategory
+	34, // 7: crm.pipeline.v1.OpportunityStageChanged.to_forecast_category:type_name -> crm.pipeline.v1.ForecastCategory
+	35, // 8: crm.pipeline.v1.OpportunityStageChanged.amount:type_name -> crm.common.v1.Money
+	36, // 9: crm.pipeline.v1.OpportunityStageChanged.time_in_previous_stage:type_name -> google.protobuf.Duration
 	0,  // 10: crm.pipeline.v1.OpportunityStageChanged.direction:type_name -> crm.pipeline.v1.StageChangeDirection
-	36, // 11: crm.pipeline.v1.OpportunityAmountChanged.previous_amount:type_name -> crm.common.v1.Money
-	36, // 12: crm.pipeline.v1.OpportunityAmountChanged.amount:type_name -> crm.common.v1.Money
+	35, // 11: crm.pipeline.v1.OpportunityAmountChanged.previous_amount:type_name -> crm.common.v1.Money
+	35, // 12: crm.pipeline.v1.OpportunityAmountChanged.amount:type_name -> crm.common.v1.Money
 	1,  // 13: crm.pipeline.v1.OpportunityAmountChanged.reason:type_name -> crm.pipeline.v1.AmountChangeReason
-	35, // 14: crm.pipeline.v1.OpportunityForecastCategoryChanged.previous_forecast_category:type_name -> crm.pipeline.v1.ForecastCategory
-	35, // 15: crm.pipeline.v1.OpportunityForecastCategoryChanged.forecast_category:type_name -> crm.pipeline.v1.ForecastCategory
-	2,  // 16: crm.pipeline.v1.OpportunityOwnerChanged.reason:type_name -> crm.pipeline.v1.OwnerChangeReason
-	38, // 17: crm.pipeline.v1.OpportunityContactRolesChanged.contact_roles:type_name -> crm.pipeline.v1.OpportunityContactRole
-	36, // 18: crm.pipeline.v1.OpportunityWon.amount:type_name -> crm.common.v1.Money
-	37, // 19: crm.pipeline.v1.OpportunityWon.time_in_previous_stage:type_name -> google.protobuf.Duration
-	39, // 20: crm.pipeline.v1.OpportunityWon.source:type_name -> crm.pipeline.v1.OpportunitySource
-	40, // 21: crm.pipeline.v1.OpportunityLost.reason:type_name -> crm.pipeline.v1.LostReason
-	37, // 22: crm.pipeline.v1.OpportunityLost.time_in_previous_stage:type_name -> google.protobuf.Duration
-	36, // 23: crm.pipeline.v1.OpportunityLost.amount:type_name -> crm.common.v1.Money
-	39, // 24: crm.pipeline.v1.OpportunityLost.source:type_name -> crm.pipeline.v1.OpportunitySource
-	41, // 25: crm.pipeline.v1.OpportunityReopened.previous_status:type_name -> crm.pipeline.v1.OpportunityStatus
-	37, // 26: crm.pipeline.v1.OpportunityReopened.time_in_previous_stage:type_name -> google.protobuf.Duration
-	35, // 27: crm.pipeline.v1.OpportunityReopened.forecast_category:type_name -> crm.pipeline.v1.ForecastCategory
-	42, // 28: crm.pipeline.v1.QuoteCreated.quote:type_name -> crm.pipeline.v1.Quote
-	42, // 29: crm.pipeline.v1.QuoteRevised.quote:type_name -> crm.pipeline.v1.Quote
-	36, // 30: crm.pipeline.v1.QuoteSent.total:type_name -> crm.common.v1.Money
-	36, // 31: crm.pipeline.v1.QuoteAccepted.total:type_name -> crm.common.v1.Money
-	43, // 32: crm.pipeline.v1.ContractCreated.contract:type_name -> crm.pipeline.v1.Contract
-	36, // 33: crm.pipeline.v1.ContractActivated.value:type_name -> crm.common.v1.Money
-	43, // 34: crm.pipeline.v1.ContractUpdated.before:type_name -> crm.pipeline.v1.Contract
-	43, // 35: crm.pipeline.v1.ContractUpdated.after:type_name -> crm.pipeline.v1.Contract
-	44, // 36: crm.pipeline.v1.ContractTerminated.previous_status:type_name -> crm.pipeline.v1.ContractStatus
-	36, // 37: crm.pipeline.v1.ContractRenewed.previous_value:type_name -> crm.common.v1.Money
-	36, // 38: crm.pipeline.v1.ContractRenewed.value:type_name -> crm.common.v1.Money
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	34, // 14: crm.pipeline.v1.OpportunityForecastCategoryChanged.previous_forecast_category:type_name -> crm.pipeline.v1.ForecastCategory
+	34, // 15: crm.pipeline.v1.OpportunityForecastCategoryChanged.forecast_category:type_name -> crm.pipeline.v1.ForecastCategory
+	37, // 16: crm.pipeline.v1.OpportunityContactRolesChanged.contact_roles:type_name -> crm.pipeline.v1.OpportunityContactRole
+	35, // 17: crm.pipeline.v1.OpportunityWon.amount:type_name -> crm.common.v1.Money
+	36, // 18: crm.pipeline.v1.OpportunityWon.time_in_previous_stage:type_name -> google.protobuf.Duration
+	17, // 19: crm.pipeline.v1.OpportunityWon.deal:type_name -> crm.pipeline.v1.Deal
+	38, // 20: crm.pipeline.v1.OpportunityLost.reason:type_name -> crm.pipeline.v1.LostReason
+	36, // 21: crm.pipeline.v1.OpportunityLost.time_in_previous_stage:type_name -> google.protobuf.Duration
+	35, // 22: crm.pipeline.v1.OpportunityLost.amount:type_name -> crm.common.v1.Money
+	17, // 23: crm.pipeline.v1.OpportunityLost.deal:type_name -> crm.pipeline.v1.Deal
+	39, // 24: crm.pipeline.v1.Deal.source:type_name -> crm.pipeline.v1.OpportunitySource
+	40, // 25: crm.pipeline.v1.OpportunityReopened.previous_status:type_name -> crm.pipeline.v1.OpportunityStatus
+	41, // 26: crm.pipeline.v1.QuoteCreated.quote:type_name -> crm.pipeline.v1.Quote
+	41, // 27: crm.pipeline.v1.QuoteRevised.quote:type_name -> crm.pipeline.v1.Quote
+	35, // 28: crm.pipeline.v1.QuoteAccepted.total:type_name -> crm.common.v1.Money
+	42, // 29: crm.pipeline.v1.ContractCreated.contract:type_name -> crm.pipeline.v1.Contract
+	42, // 30: crm.pipeline.v1.ContractUpdated.before:type_name -> crm.pipeline.v1.Contract
+	42, // 31: crm.pipeline.v1.ContractUpdated.after:type_name -> crm.pipeline.v1.Contract
+	35, // 32: crm.pipeline.v1.ContractRenewed.value:type_name -> crm.common.v1.Money
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_crm_pipeline_v1_events_proto_init() }
@@ -2641,8 +2301,8 @@ func file_crm_pipeline_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_pipeline_v1_events_proto_rawDesc), len(file_crm_pipeline_v1_events_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   28,
+			NumEnums:      2,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

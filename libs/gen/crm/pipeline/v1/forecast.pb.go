@@ -29,8 +29,10 @@ type ForecastPeriod int32
 const (
 	// MONTH.
 	ForecastPeriod_FORECAST_PERIOD_UNSPECIFIED ForecastPeriod = 0
-	ForecastPeriod_FORECAST_PERIOD_MONTH       ForecastPeriod = 1
-	ForecastPeriod_FORECAST_PERIOD_QUARTER     ForecastPeriod = 2
+	// Calendar months.
+	ForecastPeriod_FORECAST_PERIOD_MONTH ForecastPeriod = 1
+	// Calendar quarters.
+	ForecastPeriod_FORECAST_PERIOD_QUARTER ForecastPeriod = 2
 )
 
 // Enum value maps for ForecastPeriod.
@@ -75,10 +77,11 @@ func (ForecastPeriod) EnumDescriptor() ([]byte, []int) {
 }
 
 // ForecastRow sums the opportunities of one close period, currency and, when grouped so, owner
-// and forecast category. Open opportunities count by expected_close_date with their
-// probability; won ones by their close date at 100 % (category CLOSED). Lost opportunities are
-// left out, and so are open ones in category OMITTED unless the request's forecast_categories
-// name OMITTED. Amounts are never converted between currencies.
+// and forecast category. Open opportunities count in the period of their expected_close_date,
+// in their forecast category (OMITTED included, unless the request's forecast_categories leave
+// it out), weighted by their probability; won ones in the period of their close date, in
+// category CLOSED, at 100 %. Lost opportunities are not counted. Amounts are never converted
+// between currencies.
 type ForecastRow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// First day of the period, YYYY-MM-DD (e.g. "2026-04-01").
@@ -93,9 +96,11 @@ type ForecastRow struct {
 	ForecastCategory ForecastCategory `protobuf:"varint,5,opt,name=forecast_category,json=forecastCategory,proto3,enum=crm.pipeline.v1.ForecastCategory" json:"forecast_category,omitempty"`
 	// How many opportunities the row sums.
 	Count uint64 `protobuf:"varint,6,opt,name=count,proto3" json:"count,omitempty"`
-	// Sum of their amounts (opportunities without an amount count as 0).
+	// Sum of their amounts.
 	Amount *v1.Money `protobuf:"bytes,7,opt,name=amount,proto3" json:"amount,omitempty"`
-	// Sum of amount × probability / 100 (rounding in docs/pipeline.md).
+	// Sum of amount × probability / 100 (100 % for won ones), computed exactly and rounded to the
+	// currency's minor unit (half away from zero) once, so it may differ by a minor unit from the
+	// sum of per-opportunity rounded values.
 	WeightedAmount *v1.Money `protobuf:"bytes,8,opt,name=weighted_amount,json=weightedAmount,proto3" json:"weighted_amount,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
@@ -187,23 +192,34 @@ func (x *ForecastRow) GetWeightedAmount() *v1.Money {
 	return nil
 }
 
-// ForecastTotals sums one currency over the whole request (every filter applies). The category
-// totals are not cumulative: best_case does not include commit, nor commit closed_won.
+// ForecastTotals sums one currency over the whole request (the range and every filter apply,
+// forecast_categories included). The open categories roll up cumulatively, like Salesforce's
+// forecast categories, with closed deals kept apart:
+//
+//	pipeline  = open opportunities in PIPELINE, BEST_CASE and COMMIT (OMITTED never counts)
+//	best_case = open opportunities in BEST_CASE and COMMIT (a committed deal is also best case)
+//	commit    = open opportunities in COMMIT
+//	closed_won = won opportunities with a close date in the range
+//	weighted  = the weighted amount of the pipeline set
+//
+// Salesforce's "Best Case forecast" and "Commit forecast" include closed deals: they are
+// best_case + closed_won and commit + closed_won.
 type ForecastTotals struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// ISO 4217 code of every amount here.
 	CurrencyCode string `protobuf:"bytes,1,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
-	// Sum of amount × probability / 100 over the open opportunities (all categories but OMITTED).
-	WeightedPipeline *v1.Money `protobuf:"bytes,2,opt,name=weighted_pipeline,json=weightedPipeline,proto3" json:"weighted_pipeline,omitempty"`
-	// Sum of the amounts of open opportunities in category PIPELINE.
-	Pipeline *v1.Money `protobuf:"bytes,3,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
-	// Sum of the amounts of open opportunities in category BEST_CASE.
-	BestCase *v1.Money `protobuf:"bytes,4,opt,name=best_case,json=bestCase,proto3" json:"best_case,omitempty"`
+	// Sum of the amounts of open opportunities in categories PIPELINE, BEST_CASE and COMMIT.
+	Pipeline *v1.Money `protobuf:"bytes,2,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
+	// Sum of the amounts of open opportunities in categories BEST_CASE and COMMIT.
+	BestCase *v1.Money `protobuf:"bytes,3,opt,name=best_case,json=bestCase,proto3" json:"best_case,omitempty"`
 	// Sum of the amounts of open opportunities in category COMMIT.
-	Commit *v1.Money `protobuf:"bytes,5,opt,name=commit,proto3" json:"commit,omitempty"`
-	// Sum of the amounts of opportunities won with a close date in the range, up to the as-of
-	// instant.
-	ClosedWon     *v1.Money `protobuf:"bytes,6,opt,name=closed_won,json=closedWon,proto3" json:"closed_won,omitempty"`
+	Commit *v1.Money `protobuf:"bytes,4,opt,name=commit,proto3" json:"commit,omitempty"`
+	// Sum of the amounts of opportunities won with a close date in the range (as the log knew
+	// them at the as-of instant).
+	ClosedWon *v1.Money `protobuf:"bytes,5,opt,name=closed_won,json=closedWon,proto3" json:"closed_won,omitempty"`
+	// Sum of amount × probability / 100 over the pipeline set (open, all categories but OMITTED),
+	// rounded once like ForecastRow.weighted_amount.
+	Weighted      *v1.Money `protobuf:"bytes,6,opt,name=weighted,proto3" json:"weighted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -245,13 +261,6 @@ func (x *ForecastTotals) GetCurrencyCode() string {
 	return ""
 }
 
-func (x *ForecastTotals) GetWeightedPipeline() *v1.Money {
-	if x != nil {
-		return x.WeightedPipeline
-	}
-	return nil
-}
-
 func (x *ForecastTotals) GetPipeline() *v1.Money {
 	if x != nil {
 		return x.Pipeline
@@ -280,6 +289,13 @@ func (x *ForecastTotals) GetClosedWon() *v1.Money {
 	return nil
 }
 
+func (x *ForecastTotals) GetWeighted() *v1.Money {
+	if x != nil {
+		return x.Weighted
+	}
+	return nil
+}
+
 var File_crm_pipeline_v1_forecast_proto protoreflect.FileDescriptor
 
 const file_crm_pipeline_v1_forecast_proto_rawDesc = "" +
@@ -294,15 +310,15 @@ const file_crm_pipeline_v1_forecast_proto_rawDesc = "" +
 	"\x11forecast_category\x18\x05 \x01(\x0e2!.crm.pipeline.v1.ForecastCategoryR\x10forecastCategory\x12\x14\n" +
 	"\x05count\x18\x06 \x01(\x04R\x05count\x12,\n" +
 	"\x06amount\x18\a \x01(\v2\x14.crm.common.v1.MoneyR\x06amount\x12=\n" +
-	"\x0fweighted_amount\x18\b \x01(\v2\x14.crm.common.v1.MoneyR\x0eweightedAmount\"\xc0\x02\n" +
+	"\x0fweighted_amount\x18\b \x01(\v2\x14.crm.common.v1.MoneyR\x0eweightedAmount\"\xaf\x02\n" +
 	"\x0eForecastTotals\x12#\n" +
-	"\rcurrency_code\x18\x01 \x01(\tR\fcurrencyCode\x12A\n" +
-	"\x11weighted_pipeline\x18\x02 \x01(\v2\x14.crm.common.v1.MoneyR\x10weightedPipeline\x120\n" +
-	"\bpipeline\x18\x03 \x01(\v2\x14.crm.common.v1.MoneyR\bpipeline\x121\n" +
-	"\tbest_case\x18\x04 \x01(\v2\x14.crm.common.v1.MoneyR\bbestCase\x12,\n" +
-	"\x06commit\x18\x05 \x01(\v2\x14.crm.common.v1.MoneyR\x06commit\x123\n" +
+	"\rcurrency_code\x18\x01 \x01(\tR\fcurrencyCode\x120\n" +
+	"\bpipeline\x18\x02 \x01(\v2\x14.crm.common.v1.MoneyR\bpipeline\x121\n" +
+	"\tbest_case\x18\x03 \x01(\v2\x14.crm.common.v1.MoneyR\bbestCase\x12,\n" +
+	"\x06commit\x18\x04 \x01(\v2\x14.crm.common.v1.MoneyR\x06commit\x123\n" +
 	"\n" +
-	"closed_won\x18\x06 \x01(\v2\x14.crm.common.v1.MoneyR\tclosedWon*i\n" +
+	"closed_won\x18\x05 \x01(\v2\x14.crm.common.v1.MoneyR\tclosedWon\x120\n" +
+	"\bweighted\x18\x06 \x01(\v2\x14.crm.common.v1.MoneyR\bweighted*i\n" +
 	"\x0eForecastPeriod\x12\x1f\n" +
 	"\x1bFORECAST_PERIOD_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15FORECAST_PERIOD_MONTH\x10\x01\x12\x1b\n" +
@@ -334,11 +350,11 @@ var file_crm_pipeline_v1_forecast_proto_depIdxs = []int32{
 	3, // 0: crm.pipeline.v1.ForecastRow.forecast_category:type_name -> crm.pipeline.v1.ForecastCategory
 	4, // 1: crm.pipeline.v1.ForecastRow.amount:type_name -> crm.common.v1.Money
 	4, // 2: crm.pipeline.v1.ForecastRow.weighted_amount:type_name -> crm.common.v1.Money
-	4, // 3: crm.pipeline.v1.ForecastTotals.weighted_pipeline:type_name -> crm.common.v1.Money
-	4, // 4: crm.pipeline.v1.ForecastTotals.pipeline:type_name -> crm.common.v1.Money
-	4, // 5: crm.pipeline.v1.ForecastTotals.best_case:type_name -> crm.common.v1.Money
-	4, // 6: crm.pipeline.v1.ForecastTotals.commit:type_name -> crm.common.v1.Money
-	4, // 7: crm.pipeline.v1.ForecastTotals.closed_won:type_name -> crm.common.v1.Money
+	4, // 3: crm.pipeline.v1.ForecastTotals.pipeline:type_name -> crm.common.v1.Money
+	4, // 4: crm.pipeline.v1.ForecastTotals.best_case:type_name -> crm.common.v1.Money
+	4, // 5: crm.pipeline.v1.ForecastTotals.commit:type_name -> crm.common.v1.Money
+	4, // 6: crm.pipeline.v1.ForecastTotals.closed_won:type_name -> crm.common.v1.Money
+	4, // 7: crm.pipeline.v1.ForecastTotals.weighted:type_name -> crm.common.v1.Money
 	8, // [8:8] is the sub-list for method output_type
 	8, // [8:8] is the sub-list for method input_type
 	8, // [8:8] is the sub-list for extension type_name

@@ -166,7 +166,8 @@ const (
 	// Sells the deal inside the buyer's organisation.
 	ContactRole_CONTACT_ROLE_CHAMPION ContactRole = 4
 	// Will use what is sold.
-	ContactRole_CONTACT_ROLE_USER  ContactRole = 5
+	ContactRole_CONTACT_ROLE_USER ContactRole = 5
+	// Any other part.
 	ContactRole_CONTACT_ROLE_OTHER ContactRole = 6
 )
 
@@ -234,7 +235,8 @@ const (
 	LostReason_LOST_REASON_TIMING LostReason = 4
 	// The product does not fit the need.
 	LostReason_LOST_REASON_PRODUCT_FIT LostReason = 5
-	LostReason_LOST_REASON_OTHER       LostReason = 6
+	// Any other reason (the note says which).
+	LostReason_LOST_REASON_OTHER LostReason = 6
 )
 
 // Enum value maps for LostReason.
@@ -306,56 +308,68 @@ type Opportunity struct {
 	// Aggregate version: 1 after OpportunityCreated, +1 per event (quote events included).
 	// WriteOptions.expected_version compares with it. Output only.
 	Version uint64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
-	// Display name, 1 to 200 characters, e.g. "Acme – 500 seats".
+	// Display name, 1 to 200 characters (trimmed), e.g. "Acme – 500 seats". Required.
 	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	// The account (leads service) the deal is with.
+	// The account (leads service) the deal is with; optional.
 	AccountId string `protobuf:"bytes,4,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
 	// Main contact (leads service) on the deal; optional.
 	PrimaryContactId string `protobuf:"bytes,5,opt,name=primary_contact_id,json=primaryContactId,proto3" json:"primary_contact_id,omitempty"`
 	// The lead this opportunity was converted from, if any. Set on create only.
 	LeadId string `protobuf:"bytes,6,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	// User who owns the deal. Changed only by AssignOpportunity.
+	// User who owns the deal. Required: every deal has an owner. Changed only by
+	// AssignOpportunity.
 	OwnerId string `protobuf:"bytes,7,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	// Pipeline the opportunity runs in; set on create (empty: "default"), never changes.
 	PipelineId string `protobuf:"bytes,8,opt,name=pipeline_id,json=pipelineId,proto3" json:"pipeline_id,omitempty"`
-	// Current stage, a stage id of pipeline_id. Changed by MoveOpportunityStage,
-	// MarkOpportunityWon/Lost and ReopenOpportunity.
+	// Current stage, a stage id of pipeline_id (on create an OPEN stage; empty: the pipeline's
+	// first OPEN stage). Changed by MoveOpportunityStage, MarkOpportunityWon/Lost and
+	// ReopenOpportunity. A stage a later revision removed stays until the opportunity moves.
 	StageId string `protobuf:"bytes,9,opt,name=stage_id,json=stageId,proto3" json:"stage_id,omitempty"`
 	// Name of the current stage when the opportunity entered it (a later rename of the stage does
 	// not change it). Output only.
 	StageName string `protobuf:"bytes,10,opt,name=stage_name,json=stageName,proto3" json:"stage_name,omitempty"`
-	// Deal value, >= 0, with an ISO 4217 currency. Unset: not known yet. Quotes must be in its
-	// currency. Changed by UpdateOpportunityAmount, AcceptQuote and MarkOpportunityWon.
+	// Deal value, >= 0, with at most the currency's minor-unit decimal places (2 for EUR, 0 for
+	// JPY). Always set: an amount given without currency (or not given at all) is in
+	// PipelineConfig.default_currency. The currency cannot change once the opportunity has quotes
+	// (they are in its currency). Changed by UpdateOpportunityAmount, AcceptQuote and
+	// MarkOpportunityWon.
 	Amount *v1.Money `protobuf:"bytes,11,opt,name=amount,proto3" json:"amount,omitempty"`
-	// Win probability in percent, 0 to 100: the stage's default_probability unless overridden.
+	// Win probability in percent, 0 to 100: the stage's default (stage_probability) unless
+	// overridden.
 	Probability uint32 `protobuf:"varint,12,opt,name=probability,proto3" json:"probability,omitempty"`
-	// True while a person's override holds the probability (stage moves then keep it).
+	// True while a person's override (UpdateOpportunityProbability) holds the probability. Every
+	// stage change clears it and resets the probability to the new stage's default.
 	ProbabilityOverridden bool `protobuf:"varint,13,opt,name=probability_overridden,json=probabilityOverridden,proto3" json:"probability_overridden,omitempty"`
-	// When the deal is expected to close, YYYY-MM-DD. Required; on create no earlier than today
-	// (UTC) minus PipelineConfig.max_close_date_past_days. Decides the forecast period.
+	// When the deal is expected to close, YYYY-MM-DD. Required; on create and on
+	// UpdateOpportunityCloseDate no earlier than today (UTC) minus
+	// PipelineConfig.max_close_date_past_days. Decides the forecast period.
 	ExpectedCloseDate string `protobuf:"bytes,14,opt,name=expected_close_date,json=expectedCloseDate,proto3" json:"expected_close_date,omitempty"`
-	// Forecast category: the stage's forecast_category unless overridden.
+	// Forecast category: the stage's (stage_forecast_category) unless overridden. Never CLOSED
+	// while open.
 	ForecastCategory ForecastCategory `protobuf:"varint,15,opt,name=forecast_category,json=forecastCategory,proto3,enum=crm.pipeline.v1.ForecastCategory" json:"forecast_category,omitempty"`
-	// True while a person's override holds the forecast category (stage moves then keep it).
+	// True while a person's override (UpdateOpportunityForecastCategory) holds the forecast
+	// category. Every stage change clears it and resets the category to the new stage's.
 	ForecastCategoryOverridden bool `protobuf:"varint,16,opt,name=forecast_category_overridden,json=forecastCategoryOverridden,proto3" json:"forecast_category_overridden,omitempty"`
-	// What happens next, at most 200 characters.
+	// What happens next, at most 500 characters (trimmed).
 	NextStep string `protobuf:"bytes,17,opt,name=next_step,json=nextStep,proto3" json:"next_step,omitempty"`
-	// Free text, at most 32,000 characters.
+	// Free text, at most 10,000 characters (trimmed).
 	Description string `protobuf:"bytes,18,opt,name=description,proto3" json:"description,omitempty"`
-	// Where the deal came from.
+	// Where the deal came from; UNSPECIFIED means unknown.
 	Source OpportunitySource `protobuf:"varint,19,opt,name=source,proto3,enum=crm.pipeline.v1.OpportunitySource" json:"source,omitempty"`
 	// Campaign (campaign service) credited with the deal, used for attribution.
 	PrimaryCampaignId string `protobuf:"bytes,20,opt,name=primary_campaign_id,json=primaryCampaignId,proto3" json:"primary_campaign_id,omitempty"`
-	// People on the buyer's side and their roles. Changed by SetOpportunityContactRoles.
+	// People on the buyer's side and their roles, at most 50, each contact at most once, at most
+	// one primary. Set on create; changed by SetOpportunityContactRoles.
 	ContactRoles []*OpportunityContactRole `protobuf:"bytes,21,rep,name=contact_roles,json=contactRoles,proto3" json:"contact_roles,omitempty"`
-	// Competing vendors, at most 20 names of 1 to 200 characters, duplicates removed.
+	// Competing vendors, at most 20 names of 1 to 200 characters; kept trimmed, in the order
+	// given, repeats (ignoring case) removed.
 	Competitors []string `protobuf:"bytes,22,rep,name=competitors,proto3" json:"competitors,omitempty"`
 	// Labels, at most 100 of 1 to 64 printable characters; kept trimmed, lower case, inner white
 	// space collapsed, sorted, duplicates removed.
 	Tags []string `protobuf:"bytes,23,rep,name=tags,proto3" json:"tags,omitempty"`
 	// Values of the tenant's custom opportunity fields (PipelineConfig.custom_fields), by name.
 	CustomFields map[string]*CustomValue `protobuf:"bytes,24,rep,name=custom_fields,json=customFields,proto3" json:"custom_fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// OPEN until won or lost; a reopened opportunity is OPEN again.
+	// OPEN until won or lost; a reopened opportunity is OPEN again. Output only.
 	Status OpportunityStatus `protobuf:"varint,25,opt,name=status,proto3,enum=crm.pipeline.v1.OpportunityStatus" json:"status,omitempty"`
 	// How the deal closed; set while status is WON or LOST. Output only.
 	Close *CloseDetails `protobuf:"bytes,26,opt,name=close,proto3" json:"close,omitempty"`
@@ -363,8 +377,19 @@ type Opportunity struct {
 	StageEnteredAt *timestamppb.Timestamp `protobuf:"bytes,27,opt,name=stage_entered_at,json=stageEnteredAt,proto3" json:"stage_entered_at,omitempty"`
 	// When the opportunity was created. Output only.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,28,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	// When the opportunity last changed. Output only.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,29,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// When the opportunity last changed (any event, quote events included). Output only.
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,29,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// The current stage's default probability as the opportunity entered it: what clearing a
+	// probability override restores (a later revision of the pipeline does not change it).
+	// Output only.
+	StageProbability uint32 `protobuf:"varint,30,opt,name=stage_probability,json=stageProbability,proto3" json:"stage_probability,omitempty"`
+	// The current stage's forecast category as the opportunity entered it: what clearing a
+	// category override restores. Output only.
+	StageForecastCategory ForecastCategory `protobuf:"varint,31,opt,name=stage_forecast_category,json=stageForecastCategory,proto3,enum=crm.pipeline.v1.ForecastCategory" json:"stage_forecast_category,omitempty"`
+	// Every stay in a stage, oldest first; the last entry is the current stage. Durations are set
+	// for finished stays only (GetOpportunityResponse.stage_history also has the current one's).
+	// Output only.
+	StageHistory  []*StageHistoryEntry `protobuf:"bytes,32,rep,name=stage_history,json=stageHistory,proto3" json:"stage_history,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -602,12 +627,33 @@ func (x *Opportunity) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Opportunity) GetStageProbability() uint32 {
+	if x != nil {
+		return x.StageProbability
+	}
+	return 0
+}
+
+func (x *Opportunity) GetStageForecastCategory() ForecastCategory {
+	if x != nil {
+		return x.StageForecastCategory
+	}
+	return ForecastCategory_FORECAST_CATEGORY_UNSPECIFIED
+}
+
+func (x *Opportunity) GetStageHistory() []*StageHistoryEntry {
+	if x != nil {
+		return x.StageHistory
+	}
+	return nil
+}
+
 // OpportunityContactRole is a contact's part in a deal.
 type OpportunityContactRole struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The contact (leads service).
+	// The contact (leads service), [A-Za-z0-9_-]{1,64}. Required.
 	ContactId string `protobuf:"bytes,1,opt,name=contact_id,json=contactId,proto3" json:"contact_id,omitempty"`
-	// What the contact does in the buying decision.
+	// What the contact does in the buying decision. Required.
 	Role ContactRole `protobuf:"varint,2,opt,name=role,proto3,enum=crm.pipeline.v1.ContactRole" json:"role,omitempty"`
 	// The main contact among the roles; at most one entry of a list is primary.
 	IsPrimary     bool `protobuf:"varint,3,opt,name=is_primary,json=isPrimary,proto3" json:"is_primary,omitempty"`
@@ -666,20 +712,20 @@ func (x *OpportunityContactRole) GetIsPrimary() bool {
 	return false
 }
 
-// CloseDetails is how a deal was won or lost.
+// CloseDetails is how a deal was won or lost. When it was marked so is the occurred_at of the
+// OpportunityWon or OpportunityLost event.
 type CloseDetails struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The business date the deal closed, YYYY-MM-DD (MarkOpportunityWon/Lost's close_date, today
-	// (UTC) by default). Closed-won forecast periods use it.
+	// (UTC) by default, never in the future). Closed-won forecast periods use it.
 	CloseDate string `protobuf:"bytes,1,opt,name=close_date,json=closeDate,proto3" json:"close_date,omitempty"`
-	// When it was marked won or lost.
-	ClosedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
 	// For LOST: why.
-	LostReason LostReason `protobuf:"varint,3,opt,name=lost_reason,json=lostReason,proto3,enum=crm.pipeline.v1.LostReason" json:"lost_reason,omitempty"`
+	LostReason LostReason `protobuf:"varint,2,opt,name=lost_reason,json=lostReason,proto3,enum=crm.pipeline.v1.LostReason" json:"lost_reason,omitempty"`
 	// For LOST: the competitor that won the deal, when known (required with reason COMPETITOR).
-	Competitor string `protobuf:"bytes,4,opt,name=competitor,proto3" json:"competitor,omitempty"`
-	// Why it was won or lost, in the closer's words, at most 2000 characters.
-	Note          string `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
+	Competitor string `protobuf:"bytes,3,opt,name=competitor,proto3" json:"competitor,omitempty"`
+	// Why it was won (the won reason) or more about the loss, in the closer's words, at most 2000
+	// characters.
+	Note          string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -721,13 +767,6 @@ func (x *CloseDetails) GetCloseDate() string {
 	return ""
 }
 
-func (x *CloseDetails) GetClosedAt() *timestamppb.Timestamp {
-	if x != nil {
-		return x.ClosedAt
-	}
-	return nil
-}
-
 func (x *CloseDetails) GetLostReason() LostReason {
 	if x != nil {
 		return x.LostReason
@@ -761,10 +800,12 @@ type StageHistoryEntry struct {
 	EnteredAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=entered_at,json=enteredAt,proto3" json:"entered_at,omitempty"`
 	// When it left the stage; unset for the current stage.
 	LeftAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=left_at,json=leftAt,proto3" json:"left_at,omitempty"`
-	// left_at − entered_at; for the current stage, the time up to the answer.
+	// left_at − entered_at. For the current stage: the time up to the answer in
+	// GetOpportunityResponse.stage_history, unset in Opportunity.stage_history (a record has no
+	// "now").
 	Duration *durationpb.Duration `protobuf:"bytes,5,opt,name=duration,proto3" json:"duration,omitempty"`
-	// User (or service principal) whose command moved the opportunity into the stage; for the
-	// first stage, the creator.
+	// User (or service principal) whose command moved the opportunity into the stage; empty for
+	// the first stage (the envelope of OpportunityCreated names the creator).
 	MovedBy       string `protobuf:"bytes,6,opt,name=moved_by,json=movedBy,proto3" json:"moved_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -846,7 +887,7 @@ var File_crm_pipeline_v1_opportunity_proto protoreflect.FileDescriptor
 
 const file_crm_pipeline_v1_opportunity_proto_rawDesc = "" +
 	"\n" +
-	"!crm/pipeline/v1/opportunity.proto\x12\x0fcrm.pipeline.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1ccrm/pipeline/v1/config.proto\x1a\x1ecrm/pipeline/v1/pipeline.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\v\n" +
+	"!crm/pipeline/v1/opportunity.proto\x12\x0fcrm.pipeline.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1ccrm/pipeline/v1/config.proto\x1a\x1ecrm/pipeline/v1/pipeline.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\f\n" +
 	"\vOpportunity\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x12\n" +
@@ -882,7 +923,10 @@ const file_crm_pipeline_v1_opportunity_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\x1c \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\x1d \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x1a]\n" +
+	"updated_at\x18\x1d \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12+\n" +
+	"\x11stage_probability\x18\x1e \x01(\rR\x10stageProbability\x12Y\n" +
+	"\x17stage_forecast_category\x18\x1f \x01(\x0e2!.crm.pipeline.v1.ForecastCategoryR\x15stageForecastCategory\x12G\n" +
+	"\rstage_history\x18  \x03(\v2\".crm.pipeline.v1.StageHistoryEntryR\fstageHistory\x1a]\n" +
 	"\x11CustomFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
 	"\x05value\x18\x02 \x01(\v2\x1c.crm.pipeline.v1.CustomValueR\x05value:\x028\x01\"\x88\x01\n" +
@@ -891,17 +935,16 @@ const file_crm_pipeline_v1_opportunity_proto_rawDesc = "" +
 	"contact_id\x18\x01 \x01(\tR\tcontactId\x120\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x1c.crm.pipeline.v1.ContactRoleR\x04role\x12\x1d\n" +
 	"\n" +
-	"is_primary\x18\x03 \x01(\bR\tisPrimary\"\xd8\x01\n" +
+	"is_primary\x18\x03 \x01(\bR\tisPrimary\"\x9f\x01\n" +
 	"\fCloseDetails\x12\x1d\n" +
 	"\n" +
-	"close_date\x18\x01 \x01(\tR\tcloseDate\x127\n" +
-	"\tclosed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt\x12<\n" +
-	"\vlost_reason\x18\x03 \x01(\x0e2\x1b.crm.pipeline.v1.LostReasonR\n" +
+	"close_date\x18\x01 \x01(\tR\tcloseDate\x12<\n" +
+	"\vlost_reason\x18\x02 \x01(\x0e2\x1b.crm.pipeline.v1.LostReasonR\n" +
 	"lostReason\x12\x1e\n" +
 	"\n" +
-	"competitor\x18\x04 \x01(\tR\n" +
+	"competitor\x18\x03 \x01(\tR\n" +
 	"competitor\x12\x12\n" +
-	"\x04note\x18\x05 \x01(\tR\x04note\"\x8f\x02\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\"\x8f\x02\n" +
 	"\x11StageHistoryEntry\x12\x19\n" +
 	"\bstage_id\x18\x01 \x01(\tR\astageId\x12\x1d\n" +
 	"\n" +
@@ -987,18 +1030,19 @@ var file_crm_pipeline_v1_opportunity_proto_depIdxs = []int32{
 	11, // 7: crm.pipeline.v1.Opportunity.stage_entered_at:type_name -> google.protobuf.Timestamp
 	11, // 8: crm.pipeline.v1.Opportunity.created_at:type_name -> google.protobuf.Timestamp
 	11, // 9: crm.pipeline.v1.Opportunity.updated_at:type_name -> google.protobuf.Timestamp
-	2,  // 10: crm.pipeline.v1.OpportunityContactRole.role:type_name -> crm.pipeline.v1.ContactRole
-	11, // 11: crm.pipeline.v1.CloseDetails.closed_at:type_name -> google.protobuf.Timestamp
-	3,  // 12: crm.pipeline.v1.CloseDetails.lost_reason:type_name -> crm.pipeline.v1.LostReason
-	11, // 13: crm.pipeline.v1.StageHistoryEntry.entered_at:type_name -> google.protobuf.Timestamp
-	11, // 14: crm.pipeline.v1.StageHistoryEntry.left_at:type_name -> google.protobuf.Timestamp
-	12, // 15: crm.pipeline.v1.StageHistoryEntry.duration:type_name -> google.protobuf.Duration
-	13, // 16: crm.pipeline.v1.Opportunity.CustomFieldsEntry.value:type_name -> crm.pipeline.v1.CustomValue
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	10, // 10: crm.pipeline.v1.Opportunity.stage_forecast_category:type_name -> crm.pipeline.v1.ForecastCategory
+	7,  // 11: crm.pipeline.v1.Opportunity.stage_history:type_name -> crm.pipeline.v1.StageHistoryEntry
+	2,  // 12: crm.pipeline.v1.OpportunityContactRole.role:type_name -> crm.pipeline.v1.ContactRole
+	3,  // 13: crm.pipeline.v1.CloseDetails.lost_reason:type_name -> crm.pipeline.v1.LostReason
+	11, // 14: crm.pipeline.v1.StageHistoryEntry.entered_at:type_name -> google.protobuf.Timestamp
+	11, // 15: crm.pipeline.v1.StageHistoryEntry.left_at:type_name -> google.protobuf.Timestamp
+	12, // 16: crm.pipeline.v1.StageHistoryEntry.duration:type_name -> google.protobuf.Duration
+	13, // 17: crm.pipeline.v1.Opportunity.CustomFieldsEntry.value:type_name -> crm.pipeline.v1.CustomValue
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_crm_pipeline_v1_opportunity_proto_init() }

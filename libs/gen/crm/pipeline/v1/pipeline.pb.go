@@ -29,9 +29,11 @@ const (
 	StageKind_STAGE_KIND_UNSPECIFIED StageKind = 0
 	// The deal is in progress.
 	StageKind_STAGE_KIND_OPEN StageKind = 1
-	// Reaching the stage means the deal is won (MarkOpportunityWon).
+	// Reaching the stage means the deal is won; only MarkOpportunityWon moves an opportunity
+	// there.
 	StageKind_STAGE_KIND_WON StageKind = 2
-	// Reaching the stage means the deal is lost (MarkOpportunityLost).
+	// Reaching the stage means the deal is lost; only MarkOpportunityLost moves an opportunity
+	// there.
 	StageKind_STAGE_KIND_LOST StageKind = 3
 )
 
@@ -78,21 +80,22 @@ func (StageKind) EnumDescriptor() ([]byte, []int) {
 	return file_crm_pipeline_v1_pipeline_proto_rawDescGZIP(), []int{0}
 }
 
-// ForecastCategory is how sure the owner is that an opportunity closes in its period; forecasts
-// sum amounts per category.
+// ForecastCategory is how sure the owner is that an opportunity closes in its period
+// (Salesforce's set). Forecast totals roll the open categories up cumulatively (see
+// ForecastTotals).
 type ForecastCategory int32
 
 const (
 	ForecastCategory_FORECAST_CATEGORY_UNSPECIFIED ForecastCategory = 0
-	// Open and possible, not yet likely.
+	// Open and possible, not yet likely; counts in the pipeline total only.
 	ForecastCategory_FORECAST_CATEGORY_PIPELINE ForecastCategory = 1
-	// Likely to close in the period if things go well.
+	// Open; could close in the period if things go well.
 	ForecastCategory_FORECAST_CATEGORY_BEST_CASE ForecastCategory = 2
-	// The owner commits to closing it in the period.
+	// Open; the owner commits to closing it in the period.
 	ForecastCategory_FORECAST_CATEGORY_COMMIT ForecastCategory = 3
-	// Won.
+	// Won: the category of WON stages and won opportunities only (never an override).
 	ForecastCategory_FORECAST_CATEGORY_CLOSED ForecastCategory = 4
-	// Left out of forecasts (lost, or excluded by the owner).
+	// Lost (the category of LOST stages), or open but left out of the forecast totals.
 	ForecastCategory_FORECAST_CATEGORY_OMITTED ForecastCategory = 5
 )
 
@@ -146,38 +149,52 @@ func (ForecastCategory) EnumDescriptor() ([]byte, []int) {
 // Pipeline is a tenant's sales process: an ordered list of stages that opportunities move
 // through (aggregate "pipeline", subject crm.<tenant>.pipeline.<id>.<Event>).
 //
-// Every tenant has the built-in pipeline "default": Prospecting 10 %, Qualification 20 %, Needs
-// Analysis 25 %, Value Proposition 50 %, Identify Decision Makers 60 %, Proposal/Price Quote 75 %,
-// Negotiation/Review 90 % (open stages), Closed Won 100 % (won) and Closed Lost 0 % (lost). It can
-// be revised like any other pipeline.
+// Every tenant has the built-in pipeline "default" (Salesforce's standard sales process), stage
+// id, name, default probability and forecast category: prospecting "Prospecting" 10 % PIPELINE,
+// qualification "Qualification" 20 % PIPELINE, needs_analysis "Needs Analysis" 25 % PIPELINE,
+// value_proposition "Value Proposition" 50 % PIPELINE, identify_decision_makers "Identify
+// Decision Makers" 60 % PIPELINE, proposal "Proposal/Price Quote" 75 % BEST_CASE, negotiation
+// "Negotiation/Review" 90 % COMMIT (open stages), closed_won "Closed Won" 100 % CLOSED (won) and
+// closed_lost "Closed Lost" 0 % OMITTED (lost). It exists without any event; its first revision
+// records PipelineDefined (the built-in definition) and PipelineRevised in one append, so every
+// pipeline's log starts with PipelineDefined. It can be revised like any other pipeline but not
+// archived.
 //
 // Revising a pipeline never rewrites the history of opportunities: they keep the stage ids and
-// names they recorded.
+// names they recorded, and a stage id removed from a pipeline is never used in it again.
 type Pipeline struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A slug chosen by the creator, e.g. "default", "renewals": [a-z0-9_-]{1,64}. Unique in the
 	// tenant and never changes; it is the aggregate id, hence the subject-token alphabet.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Aggregate version (1 after PipelineDefined, +1 per event); WriteOptions.expected_version
-	// compares with it. Output only.
+	// compares with it. 0 for the built-in "default" pipeline while it was never revised. Output
+	// only; unset in events.
 	Version uint64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
-	// Display name, 1 to 200 characters, e.g. "New business".
+	// Display name, 1 to 100 characters, e.g. "New business".
 	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	// The stages in sales-process order: moving an opportunity to a later stage is FORWARD, to an
-	// earlier one BACKWARD. 3 to 50 stages; ids and names are unique within the pipeline; at least
-	// one OPEN, one WON and one LOST stage.
+	// earlier one BACKWARD. At most 50 stages; ids and names are unique within the pipeline (names
+	// ignoring case); OPEN stages come first, then the WON and LOST stages; at least one OPEN
+	// stage, exactly one WON stage and at least one LOST stage.
 	Stages []*Stage `protobuf:"bytes,4,rep,name=stages,proto3" json:"stages,omitempty"`
 	// True once archived: the pipeline takes no new opportunities, while those already in it can
-	// still be worked and closed. Output only.
+	// still be worked, closed and reopened. Output only.
 	Archived bool `protobuf:"varint,5,opt,name=archived,proto3" json:"archived,omitempty"`
 	// Revision of the name and stage list: 1 when defined, +1 per PipelineRevised. Output only.
-	Revision uint64 `protobuf:"varint,6,opt,name=revision,proto3" json:"revision,omitempty"`
-	// When the pipeline was defined. Output only.
+	Revision uint32 `protobuf:"varint,6,opt,name=revision,proto3" json:"revision,omitempty"`
+	// When the pipeline was defined. Output only; unset in events (the envelope's occurred_at
+	// says when) and for the never-revised built-in "default" pipeline.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	// When the pipeline last changed (defined, revised or archived). Output only.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// When the pipeline last changed (defined, revised or archived). Output only; unset in events
+	// and for the never-revised built-in "default" pipeline.
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// Ids of the stages revisions removed, sorted. They can never be used in this pipeline again,
+	// so an old stage id in an opportunity's history always means the stage it meant then. Output
+	// only; unset in events (PipelineRevised.removed_stage_ids lists each revision's).
+	RetiredStageIds []string `protobuf:"bytes,9,rep,name=retired_stage_ids,json=retiredStageIds,proto3" json:"retired_stage_ids,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Pipeline) Reset() {
@@ -245,7 +262,7 @@ func (x *Pipeline) GetArchived() bool {
 	return false
 }
 
-func (x *Pipeline) GetRevision() uint64 {
+func (x *Pipeline) GetRevision() uint32 {
 	if x != nil {
 		return x.Revision
 	}
@@ -266,6 +283,13 @@ func (x *Pipeline) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Pipeline) GetRetiredStageIds() []string {
+	if x != nil {
+		return x.RetiredStageIds
+	}
+	return nil
+}
+
 // Stage is one step of a pipeline.
 type Stage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -273,16 +297,18 @@ type Stage struct {
 	// its id, and the id of a removed stage is never used again in that pipeline, so events that
 	// name it keep their meaning.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// Display name, 1 to 100 characters, unique within the pipeline (case-insensitive). May change
+	// Display name, 1 to 100 characters, unique within the pipeline (ignoring case). May change
 	// in a revision; events record the name a stage had when they happened.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// Win probability, in percent (0 to 100), that an opportunity entering the stage takes unless
-	// its probability is overridden. WON stages have 100 and LOST stages 0.
+	// Win probability, in percent (0 to 100), that an opportunity entering the stage takes (every
+	// stage change resets the opportunity's probability to it, clearing an override). WON stages
+	// have 100 and LOST stages 0.
 	DefaultProbability uint32 `protobuf:"varint,3,opt,name=default_probability,json=defaultProbability,proto3" json:"default_probability,omitempty"`
-	// Forecast category an opportunity entering the stage takes unless overridden. WON stages have
-	// CLOSED and LOST stages OMITTED.
+	// Forecast category an opportunity entering the stage takes (every stage change resets the
+	// opportunity's category to it, clearing an override). OPEN stages have any category but
+	// CLOSED; WON stages have CLOSED and LOST stages OMITTED.
 	ForecastCategory ForecastCategory `protobuf:"varint,4,opt,name=forecast_category,json=forecastCategory,proto3,enum=crm.pipeline.v1.ForecastCategory" json:"forecast_category,omitempty"`
-	// Whether the stage is open, or closes the opportunity as won or lost.
+	// Whether the stage is open, or closes the opportunity as won or lost. Required.
 	Kind          StageKind `protobuf:"varint,5,opt,name=kind,proto3,enum=crm.pipeline.v1.StageKind" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -357,18 +383,19 @@ var File_crm_pipeline_v1_pipeline_proto protoreflect.FileDescriptor
 
 const file_crm_pipeline_v1_pipeline_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecrm/pipeline/v1/pipeline.proto\x12\x0fcrm.pipeline.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x02\n" +
+	"\x1ecrm/pipeline/v1/pipeline.proto\x12\x0fcrm.pipeline.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd2\x02\n" +
 	"\bPipeline\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12.\n" +
 	"\x06stages\x18\x04 \x03(\v2\x16.crm.pipeline.v1.StageR\x06stages\x12\x1a\n" +
 	"\barchived\x18\x05 \x01(\bR\barchived\x12\x1a\n" +
-	"\brevision\x18\x06 \x01(\x04R\brevision\x129\n" +
+	"\brevision\x18\x06 \x01(\rR\brevision\x129\n" +
 	"\n" +
 	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xdc\x01\n" +
+	"updated_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12*\n" +
+	"\x11retired_stage_ids\x18\t \x03(\tR\x0fretiredStageIds\"\xdc\x01\n" +
 	"\x05Stage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12/\n" +

@@ -33,8 +33,7 @@ const (
 	OpportunityOrderBy_OPPORTUNITY_ORDER_BY_CREATED_AT          OpportunityOrderBy = 1
 	OpportunityOrderBy_OPPORTUNITY_ORDER_BY_UPDATED_AT          OpportunityOrderBy = 2
 	OpportunityOrderBy_OPPORTUNITY_ORDER_BY_EXPECTED_CLOSE_DATE OpportunityOrderBy = 3
-	// By currency code, then by amount within a currency (amounts are never converted); unknown
-	// amounts first.
+	// By currency code, then by amount within a currency (amounts are never converted).
 	OpportunityOrderBy_OPPORTUNITY_ORDER_BY_AMOUNT OpportunityOrderBy = 4
 )
 
@@ -90,9 +89,10 @@ const (
 	// CREATED_AT.
 	ContractOrderBy_CONTRACT_ORDER_BY_UNSPECIFIED ContractOrderBy = 0
 	ContractOrderBy_CONTRACT_ORDER_BY_CREATED_AT  ContractOrderBy = 1
-	// Contracts without a renewal date last.
+	// By renewal date.
 	ContractOrderBy_CONTRACT_ORDER_BY_RENEWAL_DATE ContractOrderBy = 2
-	ContractOrderBy_CONTRACT_ORDER_BY_END_DATE     ContractOrderBy = 3
+	// By end date.
+	ContractOrderBy_CONTRACT_ORDER_BY_END_DATE ContractOrderBy = 3
 )
 
 // Enum value maps for ContractOrderBy.
@@ -482,7 +482,7 @@ type UpdatePipelineRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The pipeline to revise.
 	PipelineId string `protobuf:"bytes,1,opt,name=pipeline_id,json=pipelineId,proto3" json:"pipeline_id,omitempty"`
-	// The new name, 1 to 200 characters.
+	// The new name, 1 to 100 characters.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// The full new stage list in order (see Pipeline.stages for the rules).
 	Stages []*Stage `protobuf:"bytes,3,rep,name=stages,proto3" json:"stages,omitempty"`
@@ -912,12 +912,13 @@ func (x *UpdatePipelineConfigResponse) GetResult() *v1.WriteResult {
 // CreateOpportunityRequest is the input of PipelineService.CreateOpportunity.
 type CreateOpportunityRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The opportunity. Output-only fields (id, version, stage_name, status, close, timestamps)
-	// are ignored. pipeline_id empty: "default" (an archived pipeline fails); stage_id empty: the
-	// pipeline's first OPEN stage (a closed stage fails); owner_id empty: the caller. probability
-	// and forecast_category are taken only with probability_overridden /
-	// forecast_category_overridden set; otherwise the stage's defaults apply. Amount unset: 0 in
-	// PipelineConfig.default_currency, or unknown when that is empty.
+	// The opportunity. Output-only fields (id, version, stage_name, status, close, stage
+	// defaults, stage history, timestamps) are ignored. pipeline_id empty: "default" (an archived
+	// pipeline fails with FAILED_PRECONDITION); stage_id empty: the pipeline's first OPEN stage (a
+	// closed stage fails); owner_id empty: the caller. probability and forecast_category are
+	// taken only with probability_overridden / forecast_category_overridden set (a category
+	// override of UNSPECIFIED is none); otherwise the stage's defaults apply. An amount unset or
+	// without currency is in PipelineConfig.default_currency (unset: 0).
 	Opportunity *Opportunity `protobuf:"bytes,1,opt,name=opportunity,proto3" json:"opportunity,omitempty"`
 	// Id for the new opportunity, [A-Za-z0-9_-]{1,64}; a UUIDv7 is assigned when empty.
 	OpportunityId string `protobuf:"bytes,2,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
@@ -1093,7 +1094,8 @@ type GetOpportunityResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The opportunity.
 	Opportunity *Opportunity `protobuf:"bytes,1,opt,name=opportunity,proto3" json:"opportunity,omitempty"`
-	// Every stay in a stage, oldest first; the last entry is the current stage.
+	// Every stay in a stage, oldest first; the last entry is the current stage, whose duration
+	// runs up to the answer (unlike opportunity.stage_history, where it is unset).
 	StageHistory  []*StageHistoryEntry `protobuf:"bytes,2,rep,name=stage_history,json=stageHistory,proto3" json:"stage_history,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1152,7 +1154,8 @@ type UpdateOpportunityRequest struct {
 	Opportunity *Opportunity `protobuf:"bytes,2,opt,name=opportunity,proto3" json:"opportunity,omitempty"`
 	// Paths of Opportunity fields to change, from: name, account_id, primary_contact_id,
 	// next_step, description, source, primary_campaign_id, competitors, tags, custom_fields and
-	// custom_fields.<name>. Other fields have their own RPCs; naming one fails with
+	// custom_fields.<name>; at least one. A named field left empty is cleared (name, which is
+	// required, excepted). Other fields have their own RPCs; naming one fails with
 	// INVALID_ARGUMENT. Repeated fields and custom_fields are replaced as a whole.
 	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	// Idempotency key and expected version.
@@ -1279,8 +1282,8 @@ type MoveOpportunityStageRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The opportunity to move.
 	OpportunityId string `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
-	// An OPEN stage of the opportunity's pipeline other than the current one. Closing goes
-	// through MarkOpportunityWon / MarkOpportunityLost.
+	// An OPEN stage of the opportunity's pipeline; the current stage changes nothing. Closing
+	// goes through MarkOpportunityWon / MarkOpportunityLost.
 	StageId string `protobuf:"bytes,2,opt,name=stage_id,json=stageId,proto3" json:"stage_id,omitempty"`
 	// Idempotency key and expected version.
 	Options       *v1.WriteOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
@@ -1399,7 +1402,9 @@ type UpdateOpportunityAmountRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The opportunity to change.
 	OpportunityId string `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
-	// The new amount, >= 0, with an ISO 4217 currency. Required.
+	// The new amount, >= 0 with at most the currency's minor-unit decimal places; without
+	// currency, in the opportunity's. The currency can change only while the opportunity has no
+	// quotes. The same amount changes nothing.
 	Amount *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
 	// Idempotency key and expected version.
 	Options       *v1.WriteOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
@@ -1518,7 +1523,8 @@ type UpdateOpportunityCloseDateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The opportunity to change.
 	OpportunityId string `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
-	// The new expected close date, YYYY-MM-DD.
+	// The new expected close date, YYYY-MM-DD. Required; no earlier than today (UTC) minus
+	// PipelineConfig.max_close_date_past_days.
 	ExpectedCloseDate string `protobuf:"bytes,2,opt,name=expected_close_date,json=expectedCloseDate,proto3" json:"expected_close_date,omitempty"`
 	// Idempotency key and expected version.
 	Options       *v1.WriteOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
@@ -1880,7 +1886,7 @@ type AssignOpportunityRequest struct {
 	OpportunityId string `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
 	// The new owner's user id. Required.
 	OwnerId string `protobuf:"bytes,2,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
-	// Why, at most 2000 characters.
+	// Why, at most 2000 characters (OpportunityOwnerChanged.note).
 	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
 	// Idempotency key and expected version.
 	Options       *v1.WriteOptions `protobuf:"bytes,4,opt,name=options,proto3" json:"options,omitempty"`
@@ -2006,7 +2012,7 @@ type SetOpportunityContactRolesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The opportunity to change.
 	OpportunityId string `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
-	// The full new list, at most 100 entries, each contact at most once, at most one primary;
+	// The full new list, at most 50 entries, each contact at most once, at most one primary;
 	// empty removes every role.
 	ContactRoles []*OpportunityContactRole `protobuf:"bytes,2,rep,name=contact_roles,json=contactRoles,proto3" json:"contact_roles,omitempty"`
 	// Idempotency key and expected version.
@@ -2126,17 +2132,16 @@ type MarkOpportunityWonRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The open opportunity that was won.
 	OpportunityId string `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
-	// The final amount, >= 0, in the opportunity's currency; unset keeps the current amount
-	// (which must then be known).
+	// The final amount, >= 0 with at most the currency's minor-unit decimal places; without
+	// currency, in the opportunity's. Unset keeps the current amount. The opportunity enters its
+	// pipeline's WON stage (a pipeline has exactly one).
 	Amount *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
 	// The business date it closed, YYYY-MM-DD, not in the future; empty means today (UTC).
 	CloseDate string `protobuf:"bytes,3,opt,name=close_date,json=closeDate,proto3" json:"close_date,omitempty"`
 	// Why it was won, at most 2000 characters.
 	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
-	// The WON stage to enter; empty means the pipeline's first WON stage.
-	StageId string `protobuf:"bytes,5,opt,name=stage_id,json=stageId,proto3" json:"stage_id,omitempty"`
 	// Idempotency key and expected version.
-	Options       *v1.WriteOptions `protobuf:"bytes,6,opt,name=options,proto3" json:"options,omitempty"`
+	Options       *v1.WriteOptions `protobuf:"bytes,5,opt,name=options,proto3" json:"options,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2195,13 +2200,6 @@ func (x *MarkOpportunityWonRequest) GetCloseDate() string {
 func (x *MarkOpportunityWonRequest) GetNote() string {
 	if x != nil {
 		return x.Note
-	}
-	return ""
-}
-
-func (x *MarkOpportunityWonRequest) GetStageId() string {
-	if x != nil {
-		return x.StageId
 	}
 	return ""
 }
@@ -2281,7 +2279,8 @@ type MarkOpportunityLostRequest struct {
 	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
 	// The business date it closed, YYYY-MM-DD, not in the future; empty means today (UTC).
 	CloseDate string `protobuf:"bytes,5,opt,name=close_date,json=closeDate,proto3" json:"close_date,omitempty"`
-	// The LOST stage to enter; empty means the pipeline's first LOST stage.
+	// The LOST stage to enter (a pipeline may have several); empty means the pipeline's first
+	// LOST stage.
 	StageId string `protobuf:"bytes,6,opt,name=stage_id,json=stageId,proto3" json:"stage_id,omitempty"`
 	// Idempotency key and expected version.
 	Options       *v1.WriteOptions `protobuf:"bytes,7,opt,name=options,proto3" json:"options,omitempty"`
@@ -2428,12 +2427,11 @@ type ReopenOpportunityRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The won or lost opportunity to reopen.
 	OpportunityId string `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
-	// The OPEN stage to enter; empty means the open stage it was in when it closed.
+	// The OPEN stage to enter; empty means the last OPEN stage it was in that the pipeline still
+	// has (else the pipeline's first OPEN stage).
 	StageId string `protobuf:"bytes,2,opt,name=stage_id,json=stageId,proto3" json:"stage_id,omitempty"`
-	// Why, at most 2000 characters.
-	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
 	// Idempotency key and expected version.
-	Options       *v1.WriteOptions `protobuf:"bytes,4,opt,name=options,proto3" json:"options,omitempty"`
+	Options       *v1.WriteOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2478,13 +2476,6 @@ func (x *ReopenOpportunityRequest) GetOpportunityId() string {
 func (x *ReopenOpportunityRequest) GetStageId() string {
 	if x != nil {
 		return x.StageId
-	}
-	return ""
-}
-
-func (x *ReopenOpportunityRequest) GetNote() string {
-	if x != nil {
-		return x.Note
 	}
 	return ""
 }
@@ -2568,12 +2559,12 @@ type ListOpportunitiesRequest struct {
 	Statuses []OpportunityStatus `protobuf:"varint,6,rep,packed,name=statuses,proto3,enum=crm.pipeline.v1.OpportunityStatus" json:"statuses,omitempty"`
 	// Expected close date on or after this day, YYYY-MM-DD.
 	CloseDateFrom string `protobuf:"bytes,7,opt,name=close_date_from,json=closeDateFrom,proto3" json:"close_date_from,omitempty"`
-	// Expected close date on or before this day, YYYY-MM-DD.
+	// Expected close date on or before this day, YYYY-MM-DD; not before close_date_from.
 	CloseDateTo string `protobuf:"bytes,8,opt,name=close_date_to,json=closeDateTo,proto3" json:"close_date_to,omitempty"`
-	// Amount at least this; only opportunities in its currency match. With max_amount, the same
-	// currency.
+	// Amount at least this; only opportunities in its currency (required) match. With
+	// max_amount, the same currency and not more than max_amount.
 	MinAmount *v1.Money `protobuf:"bytes,9,opt,name=min_amount,json=minAmount,proto3" json:"min_amount,omitempty"`
-	// Amount at most this; only opportunities in its currency match.
+	// Amount at most this; only opportunities in its currency (required) match.
 	MaxAmount *v1.Money `protobuf:"bytes,10,opt,name=max_amount,json=maxAmount,proto3" json:"max_amount,omitempty"`
 	// Carrying this tag (compared in its stored form: trimmed, lower case).
 	Tag string `protobuf:"bytes,11,opt,name=tag,proto3" json:"tag,omitempty"`
@@ -2800,26 +2791,27 @@ func (x *ListOpportunitiesResponse) GetNextPageToken() string {
 // GetForecastRequest is the input of PipelineService.GetForecast.
 type GetForecastRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Length of the close-date buckets.
+	// Length of the close-date buckets; UNSPECIFIED is MONTH.
 	Period ForecastPeriod `protobuf:"varint,1,opt,name=period,proto3,enum=crm.pipeline.v1.ForecastPeriod" json:"period,omitempty"`
-	// First close date counted, YYYY-MM-DD. Required.
+	// First date counted (expected close date of open deals, close date of won ones),
+	// YYYY-MM-DD; empty: no lower bound.
 	CloseDateFrom string `protobuf:"bytes,2,opt,name=close_date_from,json=closeDateFrom,proto3" json:"close_date_from,omitempty"`
-	// Last close date counted, YYYY-MM-DD, on or after close_date_from, at most 5 years later.
-	// Required.
+	// Last date counted, YYYY-MM-DD, on or after close_date_from; empty: no upper bound.
 	CloseDateTo string `protobuf:"bytes,3,opt,name=close_date_to,json=closeDateTo,proto3" json:"close_date_to,omitempty"`
 	// Only these owners; all when empty.
 	OwnerIds []string `protobuf:"bytes,4,rep,name=owner_ids,json=ownerIds,proto3" json:"owner_ids,omitempty"`
 	// Only these pipelines; all when empty.
 	PipelineIds []string `protobuf:"bytes,5,rep,name=pipeline_ids,json=pipelineIds,proto3" json:"pipeline_ids,omitempty"`
-	// Only these forecast categories; all but OMITTED when empty.
+	// Only these forecast categories (won deals are CLOSED); rows and totals alike. All when
+	// empty: open deals in OMITTED then have rows but count in no total.
 	ForecastCategories []ForecastCategory `protobuf:"varint,6,rep,packed,name=forecast_categories,json=forecastCategories,proto3,enum=crm.pipeline.v1.ForecastCategory" json:"forecast_categories,omitempty"`
 	// One row per owner within each period and currency.
 	GroupByOwner bool `protobuf:"varint,7,opt,name=group_by_owner,json=groupByOwner,proto3" json:"group_by_owner,omitempty"`
 	// One row per forecast category within each period and currency.
 	GroupByForecastCategory bool `protobuf:"varint,8,opt,name=group_by_forecast_category,json=groupByForecastCategory,proto3" json:"group_by_forecast_category,omitempty"`
-	// When set (in the past): the forecast as the event log knew it at that instant, computed
-	// from the events recorded (Envelope.recorded_at) up to and including it; later events,
-	// backdated ones included, are not seen. Unset: now.
+	// When set: the forecast as the event log knew it at that instant, computed from the events
+	// recorded (Envelope.recorded_at) up to and including it; later events, backdated ones
+	// included, are not seen (an instant in the future sees every event so far). Unset: now.
 	AsOf *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
 	// Read-your-writes (for a forecast now).
 	Read          *v1.ReadOptions `protobuf:"bytes,10,opt,name=read,proto3" json:"read,omitempty"`
@@ -2997,8 +2989,8 @@ type CreateQuoteRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The open opportunity to quote.
 	OpportunityId string `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
-	// The quote: name, currency, line_items, tax_rate_percent, valid_until; output-only fields
-	// are ignored.
+	// The quote: name, line_items, tax_rate_percent, valid_until; output-only fields (currency
+	// included: a quote is in the opportunity's currency) are ignored.
 	Quote *Quote `protobuf:"bytes,2,opt,name=quote,proto3" json:"quote,omitempty"`
 	// Idempotency key and expected version (of the opportunity).
 	Options       *v1.WriteOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
@@ -3120,6 +3112,7 @@ type ReviseQuoteRequest struct {
 	// The quote to revise.
 	QuoteId string `protobuf:"bytes,2,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
 	// The new version's content in full (as in CreateQuote); output-only fields are ignored.
+	// Keep line ids so versions compare line by line.
 	Quote *Quote `protobuf:"bytes,3,opt,name=quote,proto3" json:"quote,omitempty"`
 	// Idempotency key and expected version (of the opportunity).
 	Options       *v1.WriteOptions `protobuf:"bytes,4,opt,name=options,proto3" json:"options,omitempty"`
@@ -3247,7 +3240,8 @@ type SendQuoteRequest struct {
 	OpportunityId string `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
 	// The quote to send.
 	QuoteId string `protobuf:"bytes,2,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
-	// The version meant; it must be the latest (FAILED_PRECONDITION otherwise). 0: the latest.
+	// The version meant; 0: the latest. An older version fails with FAILED_PRECONDITION
+	// (QUOTE_SUPERSEDED), a version that does not exist with NOT_FOUND.
 	Version uint32 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
 	// Idempotency key and expected version (of the opportunity).
 	Options       *v1.WriteOptions `protobuf:"bytes,4,opt,name=options,proto3" json:"options,omitempty"`
@@ -3375,8 +3369,9 @@ type AcceptQuoteRequest struct {
 	OpportunityId string `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
 	// The quote the customer accepted.
 	QuoteId string `protobuf:"bytes,2,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
-	// The version the customer accepted; it must be the latest (FAILED_PRECONDITION otherwise),
-	// so a revision made meanwhile is not accepted by mistake. 0: the latest.
+	// The version the customer accepted; 0: the latest. An older version fails with
+	// FAILED_PRECONDITION (QUOTE_SUPERSEDED), so nobody accepts a price the customer never saw; a
+	// version that does not exist fails with NOT_FOUND.
 	Version uint32 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
 	// Idempotency key and expected version (of the opportunity).
 	Options       *v1.WriteOptions `protobuf:"bytes,4,opt,name=options,proto3" json:"options,omitempty"`
@@ -3513,9 +3508,10 @@ type RejectQuoteRequest struct {
 	OpportunityId string `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
 	// The quote the customer rejected.
 	QuoteId string `protobuf:"bytes,2,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
-	// The version meant; it must be the latest (FAILED_PRECONDITION otherwise). 0: the latest.
+	// The version meant; 0: the latest. An older version fails with FAILED_PRECONDITION
+	// (QUOTE_SUPERSEDED), a version that does not exist with NOT_FOUND.
 	Version uint32 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
-	// Why, at most 2000 characters.
+	// Why, at most 2000 characters; optional (recorded in QuoteRejected).
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Idempotency key and expected version (of the opportunity).
 	Options       *v1.WriteOptions `protobuf:"bytes,5,opt,name=options,proto3" json:"options,omitempty"`
@@ -3868,7 +3864,8 @@ type CreateContractRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The contract: opportunity_id (required), account_id, owner_id, start_date, end_date, value,
 	// terms, renewal_date, auto_renew; output-only fields are ignored. account_id, owner_id and
-	// value default to the opportunity's.
+	// value default to the opportunity's; renewal_date to 30 days before end_date (not before
+	// start_date).
 	Contract *Contract `protobuf:"bytes,1,opt,name=contract,proto3" json:"contract,omitempty"`
 	// Idempotency key and expected version.
 	Options       *v1.WriteOptions `protobuf:"bytes,2,opt,name=options,proto3" json:"options,omitempty"`
@@ -4083,8 +4080,11 @@ type UpdateContractRequest struct {
 	ContractId string `protobuf:"bytes,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
 	// New values of the fields named in update_mask.
 	Contract *Contract `protobuf:"bytes,2,opt,name=contract,proto3" json:"contract,omitempty"`
-	// Paths of Contract fields to change, from: account_id, owner_id, start_date, end_date, value,
-	// terms, renewal_date, auto_renew. Other paths fail with INVALID_ARGUMENT.
+	// Paths of Contract fields to change, from: owner_id, start_date, end_date, value, terms,
+	// renewal_date, auto_renew; at least one. Other paths fail with INVALID_ARGUMENT. When
+	// start_date or end_date changes and renewal_date is not named, a renewal date that was the
+	// default (30 days before the end) follows the new end date. The contract as changed must be
+	// consistent (start ≤ end, renewal date within the term).
 	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	// Idempotency key and expected version.
 	Options       *v1.WriteOptions `protobuf:"bytes,4,opt,name=options,proto3" json:"options,omitempty"`
@@ -4322,7 +4322,7 @@ type TerminateContractRequest struct {
 	ContractId string `protobuf:"bytes,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
 	// Why, 1 to 2000 characters. Required.
 	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	// Day the termination takes effect, YYYY-MM-DD; empty means today (UTC).
+	// Last day the contract applies, YYYY-MM-DD, not after its end date; empty means today (UTC).
 	EffectiveDate string `protobuf:"bytes,3,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
 	// Idempotency key and expected version.
 	Options       *v1.WriteOptions `protobuf:"bytes,4,opt,name=options,proto3" json:"options,omitempty"`
@@ -4446,13 +4446,16 @@ func (x *TerminateContractResponse) GetResult() *v1.WriteResult {
 // RenewContractRequest is the input of PipelineService.RenewContract.
 type RenewContractRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The ACTIVE contract to extend.
+	// The ACTIVE or EXPIRED contract to extend. The new term starts the day after its current
+	// end date.
 	ContractId string `protobuf:"bytes,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
 	// The new end date, YYYY-MM-DD, after the current one. Required.
 	EndDate string `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
-	// The new renewal date, YYYY-MM-DD, on or before end_date; empty for none.
+	// The new renewal date, YYYY-MM-DD, within the new term; empty: 30 days before end_date, but
+	// not before the new term's start.
 	RenewalDate string `protobuf:"bytes,3,opt,name=renewal_date,json=renewalDate,proto3" json:"renewal_date,omitempty"`
-	// The new total value, >= 0, in the contract's currency; unset keeps the current value.
+	// The new total value, >= 0, in the contract's currency (empty currency: the contract's; it
+	// cannot change); unset keeps the current value.
 	Value *v1.Money `protobuf:"bytes,4,opt,name=value,proto3" json:"value,omitempty"`
 	// Idempotency key and expected version.
 	Options       *v1.WriteOptions `protobuf:"bytes,5,opt,name=options,proto3" json:"options,omitempty"`
@@ -4589,9 +4592,9 @@ type ListContractsRequest struct {
 	AccountIds []string `protobuf:"bytes,2,rep,name=account_ids,json=accountIds,proto3" json:"account_ids,omitempty"`
 	// Owned by any of these users.
 	OwnerIds []string `protobuf:"bytes,3,rep,name=owner_ids,json=ownerIds,proto3" json:"owner_ids,omitempty"`
-	// Renewal date on or after this day, YYYY-MM-DD (contracts without one do not match).
+	// Renewal date on or after this day, YYYY-MM-DD.
 	RenewalDateFrom string `protobuf:"bytes,4,opt,name=renewal_date_from,json=renewalDateFrom,proto3" json:"renewal_date_from,omitempty"`
-	// Renewal date on or before this day, YYYY-MM-DD (contracts without one do not match).
+	// Renewal date on or before this day, YYYY-MM-DD; not before renewal_date_from.
 	RenewalDateTo string `protobuf:"bytes,5,opt,name=renewal_date_to,json=renewalDateTo,proto3" json:"renewal_date_to,omitempty"`
 	// For this opportunity.
 	OpportunityId string `protobuf:"bytes,6,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
@@ -4894,15 +4897,14 @@ const file_crm_pipeline_v1_pipeline_service_proto_rawDesc = "" +
 	"\aoptions\x18\x03 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"\x98\x01\n" +
 	"\"SetOpportunityContactRolesResponse\x12>\n" +
 	"\vopportunity\x18\x01 \x01(\v2\x1c.crm.pipeline.v1.OpportunityR\vopportunity\x122\n" +
-	"\x06result\x18\x02 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\xf5\x01\n" +
+	"\x06result\x18\x02 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\xda\x01\n" +
 	"\x19MarkOpportunityWonRequest\x12%\n" +
 	"\x0eopportunity_id\x18\x01 \x01(\tR\ropportunityId\x12,\n" +
 	"\x06amount\x18\x02 \x01(\v2\x14.crm.common.v1.MoneyR\x06amount\x12\x1d\n" +
 	"\n" +
 	"close_date\x18\x03 \x01(\tR\tcloseDate\x12\x12\n" +
-	"\x04note\x18\x04 \x01(\tR\x04note\x12\x19\n" +
-	"\bstage_id\x18\x05 \x01(\tR\astageId\x125\n" +
-	"\aoptions\x18\x06 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"\x90\x01\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\x125\n" +
+	"\aoptions\x18\x05 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"\x90\x01\n" +
 	"\x1aMarkOpportunityWonResponse\x12>\n" +
 	"\vopportunity\x18\x01 \x01(\v2\x1c.crm.pipeline.v1.OpportunityR\vopportunity\x122\n" +
 	"\x06result\x18\x02 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\x9d\x02\n" +
@@ -4919,12 +4921,11 @@ const file_crm_pipeline_v1_pipeline_service_proto_rawDesc = "" +
 	"\aoptions\x18\a \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"\x91\x01\n" +
 	"\x1bMarkOpportunityLostResponse\x12>\n" +
 	"\vopportunity\x18\x01 \x01(\v2\x1c.crm.pipeline.v1.OpportunityR\vopportunity\x122\n" +
-	"\x06result\x18\x02 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\xa7\x01\n" +
+	"\x06result\x18\x02 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\x93\x01\n" +
 	"\x18ReopenOpportunityRequest\x12%\n" +
 	"\x0eopportunity_id\x18\x01 \x01(\tR\ropportunityId\x12\x19\n" +
-	"\bstage_id\x18\x02 \x01(\tR\astageId\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\x125\n" +
-	"\aoptions\x18\x04 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"\x8f\x01\n" +
+	"\bstage_id\x18\x02 \x01(\tR\astageId\x125\n" +
+	"\aoptions\x18\x03 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"\x8f\x01\n" +
 	"\x19ReopenOpportunityResponse\x12>\n" +
 	"\vopportunity\x18\x01 \x01(\v2\x1c.crm.pipeline.v1.OpportunityR\vopportunity\x122\n" +
 	"\x06result\x18\x02 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\xe1\x05\n" +

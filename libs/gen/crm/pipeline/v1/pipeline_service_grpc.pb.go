@@ -109,11 +109,14 @@ type PipelineServiceClient interface {
 	AssignOpportunity(ctx context.Context, in *AssignOpportunityRequest, opts ...grpc.CallOption) (*AssignOpportunityResponse, error)
 	// Replaces the contact roles on the deal.
 	SetOpportunityContactRoles(ctx context.Context, in *SetOpportunityContactRolesRequest, opts ...grpc.CallOption) (*SetOpportunityContactRolesResponse, error)
-	// Closes an open opportunity as won, moving it to a WON stage of its pipeline.
+	// Closes an open opportunity as won: OpportunityStageChanged into the pipeline's WON stage,
+	// OpportunityAmountChanged when the final amount differs, then OpportunityWon, in one append.
 	MarkOpportunityWon(ctx context.Context, in *MarkOpportunityWonRequest, opts ...grpc.CallOption) (*MarkOpportunityWonResponse, error)
-	// Closes an open opportunity as lost, moving it to a LOST stage of its pipeline.
+	// Closes an open opportunity as lost: OpportunityStageChanged into a LOST stage of its
+	// pipeline, then OpportunityLost, in one append.
 	MarkOpportunityLost(ctx context.Context, in *MarkOpportunityLostRequest, opts ...grpc.CallOption) (*MarkOpportunityLostResponse, error)
-	// Puts a won or lost opportunity back into an open stage.
+	// Puts a won or lost opportunity back into an open stage: OpportunityReopened, then
+	// OpportunityStageChanged into that stage, in one append.
 	ReopenOpportunity(ctx context.Context, in *ReopenOpportunityRequest, opts ...grpc.CallOption) (*ReopenOpportunityResponse, error)
 	// Lists opportunities with filters, sorted, a page at a time.
 	ListOpportunities(ctx context.Context, in *ListOpportunitiesRequest, opts ...grpc.CallOption) (*ListOpportunitiesResponse, error)
@@ -122,13 +125,15 @@ type PipelineServiceClient interface {
 	GetForecast(ctx context.Context, in *GetForecastRequest, opts ...grpc.CallOption) (*GetForecastResponse, error)
 	// Adds a quote (version 1, DRAFT) to an open opportunity.
 	CreateQuote(ctx context.Context, in *CreateQuoteRequest, opts ...grpc.CallOption) (*CreateQuoteResponse, error)
-	// Makes a new version (DRAFT) of a quote whose latest version is DRAFT, SENT, REJECTED or
-	// EXPIRED; that version becomes SUPERSEDED. An accepted quote cannot be revised.
+	// Makes a new version (DRAFT) of a quote whose latest version is DRAFT or SENT; that version
+	// becomes SUPERSEDED. Accepted, rejected and expired quotes cannot be revised
+	// (FAILED_PRECONDITION); content equal to the latest version's changes nothing.
 	ReviseQuote(ctx context.Context, in *ReviseQuoteRequest, opts ...grpc.CallOption) (*ReviseQuoteResponse, error)
-	// Marks the latest, DRAFT version of a quote as sent to the customer.
+	// Marks the latest, DRAFT version of a quote as sent to the customer. A draft past its
+	// valid_until must be revised first.
 	SendQuote(ctx context.Context, in *SendQuoteRequest, opts ...grpc.CallOption) (*SendQuoteResponse, error)
-	// Records the customer's acceptance of the latest, SENT version of a quote; the
-	// opportunity's amount becomes its total in the same append.
+	// Records the customer's acceptance of the latest, SENT version of a quote within its
+	// validity; the opportunity's amount becomes its total in the same append.
 	AcceptQuote(ctx context.Context, in *AcceptQuoteRequest, opts ...grpc.CallOption) (*AcceptQuoteResponse, error)
 	// Records the customer's refusal of the latest, SENT version of a quote.
 	RejectQuote(ctx context.Context, in *RejectQuoteRequest, opts ...grpc.CallOption) (*RejectQuoteResponse, error)
@@ -146,10 +151,11 @@ type PipelineServiceClient interface {
 	ActivateContract(ctx context.Context, in *ActivateContractRequest, opts ...grpc.CallOption) (*ActivateContractResponse, error)
 	// Ends a DRAFT or ACTIVE contract early.
 	TerminateContract(ctx context.Context, in *TerminateContractRequest, opts ...grpc.CallOption) (*TerminateContractResponse, error)
-	// Extends an ACTIVE contract: new end date, renewal date and value.
+	// Extends an ACTIVE or EXPIRED contract (an expired one becomes ACTIVE again): new end date,
+	// renewal date and value.
 	RenewContract(ctx context.Context, in *RenewContractRequest, opts ...grpc.CallOption) (*RenewContractResponse, error)
-	// Lists contracts with filters (e.g. nearing renewal: ACTIVE with renewal_date in a range),
-	// sorted, a page at a time.
+	// Lists contracts with filters (e.g. nearing renewal on a day: ACTIVE with renewal_date on or
+	// before it and end_date on or after it), sorted, a page at a time.
 	ListContracts(ctx context.Context, in *ListContractsRequest, opts ...grpc.CallOption) (*ListContractsResponse, error)
 }
 
@@ -573,11 +579,14 @@ type PipelineServiceServer interface {
 	AssignOpportunity(context.Context, *AssignOpportunityRequest) (*AssignOpportunityResponse, error)
 	// Replaces the contact roles on the deal.
 	SetOpportunityContactRoles(context.Context, *SetOpportunityContactRolesRequest) (*SetOpportunityContactRolesResponse, error)
-	// Closes an open opportunity as won, moving it to a WON stage of its pipeline.
+	// Closes an open opportunity as won: OpportunityStageChanged into the pipeline's WON stage,
+	// OpportunityAmountChanged when the final amount differs, then OpportunityWon, in one append.
 	MarkOpportunityWon(context.Context, *MarkOpportunityWonRequest) (*MarkOpportunityWonResponse, error)
-	// Closes an open opportunity as lost, moving it to a LOST stage of its pipeline.
+	// Closes an open opportunity as lost: OpportunityStageChanged into a LOST stage of its
+	// pipeline, then OpportunityLost, in one append.
 	MarkOpportunityLost(context.Context, *MarkOpportunityLostRequest) (*MarkOpportunityLostResponse, error)
-	// Puts a won or lost opportunity back into an open stage.
+	// Puts a won or lost opportunity back into an open stage: OpportunityReopened, then
+	// OpportunityStageChanged into that stage, in one append.
 	ReopenOpportunity(context.Context, *ReopenOpportunityRequest) (*ReopenOpportunityResponse, error)
 	// Lists opportunities with filters, sorted, a page at a time.
 	ListOpportunities(context.Context, *ListOpportunitiesRequest) (*ListOpportunitiesResponse, error)
@@ -586,13 +595,15 @@ type PipelineServiceServer interface {
 	GetForecast(context.Context, *GetForecastRequest) (*GetForecastResponse, error)
 	// Adds a quote (version 1, DRAFT) to an open opportunity.
 	CreateQuote(context.Context, *CreateQuoteRequest) (*CreateQuoteResponse, error)
-	// Makes a new version (DRAFT) of a quote whose latest version is DRAFT, SENT, REJECTED or
-	// EXPIRED; that version becomes SUPERSEDED. An accepted quote cannot be revised.
+	// Makes a new version (DRAFT) of a quote whose latest version is DRAFT or SENT; that version
+	// becomes SUPERSEDED. Accepted, rejected and expired quotes cannot be revised
+	// (FAILED_PRECONDITION); content equal to the latest version's changes nothing.
 	ReviseQuote(context.Context, *ReviseQuoteRequest) (*ReviseQuoteResponse, error)
-	// Marks the latest, DRAFT version of a quote as sent to the customer.
+	// Marks the latest, DRAFT version of a quote as sent to the customer. A draft past its
+	// valid_until must be revised first.
 	SendQuote(context.Context, *SendQuoteRequest) (*SendQuoteResponse, error)
-	// Records the customer's acceptance of the latest, SENT version of a quote; the
-	// opportunity's amount becomes its total in the same append.
+	// Records the customer's acceptance of the latest, SENT version of a quote within its
+	// validity; the opportunity's amount becomes its total in the same append.
 	AcceptQuote(context.Context, *AcceptQuoteRequest) (*AcceptQuoteResponse, error)
 	// Records the customer's refusal of the latest, SENT version of a quote.
 	RejectQuote(context.Context, *RejectQuoteRequest) (*RejectQuoteResponse, error)
@@ -610,10 +621,11 @@ type PipelineServiceServer interface {
 	ActivateContract(context.Context, *ActivateContractRequest) (*ActivateContractResponse, error)
 	// Ends a DRAFT or ACTIVE contract early.
 	TerminateContract(context.Context, *TerminateContractRequest) (*TerminateContractResponse, error)
-	// Extends an ACTIVE contract: new end date, renewal date and value.
+	// Extends an ACTIVE or EXPIRED contract (an expired one becomes ACTIVE again): new end date,
+	// renewal date and value.
 	RenewContract(context.Context, *RenewContractRequest) (*RenewContractResponse, error)
-	// Lists contracts with filters (e.g. nearing renewal: ACTIVE with renewal_date in a range),
-	// sorted, a page at a time.
+	// Lists contracts with filters (e.g. nearing renewal on a day: ACTIVE with renewal_date on or
+	// before it and end_date on or after it), sorted, a page at a time.
 	ListContracts(context.Context, *ListContractsRequest) (*ListContractsResponse, error)
 	mustEmbedUnimplementedPipelineServiceServer()
 }

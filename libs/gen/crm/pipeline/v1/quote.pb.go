@@ -24,7 +24,7 @@ const (
 )
 
 // QuoteStatus is where one version of a quote stands: DRAFT → SENT → ACCEPTED, REJECTED or
-// EXPIRED; a version replaced by a revision is SUPERSEDED.
+// EXPIRED; DRAFT → EXPIRED; a DRAFT or SENT version replaced by a revision is SUPERSEDED.
 type QuoteStatus int32
 
 const (
@@ -37,7 +37,7 @@ const (
 	QuoteStatus_QUOTE_STATUS_ACCEPTED QuoteStatus = 3
 	// The customer declined it.
 	QuoteStatus_QUOTE_STATUS_REJECTED QuoteStatus = 4
-	// It was sent and passed its valid_until date unanswered.
+	// It passed its valid_until date as a draft or unanswered.
 	QuoteStatus_QUOTE_STATUS_EXPIRED QuoteStatus = 5
 	// A later version of the quote replaced it.
 	QuoteStatus_QUOTE_STATUS_SUPERSEDED QuoteStatus = 6
@@ -97,34 +97,40 @@ func (QuoteStatus) EnumDescriptor() ([]byte, []int) {
 // quote makes a new version with the same quote_id; every version is kept.
 //
 // Totals are computed by the service from the line items (values sent by clients are ignored),
-// in the quote's currency; the rounding rules are in docs/pipeline.md.
+// in the quote's currency, with exact decimal arithmetic; "rounded" means to the currency's
+// ISO 4217 minor unit, half away from zero (details in docs/pipeline.md):
 //
-//	line subtotal = quantity × unit_price
-//	line discount_total = subtotal × discount_percent / 100, or discount_amount
+//	line subtotal = quantity × unit_price, rounded
+//	line discount_total = subtotal × discount_percent / 100, rounded; or discount_amount
 //	line net_total = subtotal − discount_total
 //	subtotal, discount_total, net_total = sums over the lines
-//	tax_total = net_total × tax_rate_percent / 100
+//	tax_total = net_total × tax_rate_percent / 100, rounded once for the quote
 //	total = net_total + tax_total
 type Quote struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// UUIDv7 assigned on create; the same for every version. Output only.
+	// [A-Za-z0-9_-]{1,64}, a UUIDv7 assigned on create; the same for every version. Output only.
 	QuoteId string `protobuf:"bytes,1,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
-	// The opportunity the quote belongs to. Output only.
+	// The opportunity the quote belongs to. Output only; unset in events (their subject names the
+	// opportunity).
 	OpportunityId string `protobuf:"bytes,2,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
-	// 1 for the first version, +1 per revision. Output only.
+	// 1 for the first version, +1 per revision (at most 100 versions, 100 quotes per
+	// opportunity). Output only.
 	Version uint32 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
-	// Display name, 1 to 200 characters, e.g. "Acme – 500 seats, 3 years".
+	// Display name, at most 200 characters (trimmed), e.g. "Acme – 500 seats, 3 years";
+	// optional.
 	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
-	// ISO 4217 code of every amount of the quote: the currency of the opportunity's amount (a
-	// mismatch fails with INVALID_ARGUMENT); empty means that currency. Any currency is accepted on
-	// an opportunity whose amount is unknown; accepting the quote then gives it its amount.
+	// ISO 4217 code of every amount of the quote: the opportunity's currency when the version was
+	// made. Output only: amounts in a request without a currency are in the opportunity's
+	// currency, and amounts in another currency fail with INVALID_ARGUMENT.
 	Currency string `protobuf:"bytes,5,opt,name=currency,proto3" json:"currency,omitempty"`
 	// What is offered, 1 to 500 lines.
 	LineItems []*QuoteLineItem `protobuf:"bytes,6,rep,name=line_items,json=lineItems,proto3" json:"line_items,omitempty"`
-	// Tax applied to the net total, percent, 0 to 100 (e.g. "19" or "8.875"); unset means 0.
+	// Tax applied to the net total, percent, 0 to 100 with up to 9 decimal places (e.g. "19" or
+	// "8.875"); unset means 0.
 	TaxRatePercent *v1.Decimal `protobuf:"bytes,7,opt,name=tax_rate_percent,json=taxRatePercent,proto3" json:"tax_rate_percent,omitempty"`
-	// Last day the offer holds, YYYY-MM-DD; today (UTC) or later when a version is created. A SENT
-	// quote past this date expires (QuoteExpired).
+	// Last day the offer can be accepted, YYYY-MM-DD. Required; today (UTC) or later when a
+	// version is made. A DRAFT or SENT version past this date expires (QuoteExpired) and can no
+	// longer be sent or accepted.
 	ValidUntil string `protobuf:"bytes,8,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
 	// Where this version stands. Output only.
 	Status QuoteStatus `protobuf:"varint,9,opt,name=status,proto3,enum=crm.pipeline.v1.QuoteStatus" json:"status,omitempty"`
@@ -139,12 +145,11 @@ type Quote struct {
 	// net_total + tax_total: what the customer pays, and the opportunity's amount once the quote
 	// is accepted. Output only.
 	Total *v1.Money `protobuf:"bytes,14,opt,name=total,proto3" json:"total,omitempty"`
-	// Why the customer rejected this version (RejectQuote's reason). Output only.
-	RejectionReason string `protobuf:"bytes,15,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
-	// When this version was created. Output only.
-	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	// When this version's status last changed. Output only.
-	StatusChangedAt *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=status_changed_at,json=statusChangedAt,proto3" json:"status_changed_at,omitempty"`
+	// When this version was made (CreateQuote or ReviseQuote). Output only.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// When this version got its status (made, sent, accepted, rejected, expired or superseded).
+	// Output only.
+	StatusChangedAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=status_changed_at,json=statusChangedAt,proto3" json:"status_changed_at,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -277,13 +282,6 @@ func (x *Quote) GetTotal() *v1.Money {
 	return nil
 }
 
-func (x *Quote) GetRejectionReason() string {
-	if x != nil {
-		return x.RejectionReason
-	}
-	return ""
-}
-
 func (x *Quote) GetCreatedAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CreatedAt
@@ -301,16 +299,19 @@ func (x *Quote) GetStatusChangedAt() *timestamppb.Timestamp {
 // QuoteLineItem is one product or service on a quote.
 type QuoteLineItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// [A-Za-z0-9_-]{1,64}, unique within the quote; assigned by the service when empty. Keep it
-	// across revisions so versions can be compared line by line.
+	// [A-Za-z0-9_-]{1,64}, unique within the quote; when empty the service numbers the line by
+	// its position ("1", "2", …). Keep it across revisions so versions can be compared line by
+	// line.
 	LineId string `protobuf:"bytes,1,opt,name=line_id,json=lineId,proto3" json:"line_id,omitempty"`
-	// Product code, at most 64 characters; optional.
+	// Product code, at most 64 characters (trimmed). A line needs a sku or a description.
 	Sku string `protobuf:"bytes,2,opt,name=sku,proto3" json:"sku,omitempty"`
-	// What the line sells, 1 to 2000 characters.
+	// What the line sells, at most 1000 characters (trimmed). A line needs a sku or a
+	// description.
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
-	// How many, > 0 (e.g. "500", "1.5" for hours).
+	// How many, > 0 with up to 9 decimal places (e.g. "500", "1.5" for hours). Required.
 	Quantity *v1.Decimal `protobuf:"bytes,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	// Price of one unit, >= 0, in the quote's currency.
+	// Price of one unit, >= 0 with up to 9 decimal places, in the quote's currency (an empty
+	// currency means it). Required.
 	UnitPrice *v1.Money `protobuf:"bytes,5,opt,name=unit_price,json=unitPrice,proto3" json:"unit_price,omitempty"`
 	// Discount on the line; none when unset.
 	//
@@ -445,13 +446,14 @@ type isQuoteLineItem_Discount interface {
 }
 
 type QuoteLineItem_DiscountPercent struct {
-	// Percent off the line's subtotal, 0 to 100.
+	// Percent off the line's subtotal, 0 to 100 with up to 9 decimal places.
 	DiscountPercent *v1.Decimal `protobuf:"bytes,6,opt,name=discount_percent,json=discountPercent,proto3,oneof"`
 }
 
 type QuoteLineItem_DiscountAmount struct {
-	// Amount off the whole line (not per unit), >= 0, in the quote's currency, at most the
-	// line's subtotal.
+	// Amount off the whole line (not per unit), >= 0 with at most the currency's minor-unit
+	// decimal places, in the quote's currency (an empty currency means it), at most the line's
+	// subtotal.
 	DiscountAmount *v1.Money `protobuf:"bytes,7,opt,name=discount_amount,json=discountAmount,proto3,oneof"`
 }
 
@@ -463,7 +465,7 @@ var File_crm_pipeline_v1_quote_proto protoreflect.FileDescriptor
 
 const file_crm_pipeline_v1_quote_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcrm/pipeline/v1/quote.proto\x12\x0fcrm.pipeline.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x06\n" +
+	"\x1bcrm/pipeline/v1/quote.proto\x12\x0fcrm.pipeline.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x05\n" +
 	"\x05Quote\x12\x19\n" +
 	"\bquote_id\x18\x01 \x01(\tR\aquoteId\x12%\n" +
 	"\x0eopportunity_id\x18\x02 \x01(\tR\ropportunityId\x12\x18\n" +
@@ -481,11 +483,10 @@ const file_crm_pipeline_v1_quote_proto_rawDesc = "" +
 	"\x0ediscount_total\x18\v \x01(\v2\x14.crm.common.v1.MoneyR\rdiscountTotal\x121\n" +
 	"\tnet_total\x18\f \x01(\v2\x14.crm.common.v1.MoneyR\bnetTotal\x121\n" +
 	"\ttax_total\x18\r \x01(\v2\x14.crm.common.v1.MoneyR\btaxTotal\x12*\n" +
-	"\x05total\x18\x0e \x01(\v2\x14.crm.common.v1.MoneyR\x05total\x12)\n" +
-	"\x10rejection_reason\x18\x0f \x01(\tR\x0frejectionReason\x129\n" +
+	"\x05total\x18\x0e \x01(\v2\x14.crm.common.v1.MoneyR\x05total\x129\n" +
 	"\n" +
-	"created_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12F\n" +
-	"\x11status_changed_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\x0fstatusChangedAt\"\xf9\x03\n" +
+	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12F\n" +
+	"\x11status_changed_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x0fstatusChangedAt\"\xf9\x03\n" +
 	"\rQuoteLineItem\x12\x17\n" +
 	"\aline_id\x18\x01 \x01(\tR\x06lineId\x12\x10\n" +
 	"\x03sku\x18\x02 \x01(\tR\x03sku\x12 \n" +

@@ -116,6 +116,24 @@ type OpportunityContactRolesChanged struct {
 	At    time.Time
 }
 
+// Deal is what a consumer of a close needs to know about the deal without folding its history
+// (campaign attribution, win rates by owner, source or pipeline): the opportunity's attributes
+// when it closed.
+type Deal struct {
+	PipelineID        string
+	OwnerID           string
+	AccountID         string
+	LeadID            string
+	PrimaryCampaignID string
+	Source            Source
+}
+
+// dealOf returns the close context of o.
+func dealOf(o Opportunity) Deal {
+	return Deal{PipelineID: o.PipelineID, OwnerID: o.OwnerID, AccountID: o.AccountID, LeadID: o.LeadID,
+		PrimaryCampaignID: o.PrimaryCampaignID, Source: o.Source}
+}
+
 // OpportunityWon follows the OpportunityStageChanged into the won stage (and the
 // OpportunityAmountChanged when the final amount differed). FromStageID and TimeInPrevious
 // describe the open stage the deal was won from; DaysOpen is ClosedOn − the creation day.
@@ -126,10 +144,12 @@ type OpportunityWon struct {
 	FromStageID    string
 	TimeInPrevious time.Duration
 	DaysOpen       int32
+	Deal           Deal
 	At             time.Time
 }
 
-// OpportunityLost follows the OpportunityStageChanged into a lost stage.
+// OpportunityLost follows the OpportunityStageChanged into a lost stage. Amount is the deal's
+// amount when it was lost (lost revenue); DaysOpen is ClosedOn − the creation day.
 type OpportunityLost struct {
 	Reason LostReason
 	// Competitor is set when Reason is LostCompetitor.
@@ -138,6 +158,9 @@ type OpportunityLost struct {
 	ClosedOn       civil.Date
 	FromStageID    string
 	TimeInPrevious time.Duration
+	Amount         money.Money
+	DaysOpen       int32
+	Deal           Deal
 	At             time.Time
 }
 

@@ -108,7 +108,7 @@ func MarkWon(o Opportunity, cmd Win, p pipelinedef.Pipeline, now time.Time) ([]E
 		b.emit(OpportunityAmountChanged{Old: o.Amount, New: final, Reason: AmountWon, At: now})
 	}
 	b.emit(OpportunityWon{FinalAmount: final, Note: cmd.Note, ClosedOn: closedOn, FromStageID: from,
-		TimeInPrevious: spent, DaysOpen: int32(max(0, closedOn.DaysSince(civil.DateOf(o.CreatedAt)))), At: now})
+		TimeInPrevious: spent, DaysOpen: daysOpen(o, closedOn), Deal: dealOf(o), At: now})
 	return b.events, nil
 }
 
@@ -168,8 +168,13 @@ func MarkLost(o Opportunity, cmd Loss, p pipelinedef.Pipeline, now time.Time) ([
 		b.moveTo(p, lost, cmd.MovedBy, now)
 	}
 	b.emit(OpportunityLost{Reason: cmd.Reason, Competitor: cmd.Competitor, Note: cmd.Note, ClosedOn: closedOn,
-		FromStageID: from, TimeInPrevious: spent, At: now})
+		FromStageID: from, TimeInPrevious: spent, Amount: o.Amount, DaysOpen: daysOpen(o, closedOn), Deal: dealOf(o), At: now})
 	return b.events, nil
+}
+
+// daysOpen is the number of days from the creation day to the close day, never negative.
+func daysOpen(o Opportunity, closedOn civil.Date) int32 {
+	return int32(max(0, closedOn.DaysSince(civil.DateOf(o.CreatedAt))))
 }
 
 // closeDay returns the close day: d, or today when d is zero; a day after today is a violation.

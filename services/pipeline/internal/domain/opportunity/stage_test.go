@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/opportunity"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/pipelinedef"
 )
@@ -193,6 +194,8 @@ func TestMarkWon(t *testing.T) {
 		assert.Equal(t, "negotiation", w.FromStageID)
 		assert.Equal(t, 9*day, w.TimeInPrevious)
 		assert.EqualValues(t, 10, w.DaysOpen)
+		assert.Equal(t, opportunity.Deal{PipelineID: "default", OwnerID: o.OwnerID, AccountID: o.AccountID, LeadID: o.LeadID,
+			PrimaryCampaignID: o.PrimaryCampaignID, Source: o.Source}, w.Deal, "a close carries the deal's attributes")
 
 		n := opportunity.ApplyAll(o, evs...)
 		assert.Equal(t, opportunity.StatusWon, n.Status)
@@ -231,8 +234,14 @@ func TestMarkLost(t *testing.T) {
 		assert.Equal(t, "closed_lost", sc.ToStageID)
 		assert.EqualValues(t, 0, sc.Probability)
 		assert.Equal(t, pipelinedef.CategoryOmitted, sc.ToCategory)
+		lost := evs[1].(opportunity.OpportunityLost)
+		assert.Equal(t, "EUR 10000.00", lost.Amount.String(), "the lost revenue")
+		lost.Amount = money.Money{}
 		assert.Equal(t, opportunity.OpportunityLost{Reason: opportunity.LostCompetitor, Competitor: "Globex", Note: "cheaper",
-			ClosedOn: date(2025, 3, 8), FromStageID: "proposal", TimeInPrevious: 4 * day, At: t0.Add(5 * day)}, evs[1])
+			ClosedOn: date(2025, 3, 8), FromStageID: "proposal", TimeInPrevious: 4 * day, DaysOpen: 5,
+			Deal: opportunity.Deal{PipelineID: o.PipelineID, OwnerID: o.OwnerID, AccountID: o.AccountID, LeadID: o.LeadID,
+				PrimaryCampaignID: o.PrimaryCampaignID, Source: o.Source},
+			At: t0.Add(5 * day)}, lost)
 		n := opportunity.ApplyAll(o, evs...)
 		assert.Equal(t, opportunity.StatusLost, n.Status)
 		assert.Equal(t, opportunity.Closing{ClosedOn: date(2025, 3, 8), Note: "cheaper", LostReason: opportunity.LostCompetitor,

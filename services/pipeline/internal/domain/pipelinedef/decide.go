@@ -63,6 +63,13 @@ func Revise(s State, p Pipeline, now time.Time) ([]Event, error) {
 	if p.ID != s.ID && ValidSlug(p.ID) {
 		v.Add("id", "must be %q, the pipeline being revised", s.ID)
 	}
+	// A kept stage id keeps its kind: an open opportunity must never find itself in a closed
+	// stage (or a won deal in an open one) because the pipeline was edited.
+	for i, st := range p.Stages {
+		if old, ok := cur.StageByID(st.ID); ok && st.Kind.Valid() && old.Kind != st.Kind {
+			v.Add(fmt.Sprintf("stages[%d].kind", i), "stage %q is %s and must stay so; add a new stage instead", st.ID, old.Kind)
+		}
+	}
 	if err := v.Err("invalid pipeline"); err != nil {
 		return nil, err
 	}

@@ -262,6 +262,17 @@ func TestRevise(t *testing.T) {
 		_, err := pipelinedef.Revise(s, p, t0)
 		assert.Equal(t, []string{"id"}, violations(t, err))
 	})
+	t.Run("a kept stage keeps its kind", func(t *testing.T) {
+		t.Parallel()
+		s := define(t, renewals())
+		p := renewals()
+		// "negotiating" would become a won stage and "renewed" an open one: an open deal in
+		// negotiating would sit in a closed stage.
+		p.Stages[1], p.Stages[2] = pipelinedef.Stage{ID: "renewed", Name: "Renewed", Probability: 80, Category: pipelinedef.CategoryCommit, Kind: pipelinedef.KindOpen},
+			pipelinedef.Stage{ID: "negotiating", Name: "Negotiating", Probability: 100, Category: pipelinedef.CategoryClosed, Kind: pipelinedef.KindWon}
+		_, err := pipelinedef.Revise(s, p, t0)
+		assert.Equal(t, []string{"stages[1].kind", "stages[2].kind"}, violations(t, err))
+	})
 	t.Run("missing or archived", func(t *testing.T) {
 		t.Parallel()
 		_, err := pipelinedef.Revise(pipelinedef.New("renewals"), renewals(), t0)

@@ -1,0 +1,96 @@
+package protomap
+
+import (
+	"math"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
+)
+
+// Calendar dates (close dates, validity, contract terms) travel as "YYYY-MM-DD" strings, the
+// zero civil.Date as "". Instants are Timestamps and spans Durations; their zero values are
+// unset fields.
+
+// DateToProto maps a calendar date; the zero Date is "".
+func DateToProto(d civil.Date) string { return d.String() }
+
+// DateFromProto maps a date from a request: "" is the zero Date, anything else must be a
+// calendar date as YYYY-MM-DD, else the error is Invalid with one violation for field.
+func DateFromProto(s, field string) (civil.Date, error) {
+	var v apperr.Violations
+	d := requestDate(s, field, &v)
+	return d, v.Err("invalid date")
+}
+
+func (d *decoder) date(s, what string) civil.Date {
+	if s == "" {
+		return civil.Date{}
+	}
+	c, err := civil.Parse(s)
+	if err != nil {
+		d.fail(what, err)
+		return civil.Date{}
+	}
+	return c
+}
+
+// requestDate maps a request date, adding a violation for field when s is neither "" nor a
+// calendar date.
+func requestDate(s, field string, v *apperr.Violations) civil.Date {
+	if s == "" {
+		return civil.Date{}
+	}
+	c, err := civil.Parse(s)
+	if err != nil {
+		v.Add(field, "must be a calendar date as YYYY-MM-DD")
+		return civil.Date{}
+	}
+	return c
+}
+
+// ts maps a time to a Timestamp; the zero time (unknown) is an unset field.
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// fromTS is the inverse of ts: an unset field is the zero time, anything else is UTC.
+func fromTS(p *timestamppb.Timestamp) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return p.AsTime()
+}
+
+// dur maps a duration; zero is an unset field.
+func dur(d time.Duration) *durationpb.Duration {
+	if d == 0 {
+		return nil
+	}
+	return durationpb.New(d)
+}
+
+// fromDur is the inverse of dur (an unset field is zero).
+func fromDur(p *durationpb.Duration) time.Duration {
+	if p == nil {
+		return 0
+	}
+	return p.AsDuration()
+}
+
+// Percentages and counts are uint32 on the wire and int32 in the domain. Values the service
+// wrote convert by a plain cast, which round-trips every int32. Request values saturate instead,
+// so a huge number stays huge (and the domain's range check names it) rather than wrapping to
+// a negative one.
+
+func u32(n int32) uint32 { return uint32(n) }
+
+func fromU32(n uint32) int32 { return int32(n) }
+
+func requestI32(n uint32) int32 { return int32(min(n, math.MaxInt32)) }
