@@ -3,10 +3,7 @@ package service_test
 import (
 	"context"
 	"fmt"
-	"sort"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
@@ -60,48 +57,21 @@ func benchCreateLead(b *testing.B, projector, dedupe bool) {
 	per := max(b.N/clients, 1)
 	ctx := as(b, "bench", "rep-1")
 
-	run := func(op func(c, i int) error) (time.Duration, []time.Duration) {
-		var (
-			wg  sync.WaitGroup
-			mu  sync.Mutex
-			lat []time.Duration
-		)
-		start := time.Now()
-		for c := range clients {
-			wg.Go(func() {
-				mine := make([]time.Duration, 0, per)
-				for i := range per {
-					t0 := time.Now()
-					if err := op(c, i); err != nil {
-						b.Error(err)
-						return
-					}
-					mine = append(mine, time.Since(t0))
-				}
-				mu.Lock()
-				lat = append(lat, mine...)
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
-		return time.Since(start), lat
-	}
 	b.ResetTimer()
-	raw, _ := run(func(c, i int) error {
+	raw, _ := testkit.Load(b, clients, per, func(c, i int) error {
 		_, err := js.Publish(context.Background(), fmt.Sprintf("bench.acme.lead.raw-%d-%d.LeadCreated", c, i), body)
 		return err
 	})
-	create, lat := run(func(c, i int) error {
+	create, lat := testkit.Load(b, clients, per, func(c, i int) error {
 		_, err := h.client.CreateLead(ctx, &leadsv1.CreateLeadRequest{AllowDuplicate: !dedupe, Lead: newLead(fmt.Sprintf("b%d-%d@example.com", c, i))})
 		return err
 	})
 	b.StopTimer()
 	total := float64(per * clients)
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(total/raw.Seconds(), "raw_publish/s")
 	b.ReportMetric(total/create.Seconds(), "create_lead/s")
 	b.ReportMetric(raw.Seconds()/create.Seconds(), "create/raw")
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+	b.ReportMetric(testkit.Percentile(lat, 50), "p50_ms")
+	b.ReportMetric(testkit.Percentile(lat, 99), "p99_ms")
 	b.ReportMetric(0, "ns/op")
 }
