@@ -5,27 +5,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	commonv1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
-	"github.com/evcrm/evcrm/libs/platform/grpcauth"
 	"github.com/evcrm/evcrm/libs/platform/grpcserver"
 	"github.com/evcrm/evcrm/libs/testkit"
 	leadsgrpc "github.com/evcrm/evcrm/services/leads/internal/ports/grpc"
@@ -64,21 +58,13 @@ func startWith(t testing.TB, n *testkit.NATS, dataDir string, projector bool) *h
 		done <- svc.Projector.Run(ctx)
 	}()
 
-	srv, err := grpcserver.New(grpcserver.Options{Logger: logger, Registerer: prometheus.NewRegistry(), Authenticator: grpcauth.Dev{}})
-	require.NoError(t, err)
-	leadsv1.RegisterLeadsServiceServer(srv, leadsgrpc.NewServer(svc.App))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = srv.Serve(lis) }()
-	conn, err := grpc.NewClient("passthrough:///"+lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
+	g := testkit.StartGRPC(t, func(s *grpcserver.Server) { leadsv1.RegisterLeadsServiceServer(s, leadsgrpc.NewServer(svc.App)) })
 
 	var once sync.Once
-	h := &harness{nats: n, nc: nc, client: leadsv1.NewLeadsServiceClient(conn)}
+	h := &harness{nats: n, nc: nc, client: leadsv1.NewLeadsServiceClient(g.Conn)}
 	h.stop = func() {
 		once.Do(func() {
-			_ = conn.Close()
-			srv.Stop()
+			g.Stop()
 			cancel()
 			<-done
 			require.NoError(t, svc.Close())
@@ -88,11 +74,7 @@ func startWith(t testing.TB, n *testkit.NATS, dataDir string, projector bool) *h
 	return h
 }
 
-func as(t testing.TB, tenant, user string) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, grpcauth.MetadataTenant, tenant, grpcauth.MetadataUser, user)
-}
+var as = testkit.As
 
 // newLead is a lead the default scoring model does not qualify on creation.
 func newLead(email string) *leadsv1.Lead {
@@ -111,21 +93,7 @@ func (h *harness) leadsStreamMsgs(t *testing.T) uint64 {
 	return info.State.Msgs
 }
 
-func violations(t *testing.T, err error) map[string]bool {
-	t.Helper()
-	st, ok := status.FromError(err)
-	require.True(t, ok, "%v", err)
-	require.Equal(t, codes.InvalidArgument, st.Code(), "%v", err)
-	out := map[string]bool{}
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				out[v.GetField()] = true
-			}
-		}
-	}
-	return out
-}
+var violations = testkit.Violations
 
 func errorInfo(err error) *errdetails.ErrorInfo {
 	st, _ := status.FromError(err)
