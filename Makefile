@@ -102,10 +102,12 @@ test: deps ## Run every module's tests with -race against real NATS and ClickHou
 LEADS_BENCH_LEADS ?= 1000000
 
 .PHONY: bench
-bench: ## Run the benchmarks: event store vs raw publish, CreateLead vs raw publish, leads read model
+bench: ## Run the benchmarks: event store, CreateLead and MoveStage vs raw publish, leads and pipeline read models
 	cd libs && go test -run '^$$' -bench . $(BENCH_FLAGS) ./eventstore/
 	cd services/leads && go test -run '^$$' -bench . $(BENCH_FLAGS) ./internal/service/
 	cd services/leads && LEADS_BENCH_LEADS=$(LEADS_BENCH_LEADS) go test -run '^$$' -bench ReadModel -benchtime 1000x -timeout 2h ./internal/adapters/readmodel/
+	cd services/pipeline && go test -run '^$$' -bench MoveStage $(BENCH_FLAGS) ./internal/service/
+	cd services/leads && LEADS_BENCH_LEADS=$(LEADS_BENCH_LEADS) go test -run '^$$' -bench Rebuild -benchtime 1x -timeout 2h ./internal/adapters/leadview/
 
 .PHONY: run
 run: ## Start the whole system with demo data (arrives with the launcher)

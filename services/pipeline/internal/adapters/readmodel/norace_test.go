@@ -1,0 +1,5 @@
+//go:build !race
+
+package readmodel
+
+const raceBuild = false
