@@ -100,6 +100,7 @@ test: deps ## Run every module's tests with -race against real NATS and ClickHou
 
 # Leads in the read-model benchmark (the issue's figure is at 1,000,000; loading takes minutes).
 LEADS_BENCH_LEADS ?= 1000000
+PIPELINE_BENCH_OPPS ?= 200000
 
 .PHONY: bench
 bench: ## Run the benchmarks: event store, CreateLead and MoveStage vs raw publish, leads and pipeline read models
@@ -107,6 +108,7 @@ bench: ## Run the benchmarks: event store, CreateLead and MoveStage vs raw publi
 	cd services/leads && go test -run '^$$' -bench . $(BENCH_FLAGS) ./internal/service/
 	cd services/leads && LEADS_BENCH_LEADS=$(LEADS_BENCH_LEADS) go test -run '^$$' -bench ReadModel -benchtime 1000x -timeout 2h ./internal/adapters/readmodel/
 	cd services/pipeline && go test -run '^$$' -bench MoveStage $(BENCH_FLAGS) ./internal/service/
+	cd services/pipeline && PIPELINE_BENCH_OPPS=$(PIPELINE_BENCH_OPPS) go test -run '^$$' -bench Forecast -benchtime 200x -timeout 2h ./internal/adapters/readmodel/
 	cd services/leads && LEADS_BENCH_LEADS=$(LEADS_BENCH_LEADS) go test -run '^$$' -bench Rebuild -benchtime 1x -timeout 2h ./internal/adapters/leadview/
 
 .PHONY: run

@@ -2,12 +2,13 @@
 // from the CRM_PIPELINE stream and answers the application's queries from it. The projector
 // folds each aggregate's events with the domain's own Apply, so the read model's state is the
 // aggregate's state; every intermediate state of an opportunity goes to the read model with the
-// time the stream recorded its event, which is what the as-of forecast reads.
+// time the log recorded its event (see recordedAt), which is what the as-of forecast reads.
 package pipelineview
 
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/eventstore"
@@ -129,9 +130,21 @@ func (v *View) opportunity(ctx context.Context, b *batch, k key, rec eventstore.
 		return projection.Poison(e, "decode opportunity event: "+err.Error())
 	}
 	c.State = opportunity.Apply(c.State, ev)
-	c.Seq, c.RecordedAt = e.Sequence, e.Stored
-	c.History = append(c.History, readmodel.HistoryPoint{State: c.State, RecordedAt: e.Stored})
+	at := recordedAt(e)
+	c.Seq, c.RecordedAt = e.Sequence, at
+	c.History = append(c.History, readmodel.HistoryPoint{State: c.State, RecordedAt: at})
 	return nil
+}
+
+// recordedAt is when the log learned of the event: the envelope's recorded_at, which the event
+// store sets once per append, so every event of one command (MarkWon's stage change and
+// OpportunityWon) has the same instant and the as-of history never shows the half-applied state
+// between them; the stream's timestamp for envelopes without it.
+func recordedAt(e projection.Event) time.Time {
+	if t := e.Envelope.GetRecordedAt(); t.IsValid() && !t.AsTime().IsZero() {
+		return t.AsTime()
+	}
+	return e.Stored
 }
 
 func (v *View) pipeline(ctx context.Context, b *batch, k key, rec eventstore.Recorded, e projection.Event) error {
