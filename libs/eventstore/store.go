@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/evcrm/evcrm/libs/uuid7"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
@@ -209,11 +209,7 @@ func (s *Store) encode(ctx context.Context, ref Ref, expected Position, events [
 		}
 		id := ev.ID
 		if id == "" {
-			u, err := uuid.NewV7()
-			if err != nil {
-				return nil, nil, fmt.Errorf("eventstore: event id: %w", err)
-			}
-			id = u.String()
+			id = uuid7.New()
 		}
 		payload, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev.Payload)
 		if err != nil {
@@ -336,7 +332,7 @@ func (s *Store) send(ctx context.Context, msgs []*nats.Msg) (pubAck, error) {
 	defer cancel()
 	last := msgs[len(msgs)-1]
 	if len(msgs) > 1 {
-		batchID := uuid.NewString()
+		batchID := uuid7.New()
 		for i, m := range msgs {
 			m.Header.Set("Nats-Batch-Id", batchID)
 			m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))

@@ -3,7 +3,7 @@ package grpcserver
 import (
 	"context"
 
-	"github.com/google/uuid"
+	"github.com/evcrm/evcrm/libs/uuid7"
 	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -69,14 +69,7 @@ func first(md metadata.MD, key string) string {
 	return ""
 }
 
-func newID() string {
-	id, err := uuid.NewV7()
-	if err != nil {
-		// NewV7 fails only if the system random source does; a v4 still gives a unique id.
-		return uuid.NewString()
-	}
-	return id.String()
-}
+func newID() string { return uuid7.New() }
 
 func requestIDUnary() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

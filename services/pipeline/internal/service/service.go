@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/evcrm/evcrm/libs/uuid7"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -119,7 +119,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	}
 	a := app.New(app.Deps{
 		Opportunities: opps, Pipelines: pipes, Configs: configs, Contracts: contracts, Views: view, Now: o.Now,
-		NewID: func() string { return uuid.Must(uuid.NewV7()).String() },
+		NewID: uuid7.New,
 	})
 	return &Service{App: a, Projector: runner, View: view, store: store}, nil
 }
