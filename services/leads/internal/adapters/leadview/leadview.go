@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/eventstore"
@@ -20,6 +21,11 @@ import (
 
 // Stream is the stream the view is built from.
 const Stream = "CRM_LEADS"
+
+// caughtUp is how recently the newest event of a batch was stored for the projector to count as
+// caught up with the stream (it ends the read model's bulk load of a rebuild). The projector's
+// lag at steady state is milliseconds; catching up on history, it is minutes or more.
+const caughtUp = 5 * time.Second
 
 // Codec decodes lead events (protomap.LeadCodec).
 type Codec = eventstore.Codec[lead.Event]
@@ -44,6 +50,13 @@ func (v *View) Checkpoint(ctx context.Context) (map[string]uint64, error) {
 func (v *View) Handle(ctx context.Context, events []projection.Event) error {
 	if len(events) == 0 {
 		return nil
+	}
+	if time.Since(events[len(events)-1].Stored) < caughtUp {
+		// Live events: a rebuild has caught up. The read model's bulk load, if it runs one,
+		// ends before this batch, whose writers then read it back with every index.
+		if err := v.store.EndBulkLoad(ctx); err != nil {
+			return err
+		}
 	}
 	type leadKey struct{ tenant, id string }
 	leads := map[leadKey]lead.Lead{} // state of each lead the batch touches

@@ -121,7 +121,9 @@ func (ws *writeStmts) close() {
 // leads, and the checkpoint of stream moves to lastSeq. Either all of it is
 // committed or none. An upsert whose Sequence is lower than the stored row's
 // is skipped, and the checkpoint never moves back, so re-applying a batch is a
-// no-op. Rows later in upserts win over earlier ones for the same lead.
+// no-op. Rows later in upserts win over earlier ones for the same lead. A
+// batch of at least bulkMinRows rows into an empty store begins a bulk load
+// (bulk.go).
 func (s *Store) Apply(ctx context.Context, stream string, lastSeq uint64, upserts []LeadRow, deletes []TenantID) error {
 	if stream == "" {
 		return fmt.Errorf("%w: empty stream", ErrBadRow)
@@ -154,7 +156,27 @@ func (s *Store) Apply(ctx context.Context, stream string, lastSeq uint64, upsert
 		return fmt.Errorf("readmodel: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	st := &txStmts{ctx: ctx, tx: tx, ws: s.ws, fts: newFTSBatch()}
+	bulk := s.bulk
+	if bulk && s.bulkDue {
+		// The bulk load's idle end failed: end it before this batch.
+		if err := finishBulk(ctx, tx); err != nil {
+			return err
+		}
+		bulk = false
+	} else if !bulk {
+		if bulk, err = s.startsBulk(ctx, tx, len(upserts)); err != nil {
+			return err
+		}
+		if bulk {
+			if err := beginBulk(ctx, tx); err != nil {
+				return err
+			}
+		}
+	}
+	st := &txStmts{ctx: ctx, tx: tx, ws: s.ws}
+	if !bulk {
+		st.fts = newFTSBatch() // a bulk load builds the search index at its end
+	}
 	for i := range upserts {
 		if err := st.upsert(&upserts[i]); err != nil {
 			return err
@@ -173,6 +195,16 @@ func (s *Store) Apply(ctx context.Context, stream string, lastSeq uint64, upsert
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("readmodel: commit: %w", err)
+	}
+	switch {
+	case bulk:
+		s.bulk = true
+		s.bulkApplied()
+		return nil // WaitFor sees the bulk load's sequences when it ends
+	case s.bulk:
+		if err := s.bulkEnded(ctx); err != nil {
+			return err
+		}
 	}
 	s.advance(stream, lastSeq)
 	return nil
@@ -219,6 +251,9 @@ func (b *ftsBatch) unindex(pk int64) {
 
 func (t *txStmts) flushFTS() error {
 	b := t.fts
+	if b == nil {
+		return nil
+	}
 	b.sorted = b.sorted[:0]
 	for pk := range b.del {
 		b.sorted = append(b.sorted, pk)
@@ -314,7 +349,7 @@ func (t *txStmts) upsert(r *LeadRow) error {
 	// tags alone; skipping those writes is most of the projector's speed.
 	textChanged := !exists || old.first != r.FirstName || old.last != r.LastName ||
 		old.email != r.Email || old.company != r.Company
-	if textChanged {
+	if textChanged && t.fts != nil {
 		t.fts.reindex(pk, searchTerms(r.Tenant, r.FirstName, r.LastName, r.Email, r.Company), !exists)
 	}
 	if !exists || old.tag != tagStr {
@@ -350,7 +385,9 @@ func (t *txStmts) delete(d TenantID) error {
 			return fmt.Errorf("readmodel: untag %s/%s: %w", d.Tenant, d.ID, err)
 		}
 	}
-	t.fts.unindex(old.pk)
+	if t.fts != nil {
+		t.fts.unindex(old.pk)
+	}
 	if _, err := t.stmt(t.ws.del).ExecContext(t.ctx, old.pk); err != nil {
 		return fmt.Errorf("readmodel: delete %s/%s: %w", d.Tenant, d.ID, err)
 	}
@@ -397,6 +434,10 @@ func (s *Store) Reset(ctx context.Context) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("readmodel: commit reset: %w", err)
+	}
+	s.bulk, s.bulkDue = false, false // bulk_load was dropped with the rest
+	if s.bulkTimer != nil {
+		s.bulkTimer.Stop()
 	}
 	s.ckMu.Lock()
 	s.ck = map[string]uint64{}

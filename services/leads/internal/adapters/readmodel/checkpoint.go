@@ -40,8 +40,9 @@ func readCheckpoints(ctx context.Context, db *sql.DB) (map[string]uint64, error)
 // WaitFor returns once the checkpoint of stream has reached seq, that is once
 // a read sees the effects of that event: the read-after-write wait for a
 // command that produced seq. It is woken by Apply in this process, not by
-// polling. It returns ctx's error when ctx ends first and ErrClosed when the
-// store is closed.
+// polling. During a bulk load (bulk.go) it waits for the load's end. It
+// returns ctx's error when ctx ends first and ErrClosed when the store is
+// closed.
 func (s *Store) WaitFor(ctx context.Context, stream string, seq uint64) error {
 	for {
 		s.ckMu.Lock()

@@ -69,7 +69,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // migrateTx applies, inside tx, the migrations not yet recorded in
-// schema_migrations.
+// schema_migrations, then rebuilds the search index if its format changed.
 func migrateTx(ctx context.Context, tx *sql.Tx) error {
 	ms, err := migrations()
 	if err != nil {
@@ -101,5 +101,5 @@ func migrateTx(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("readmodel: record migration %s: %w", m.name, err)
 		}
 	}
-	return nil
+	return ensureSearchIndex(ctx, tx)
 }

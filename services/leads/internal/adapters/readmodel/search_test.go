@@ -68,6 +68,62 @@ func TestSearch(t *testing.T) {
 	}
 }
 
+// Names with several words, other scripts and one-letter words, and words
+// longer than the prefix indexes (12 bytes) or between their lengths.
+func TestSearchNames(t *testing.T) {
+	t.Parallel()
+	s := openTestStore(t)
+	mk := func(id, first, last string) LeadRow {
+		r := fullRow()
+		r.ID, r.FirstName, r.LastName, r.Email, r.Company, r.Tags = id, first, last, "", "", nil
+		return r
+	}
+	rows := []LeadRow{
+		mk("n1", "Mary Ann", "de Vries"),
+		mk("n2", "Ann", "Vries-Smith"),
+		mk("n3", "J", "Smith"),
+		mk("n4", "John", "Smithson-Whitfield"),
+		mk("n5", "Иван", "Петров"),
+		mk("n6", "太郎", "山田"),
+		mk("n7", "Maximilianus", "Schwarzenegger"),
+		mk("n8", "Ζωή", "Παπαδοπούλου"),
+	}
+	require.NoError(t, s.Apply(context.Background(), testStream, 1, rows, nil))
+	tests := []struct {
+		query string
+		want  []string // rank order: a last-name match first, then newest first
+	}{
+		{"mary ann de vries", []string{"n1"}},
+		{"ann vri", []string{"n2", "n1"}},
+		{"vries mary", []string{"n1"}},
+		{"de", []string{"n1"}},
+		{"j smith", []string{"n4", "n3"}},
+		{"j s", []string{"n4", "n3"}},
+		{"john smithson whit", []string{"n4"}},
+		{"smithson", []string{"n4"}},
+		{"иван пет", []string{"n5"}},
+		{"ИВАН", []string{"n5"}},
+		{"петро", []string{"n5"}},
+		{"山", []string{"n6"}},
+		{"太郎 山田", []string{"n6"}},
+		{"maximilian schwarz", []string{"n7"}},
+		{"maximilianus", []string{"n7"}},
+		{"schwarzenegge", []string{"n7"}}, // 13 bytes: beyond the prefix indexes
+		{"ζωή παπαδ", []string{"n8"}},
+		{"ΠΑΠΑΔΟΠΟΎΛΟΥ", []string{"n8"}}, // 24 bytes; only Latin diacritics are folded
+		{"m a d v", []string{"n1"}},
+		{"ann smith vries x", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			t.Parallel()
+			got, _, err := s.Search(context.Background(), SearchQuery{Tenant: "acme", Query: tt.query})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, nilIfEmpty(ids(got)))
+		})
+	}
+}
+
 func nilIfEmpty(s []string) []string {
 	if len(s) == 0 {
 		return nil

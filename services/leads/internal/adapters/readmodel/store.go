@@ -29,6 +29,12 @@ type Options struct {
 	// BusyTimeout is how long a connection waits on a lock (default 5 s).
 	// Only Reset, WAL checkpoints and a second process can contend.
 	BusyTimeout time.Duration
+	// NoBulkLoad applies a rebuild row by row, with every index kept up to
+	// date, instead of bulk loading it (see bulk.go): slower, but queries
+	// use their indexes and search works while the rebuild runs.
+	NoBulkLoad bool
+
+	bulkIdle time.Duration // tests only: see bulkIdle
 }
 
 func (o Options) withDefaults() Options {
@@ -46,6 +52,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BusyTimeout <= 0 {
 		o.BusyTimeout = 5 * time.Second
+	}
+	if o.bulkIdle <= 0 {
+		o.bulkIdle = bulkIdle
 	}
 	return o
 }
@@ -65,6 +74,16 @@ type Store struct {
 	closed  bool
 
 	tagDriveMax int // see the constant; tests lower it to cover both plans
+	noBulkLoad  bool
+	bulkIdle    time.Duration
+
+	// Bulk load state (bulk.go), guarded by writeMu.
+	bulk      bool        // a bulk load is in progress
+	bulkDue   bool        // its idle end failed: the next Apply ends it
+	bulkTimer *time.Timer // ends it when the projector is idle
+	lastApply time.Time
+	bgCtx     context.Context // for the idle end; Close cancels it
+	bgCancel  context.CancelFunc
 }
 
 // Open opens (creating if needed) the read model at path and migrates its
@@ -73,7 +92,9 @@ type Store struct {
 // configuration as production.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
-	s := &Store{ck: map[string]uint64{}, changed: make(chan struct{}), tagDriveMax: tagDriveMax}
+	s := &Store{ck: map[string]uint64{}, changed: make(chan struct{}), tagDriveMax: tagDriveMax,
+		noBulkLoad: opts.NoBulkLoad, bulkIdle: opts.bulkIdle}
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if path == "" || path == ":memory:" {
 		dir, err := os.MkdirTemp("", "leads-readmodel-")
 		if err != nil {
@@ -107,11 +128,16 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.r.SetMaxOpenConns(opts.ReadConns)
 	s.r.SetMaxIdleConns(opts.ReadConns)
 	s.r.SetConnMaxIdleTime(0)
-	ck, err := readCheckpoints(ctx, s.r)
-	if err != nil {
+	if s.bulk, err = inBulk(ctx, s.r); err != nil {
 		return nil, s.failOpen(err)
 	}
-	s.ck = ck
+	if s.bulk {
+		// A rebuild was bulk loading when the process stopped: the
+		// projector resumes it, and WaitFor waits for its end.
+		s.bulkApplied()
+	} else if s.ck, err = readCheckpoints(ctx, s.r); err != nil {
+		return nil, s.failOpen(err)
+	}
 	// Cheap: looks only at tables whose statistics are missing or stale.
 	if _, err := s.w.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
 		return nil, s.failOpen(fmt.Errorf("readmodel: optimize: %w", err))
@@ -159,9 +185,13 @@ func (s *Store) Close() error {
 		close(s.changed)
 	}
 	s.ckMu.Unlock()
+	s.bgCancel() // an idle end of a bulk load rolls back; the next Open resumes the load
 	// Let a running Apply or Reset finish before the writer goes away.
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if s.bulkTimer != nil {
+		s.bulkTimer.Stop()
+	}
 	var errs []error
 	if s.ws != nil {
 		s.ws.close()
