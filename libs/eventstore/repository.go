@@ -10,6 +10,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/reqctx"
 )
 
@@ -51,6 +52,10 @@ type Command struct {
 	// exist after all, its append fails the sequence check and the command is decided again on
 	// the loaded state, so New only saves the read, never changes the outcome.
 	New bool
+	// ExpectedVersion, when set, makes the command fail with an apperr Conflict
+	// (VERSION_MISMATCH) unless the aggregate is at this version when it is decided: optimistic
+	// concurrency for a client that showed a record and then changed it.
+	ExpectedVersion *uint64
 }
 
 // Result is the outcome of a command.
@@ -179,22 +184,45 @@ func (r *Repository[S, E]) remember(agg Aggregate[S]) {
 // returns. A decide that returns no events changes nothing and yields the current position.
 // Errors from decide are returned as they are (use apperr kinds).
 func (r *Repository[S, E]) Execute(ctx context.Context, ref Ref, cmd Command, decide func(S) ([]E, error)) (Result, error) {
+	_, res, err := r.run(ctx, ref, cmd, decide)
+	return res, err
+}
+
+// Run is Execute that also returns the aggregate's state after the command: the state the
+// decided events were folded into, or, when the command was an idempotent replay (nothing
+// decided this time), the state loaded from the log.
+func (r *Repository[S, E]) Run(ctx context.Context, ref Ref, cmd Command, decide func(S) ([]E, error)) (S, Result, error) {
+	agg, res, err := r.run(ctx, ref, cmd, decide)
+	if err != nil {
+		var zero S
+		return zero, Result{}, err
+	}
+	if res.Replayed {
+		if agg, err = r.Load(ctx, res.Ref); err != nil {
+			var zero S
+			return zero, Result{}, err
+		}
+	}
+	return agg.State, res, nil
+}
+
+func (r *Repository[S, E]) run(ctx context.Context, ref Ref, cmd Command, decide func(S) ([]E, error)) (Aggregate[S], Result, error) {
 	if err := ref.Validate(); err != nil {
-		return Result{}, err
+		return Aggregate[S]{}, Result{}, err
 	}
 	var c *claim
 	if cmd.IdempotencyKey != "" {
 		if r.opts.Idempotency == nil {
-			return Result{}, errors.New("eventstore: idempotency key given but the repository has no idempotency store")
+			return Aggregate[S]{}, Result{}, errors.New("eventstore: idempotency key given but the repository has no idempotency store")
 		}
 		var prior *Result
 		var err error
 		c, prior, err = r.opts.Idempotency.begin(ctx, ref.Tenant, cmd.IdempotencyKey, cmd.Name, ref)
 		if err != nil {
-			return Result{}, err
+			return Aggregate[S]{}, Result{}, err
 		}
 		if prior != nil {
-			return *prior, nil
+			return Aggregate[S]{}, *prior, nil
 		}
 		// A retry of a create must address the aggregate the first attempt chose.
 		ref = c.ref
@@ -209,7 +237,7 @@ func (r *Repository[S, E]) Execute(ctx context.Context, ref Ref, cmd Command, de
 	meta.CausationID = cmd.ID
 	ctx = WithMetadata(ctx, meta)
 
-	res, err := r.execute(ctx, ref, cmd, c, decide)
+	agg, res, err := r.execute(ctx, ref, cmd, c, decide)
 	if c != nil {
 		if err != nil {
 			r.opts.Idempotency.release(ctx, c)
@@ -220,15 +248,15 @@ func (r *Repository[S, E]) Execute(ctx context.Context, ref Ref, cmd Command, de
 			_ = r.opts.Idempotency.complete(ctx, c, cmd.Name, res)
 		}
 	}
-	return res, err
+	return agg, res, err
 }
 
-func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c *claim, decide func(S) ([]E, error)) (_ Result, err error) {
+func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c *claim, decide func(S) ([]E, error)) (_ Aggregate[S], _ Result, err error) {
 	unlock := r.locks.lock(ref)
 	defer unlock()
 	if c != nil && c.takeover {
 		if res, found, err := r.findApplied(ctx, ref, cmd.ID); err != nil || found {
-			return res, err
+			return Aggregate[S]{}, res, err
 		}
 	}
 	for attempt := 1; ; attempt++ {
@@ -236,20 +264,24 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 		if attempt == 1 && cmd.New && (c == nil || !c.takeover) {
 			agg = Aggregate[S]{Ref: ref, State: r.initial()}
 		} else if agg, err = r.load(ctx, ref, attempt > 1); err != nil {
-			return Result{}, err
+			return Aggregate[S]{}, Result{}, err
+		}
+		if cmd.ExpectedVersion != nil && agg.Position.Version != *cmd.ExpectedVersion {
+			return Aggregate[S]{}, Result{}, &apperr.Error{Kind: apperr.Conflict, Reason: "VERSION_MISMATCH",
+				Message: fmt.Sprintf("the record is at version %d, not the expected %d", agg.Position.Version, *cmd.ExpectedVersion)}
 		}
 		evs, err := decide(agg.State)
 		if err != nil {
-			return Result{}, err
+			return Aggregate[S]{}, Result{}, err
 		}
 		if len(evs) == 0 {
-			return Result{Ref: ref, Position: agg.Position}, nil
+			return agg, Result{Ref: ref, Position: agg.Position}, nil
 		}
 		toAppend := make([]Event, len(evs))
 		for i, ev := range evs {
 			msg, err := r.codec.Encode(ev)
 			if err != nil {
-				return Result{}, fmt.Errorf("eventstore: encode %T: %w", ev, err)
+				return Aggregate[S]{}, Result{}, fmt.Errorf("eventstore: encode %T: %w", ev, err)
 			}
 			toAppend[i] = Event{Payload: msg}
 			if oa, ok := r.codec.(OccurredAter[E]); ok {
@@ -260,20 +292,20 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 		if errors.Is(err, ErrConcurrency) {
 			// Another replica wrote first; the next load catches up from the cached position.
 			if attempt >= r.opts.MaxAttempts {
-				return Result{}, err
+				return Aggregate[S]{}, Result{}, err
 			}
 			continue
 		}
 		if err != nil {
 			r.forget(ref) // the append may have landed; do not trust the cached position
-			return Result{}, err
+			return Aggregate[S]{}, Result{}, err
 		}
 		for _, ev := range evs {
 			agg.State = r.apply(agg.State, ev)
 		}
 		agg.Position = ar.Position
 		r.remember(agg)
-		return Result{Ref: ref, Position: ar.Position, FirstSequence: ar.FirstSequence, EventIDs: ar.EventIDs}, nil
+		return agg, Result{Ref: ref, Position: ar.Position, FirstSequence: ar.FirstSequence, EventIDs: ar.EventIDs}, nil
 	}
 }
 

@@ -114,6 +114,45 @@ func TestRepositoryExecute(t *testing.T) {
 	assert.Equal(t, uint64(6), e.streamMsgs(t, "CRM_LEADS"))
 }
 
+// Run returns the state after the command, also for an idempotent replay, and an expected
+// version guards the decision.
+func TestRepositoryRunReturnsTheStateAfterTheCommand(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, eventstore.StreamOptions{})
+	ctx := context.Background()
+	idem, err := eventstore.NewIdempotency(ctx, e.js, eventstore.IdempotencyOptions{Bucket: "IDEM_RUN"})
+	require.NoError(t, err)
+	repo := newRepo(t, e.store, eventstore.RepositoryOptions{Idempotency: idem})
+	ref := repo.Ref("acme", "r1")
+
+	s, res, err := repo.Run(ctx, ref, eventstore.Command{Name: "Create"}, create("visits"))
+	require.NoError(t, err)
+	assert.Equal(t, counter{Name: "visits"}, s)
+	s, res, err = repo.Run(ctx, ref, eventstore.Command{Name: "Add", IdempotencyKey: "k1"}, add(3))
+	require.NoError(t, err)
+	assert.Equal(t, counter{Name: "visits", Total: 3, Adds: 1}, s)
+	assert.Equal(t, uint64(2), res.Position.Version)
+
+	_, _, err = repo.Run(ctx, ref, eventstore.Command{Name: "Add"}, add(4))
+	require.NoError(t, err)
+	// The replay decides nothing; its state is loaded (the later add included).
+	s, res, err = repo.Run(ctx, ref, eventstore.Command{Name: "Add", IdempotencyKey: "k1"}, add(3))
+	require.NoError(t, err)
+	assert.True(t, res.Replayed)
+	assert.Equal(t, counter{Name: "visits", Total: 7, Adds: 2}, s)
+
+	stale := uint64(2)
+	_, _, err = repo.Run(ctx, ref, eventstore.Command{Name: "Add", ExpectedVersion: &stale}, add(1))
+	require.Equal(t, apperr.Conflict, apperr.KindOf(err), "%v", err)
+	e2, _ := apperr.As(err)
+	assert.Equal(t, "VERSION_MISMATCH", e2.Reason)
+	current := uint64(3)
+	s, _, err = repo.Run(ctx, ref, eventstore.Command{Name: "Add", ExpectedVersion: &current}, add(1))
+	require.NoError(t, err)
+	assert.Equal(t, int64(8), s.Total)
+	assert.Equal(t, uint64(4), e.streamMsgs(t, "CRM_LEADS"), "the rejected command appended nothing")
+}
+
 func TestRepositoryReplicasConverge(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, eventstore.StreamOptions{})

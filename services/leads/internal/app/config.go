@@ -50,32 +50,14 @@ type ConfigResult struct {
 }
 
 func (a *App) execConfig(ctx context.Context, tenant, name string, w Write, decide func(tenantcfg.Config, time.Time) ([]tenantcfg.Event, error)) (ConfigResult, error) {
-	var after tenantcfg.Config
-	decided := false
-	res, err := a.d.Configs.Execute(ctx, a.configRef(tenant), eventstore.Command{Name: name, IdempotencyKey: w.IdempotencyKey},
-		func(c tenantcfg.Config) ([]tenantcfg.Event, error) {
-			if err := checkVersion(c.Version, w.ExpectedVersion); err != nil {
-				return nil, err
-			}
-			evs, err := decide(c, a.now())
-			after, decided = c, true
-			for _, e := range evs {
-				after = tenantcfg.Apply(after, e)
-			}
-			return evs, err
-		})
+	cmd := eventstore.Command{Name: name, IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion}
+	c, res, err := a.d.Configs.Run(ctx, a.configRef(tenant), cmd,
+		func(c tenantcfg.Config) ([]tenantcfg.Event, error) { return decide(c, a.now()) })
 	a.forget(tenant)
 	if err != nil {
 		return ConfigResult{}, err
 	}
-	if !decided || res.Replayed {
-		agg, err := a.d.Configs.Load(ctx, a.configRef(tenant))
-		if err != nil {
-			return ConfigResult{}, err
-		}
-		after = agg.State
-	}
-	return ConfigResult{Config: after, Result: res}, nil
+	return ConfigResult{Config: c, Result: res}, nil
 }
 
 // UpdateScoringModel replaces the scoring model; the domain assigns the next version.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/evcrm/evcrm/libs/apperr"
@@ -19,14 +18,6 @@ import (
 type LeadResult struct {
 	Lead   lead.Lead
 	Result eventstore.Result
-}
-
-func checkVersion(current uint64, expected *uint64) error {
-	if expected != nil && current != *expected {
-		return &apperr.Error{Kind: apperr.Conflict, Reason: "VERSION_MISMATCH",
-			Message: "the record is at version " + strconv.FormatUint(current, 10) + ", not the expected " + strconv.FormatUint(*expected, 10)}
-	}
-	return nil
 }
 
 // leadDecision decides a command on an existing lead.
@@ -49,35 +40,15 @@ func (a *App) execLead(ctx context.Context, tenant, id, name string, w Write, de
 	})
 }
 
-// run executes a decision and returns the lead after it: folded from the decided events, or
-// loaded when the command was an idempotent replay.
+// run executes a decision with the command's write options and returns the lead after it
+// (folded, or loaded for an idempotent replay).
 func (a *App) run(ctx context.Context, ref eventstore.Ref, cmd eventstore.Command, w Write, decide func(lead.Lead, time.Time) ([]lead.Event, error)) (LeadResult, error) {
-	var after lead.Lead
-	decided := false
-	cmd.IdempotencyKey = w.IdempotencyKey
-	res, err := a.d.Leads.Execute(ctx, ref, cmd,
-		func(l lead.Lead) ([]lead.Event, error) {
-			if err := checkVersion(l.Version, w.ExpectedVersion); err != nil {
-				return nil, err
-			}
-			evs, err := decide(l, a.now())
-			if err != nil {
-				return nil, err
-			}
-			after, decided = lead.ApplyAll(l, evs...), true
-			return evs, nil
-		})
+	cmd.IdempotencyKey, cmd.ExpectedVersion = w.IdempotencyKey, w.ExpectedVersion
+	l, res, err := a.d.Leads.Run(ctx, ref, cmd, func(l lead.Lead) ([]lead.Event, error) { return decide(l, a.now()) })
 	if err != nil {
 		return LeadResult{}, err
 	}
-	if !decided || res.Replayed {
-		agg, err := a.d.Leads.Load(ctx, res.Ref)
-		if err != nil {
-			return LeadResult{}, err
-		}
-		after = agg.State
-	}
-	return LeadResult{Lead: after, Result: res}, nil
+	return LeadResult{Lead: l, Result: res}, nil
 }
 
 // assigner advances the territory's shared round-robin cursor.
@@ -321,9 +292,6 @@ func (a *App) MergeLeads(ctx context.Context, tenant, survivorID, mergedID strin
 		return LeadResult{}, err
 	}
 	return a.run(ctx, a.d.Leads.Ref(tenant, survivorID), eventstore.Command{Name: "MergeLeads"}, w, func(s lead.Lead, _ time.Time) ([]lead.Event, error) {
-		if err := checkVersion(s.Version, w.ExpectedVersion); err != nil {
-			return nil, err
-		}
 		if s.Version != survivor.Position.Version {
 			// The survivor changed since the merge was decided: decide its side again.
 			m, err := a.d.Leads.Load(ctx, a.d.Leads.Ref(tenant, mergedID))

@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/evcrm/evcrm/libs/apperr"
@@ -102,47 +101,13 @@ func (a *App) waitRead(ctx context.Context, r Read) error {
 	return a.d.Views.WaitFor(ctx, r.MinSequence)
 }
 
-func checkVersion(current uint64, expected *uint64) error {
-	if expected != nil && current != *expected {
-		return &apperr.Error{Kind: apperr.Conflict, Reason: "VERSION_MISMATCH",
-			Message: "the record is at version " + strconv.FormatUint(current, 10) + ", not the expected " + strconv.FormatUint(*expected, 10)}
-	}
-	return nil
-}
-
-// execute runs decide on the aggregate at ref and returns its state after the command: folded
-// from the decided events, or loaded when nothing was decided here (an idempotent replay).
+// execute runs decide on the aggregate at ref with the command's write options and returns the
+// aggregate's state after it (folded, or loaded for an idempotent replay).
 func execute[S, E any](ctx context.Context, a *App, repo *eventstore.Repository[S, E], ref eventstore.Ref, cmd eventstore.Command, w Write,
-	version func(S) uint64, apply func(S, E) S, decide func(S, time.Time) ([]E, error)) (Outcome[S], error) {
-	var after S
-	decided := false
-	cmd.IdempotencyKey = w.IdempotencyKey
-	res, err := repo.Execute(ctx, ref, cmd, func(s S) ([]E, error) {
-		if err := checkVersion(version(s), w.ExpectedVersion); err != nil {
-			return nil, err
-		}
-		evs, err := decide(s, a.now())
-		if err != nil {
-			return nil, err
-		}
-		after = s
-		for _, e := range evs {
-			after = apply(after, e)
-		}
-		decided = true
-		return evs, nil
-	})
-	if err != nil {
-		return Outcome[S]{}, err
-	}
-	if !decided || res.Replayed {
-		agg, err := repo.Load(ctx, res.Ref)
-		if err != nil {
-			return Outcome[S]{}, err
-		}
-		after = agg.State
-	}
-	return Outcome[S]{State: after, Result: res}, nil
+	decide func(S, time.Time) ([]E, error)) (Outcome[S], error) {
+	cmd.IdempotencyKey, cmd.ExpectedVersion = w.IdempotencyKey, w.ExpectedVersion
+	s, res, err := repo.Run(ctx, ref, cmd, func(s S) ([]E, error) { return decide(s, a.now()) })
+	return Outcome[S]{State: s, Result: res}, err
 }
 
 func invalidID(field string) error {

@@ -14,8 +14,6 @@ import (
 // ContractOutcome is a contract after a command.
 type ContractOutcome = Outcome[contract.Contract]
 
-func contractVersion(c contract.Contract) uint64 { return c.Version }
-
 // CreateContract drafts a contract for a won opportunity. The account, owner and value default
 // to the opportunity's. The opportunity is read from the log, so a deal won a moment ago can be
 // contracted at once.
@@ -47,7 +45,6 @@ func (a *App) CreateContract(ctx context.Context, tenant string, cmd contract.Ne
 		cmd.Details.Value = o.Amount
 	}
 	return execute(ctx, a, a.d.Contracts, a.d.Contracts.Ref(tenant, cmd.ID), eventstore.Command{Name: "CreateContract", New: fresh}, w,
-		contractVersion, contract.Apply,
 		func(c contract.Contract, now time.Time) ([]contract.Event, error) {
 			return contract.Create(c, cmd, o.Status, now)
 		})
@@ -57,7 +54,7 @@ func (a *App) onContract(ctx context.Context, tenant, id, name string, w Write, 
 	if !input.ValidID(id) {
 		return ContractOutcome{}, invalidID("contract_id")
 	}
-	return execute(ctx, a, a.d.Contracts, a.d.Contracts.Ref(tenant, id), eventstore.Command{Name: name}, w, contractVersion, contract.Apply,
+	return execute(ctx, a, a.d.Contracts, a.d.Contracts.Ref(tenant, id), eventstore.Command{Name: name}, w,
 		func(c contract.Contract, now time.Time) ([]contract.Event, error) {
 			if !c.Exists() {
 				return nil, apperr.NotFoundf("contract", id)

@@ -18,8 +18,6 @@ import (
 // OpportunityOutcome is an opportunity after a command.
 type OpportunityOutcome = Outcome[opportunity.Opportunity]
 
-func opportunityVersion(o opportunity.Opportunity) uint64 { return o.Version }
-
 // CreateOpportunity opens an opportunity in pipeline pipelineID ("" = the default pipeline).
 // With an idempotency key, a retry (lead conversion retries) returns the first outcome: the
 // same opportunity, nothing appended. Without cmd.ID the service generates one.
@@ -45,7 +43,6 @@ func (a *App) CreateOpportunity(ctx context.Context, tenant, pipelineID string, 
 		return OpportunityOutcome{}, err
 	}
 	return execute(ctx, a, a.d.Opportunities, a.d.Opportunities.Ref(tenant, cmd.ID), eventstore.Command{Name: "CreateOpportunity", New: fresh}, w,
-		opportunityVersion, opportunity.Apply,
 		func(o opportunity.Opportunity, now time.Time) ([]opportunity.Event, error) {
 			return opportunity.Create(o, cmd, p, pol, now)
 		})
@@ -66,7 +63,6 @@ func (a *App) onOpportunity(ctx context.Context, tenant, id, name string, w Writ
 		return OpportunityOutcome{}, invalidID("opportunity_id")
 	}
 	return execute(ctx, a, a.d.Opportunities, a.d.Opportunities.Ref(tenant, id), eventstore.Command{Name: name}, w,
-		opportunityVersion, opportunity.Apply,
 		func(o opportunity.Opportunity, now time.Time) ([]opportunity.Event, error) {
 			if !o.Exists() {
 				return nil, apperr.NotFoundf("opportunity", id)

@@ -17,8 +17,6 @@ type PipelineOutcome = Outcome[pipelinedef.State]
 // ConfigOutcome is the tenant's configuration after a command.
 type ConfigOutcome = Outcome[pipelinecfg.State]
 
-func pipelineVersion(s pipelinedef.State) uint64 { return s.Version }
-
 // onPipeline runs a decision on pipeline id. The repository's initial state has no id; the
 // decision sees the state with its id, so the built-in default pipeline is recognised before
 // its first event.
@@ -30,7 +28,7 @@ func (a *App) onPipeline(ctx context.Context, tenant, id, name string, w Write, 
 	key := tenant + "/" + id
 	a.pipelines.forget(key)
 	defer a.pipelines.forget(key)
-	out, err := execute(ctx, a, a.d.Pipelines, a.d.Pipelines.Ref(tenant, id), eventstore.Command{Name: name}, w, pipelineVersion, pipelinedef.Apply,
+	out, err := execute(ctx, a, a.d.Pipelines, a.d.Pipelines.Ref(tenant, id), eventstore.Command{Name: name}, w,
 		func(s pipelinedef.State, now time.Time) ([]pipelinedef.Event, error) {
 			return decide(withID(s, id), now)
 		})
@@ -133,7 +131,6 @@ func (a *App) UpdateConfig(ctx context.Context, tenant string, c pipelinecfg.Con
 	a.configs.forget(tenant)
 	defer a.configs.forget(tenant)
 	return execute(ctx, a, a.d.Configs, a.configRef(tenant), eventstore.Command{Name: "UpdatePipelineConfig"}, w,
-		func(s pipelinecfg.State) uint64 { return s.Version }, pipelinecfg.Apply,
 		func(s pipelinecfg.State, now time.Time) ([]pipelinecfg.Event, error) {
 			return pipelinecfg.Update(s, c, now)
 		})
