@@ -2,12 +2,9 @@ package protomap
 
 import (
 	"math"
-	"time"
-
-	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/protoconv"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
 )
 
@@ -52,37 +49,13 @@ func requestDate(s, field string, v *apperr.Violations) civil.Date {
 	return c
 }
 
-// ts maps a time to a Timestamp; the zero time (unknown) is an unset field.
-func ts(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamppb.New(t)
-}
-
-// fromTS is the inverse of ts: an unset field is the zero time, anything else is UTC.
-func fromTS(p *timestamppb.Timestamp) time.Time {
-	if p == nil {
-		return time.Time{}
-	}
-	return p.AsTime()
-}
-
-// dur maps a duration; zero is an unset field.
-func dur(d time.Duration) *durationpb.Duration {
-	if d == 0 {
-		return nil
-	}
-	return durationpb.New(d)
-}
-
-// fromDur is the inverse of dur (an unset field is zero).
-func fromDur(p *durationpb.Duration) time.Duration {
-	if p == nil {
-		return 0
-	}
-	return p.AsDuration()
-}
+// Short names for the libs/protoconv mappings the codecs use everywhere.
+var (
+	ts      = protoconv.Timestamp
+	fromTS  = protoconv.Time
+	dur     = protoconv.Duration
+	fromDur = protoconv.FromDuration
+)
 
 // Percentages and counts are uint32 on the wire and int32 in the domain. Values the service
 // wrote convert by a plain cast, which round-trips every int32. Request values saturate instead,
