@@ -60,11 +60,11 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]LeadRow, string, e
 		ws = ws[:maxSearchWords]
 	}
 	var f fingerprint
-	f.str(q.Tenant)
+	f.Str(q.Tenant)
 	for _, w := range ws {
-		f.str(w)
+		f.Str(w)
 	}
-	hash := f.sum()
+	hash := f.Sum()
 	cur, err := decodeCursor(q.PageToken, "s", hash)
 	if err != nil {
 		return nil, "", err

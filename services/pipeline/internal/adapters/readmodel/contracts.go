@@ -47,16 +47,16 @@ type ContractFilter struct {
 
 func (f *ContractFilter) hash(tenant string) string {
 	var h fingerprint
-	h.str(tenant)
+	h.Str(tenant)
 	intSet(&h, f.Statuses)
-	h.set(f.AccountIDs)
-	h.set(f.OwnerIDs)
-	h.str(f.OpportunityID)
-	h.str(dateText(f.RenewalFrom))
-	h.str(dateText(f.RenewalTo))
-	h.int(int64(f.Sort))
-	h.str(strconv.FormatBool(f.Desc))
-	return h.sum()
+	h.Set(f.AccountIDs)
+	h.Set(f.OwnerIDs)
+	h.Str(f.OpportunityID)
+	h.Str(dateText(f.RenewalFrom))
+	h.Str(dateText(f.RenewalTo))
+	h.Int(int64(f.Sort))
+	h.Str(strconv.FormatBool(f.Desc))
+	return h.Sum()
 }
 
 // contractWrite is a ContractChange ready to store.

@@ -103,28 +103,28 @@ func (f *OpportunityFilter) validate() (sortSpec, error) {
 // hash fingerprints everything that decides which rows a page holds and in which order.
 func (f *OpportunityFilter) hash(tenant string) string {
 	var h fingerprint
-	h.str(tenant)
-	h.set(f.PipelineIDs)
-	h.set(f.StageIDs)
-	h.set(f.OwnerIDs)
-	h.set(f.AccountIDs)
+	h.Str(tenant)
+	h.Set(f.PipelineIDs)
+	h.Set(f.StageIDs)
+	h.Set(f.OwnerIDs)
+	h.Set(f.AccountIDs)
 	intSet(&h, f.Categories)
 	intSet(&h, f.Statuses)
-	h.str(dateText(f.CloseFrom))
-	h.str(dateText(f.CloseTo))
-	h.str(f.Currency)
+	h.Str(dateText(f.CloseFrom))
+	h.Str(dateText(f.CloseTo))
+	h.Str(f.Currency)
 	for _, d := range []*decimal.Decimal{f.AmountMin, f.AmountMax} {
 		if d == nil {
-			h.str("-")
+			h.Str("-")
 		} else {
-			h.str(d.String())
+			h.Str(d.String())
 		}
 	}
-	h.str(f.Tag)
-	h.str(f.CampaignID)
-	h.int(int64(f.Sort))
-	h.str(strconv.FormatBool(f.Desc))
-	return h.sum()
+	h.Str(f.Tag)
+	h.Str(f.CampaignID)
+	h.Int(int64(f.Sort))
+	h.Str(strconv.FormatBool(f.Desc))
+	return h.Sum()
 }
 
 // GetOpportunity returns the opportunity, or an apperr NotFound error.

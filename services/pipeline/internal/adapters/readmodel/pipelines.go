@@ -51,9 +51,9 @@ func (s *Store) ListPipelines(ctx context.Context, tenant string, includeArchive
 		return nil, "", err
 	}
 	var h fingerprint
-	h.str(tenant)
-	h.str(strconv.FormatBool(includeArchived))
-	hash := h.sum()
+	h.Str(tenant)
+	h.Str(strconv.FormatBool(includeArchived))
+	hash := h.Sum()
 	cur, err := decodeCursor(pageToken, "p", hash)
 	if err != nil {
 		return nil, "", err
