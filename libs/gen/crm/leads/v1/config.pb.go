@@ -217,6 +217,60 @@ func (AssignmentMode) EnumDescriptor() ([]byte, []int) {
 	return file_crm_leads_v1_config_proto_rawDescGZIP(), []int{2}
 }
 
+// CustomFieldObject is the kind of record a custom field belongs to.
+type CustomFieldObject int32
+
+const (
+	// LEAD.
+	CustomFieldObject_CUSTOM_FIELD_OBJECT_UNSPECIFIED CustomFieldObject = 0
+	CustomFieldObject_CUSTOM_FIELD_OBJECT_LEAD        CustomFieldObject = 1
+	CustomFieldObject_CUSTOM_FIELD_OBJECT_CONTACT     CustomFieldObject = 2
+	CustomFieldObject_CUSTOM_FIELD_OBJECT_ACCOUNT     CustomFieldObject = 3
+)
+
+// Enum value maps for CustomFieldObject.
+var (
+	CustomFieldObject_name = map[int32]string{
+		0: "CUSTOM_FIELD_OBJECT_UNSPECIFIED",
+		1: "CUSTOM_FIELD_OBJECT_LEAD",
+		2: "CUSTOM_FIELD_OBJECT_CONTACT",
+		3: "CUSTOM_FIELD_OBJECT_ACCOUNT",
+	}
+	CustomFieldObject_value = map[string]int32{
+		"CUSTOM_FIELD_OBJECT_UNSPECIFIED": 0,
+		"CUSTOM_FIELD_OBJECT_LEAD":        1,
+		"CUSTOM_FIELD_OBJECT_CONTACT":     2,
+		"CUSTOM_FIELD_OBJECT_ACCOUNT":     3,
+	}
+)
+
+func (x CustomFieldObject) Enum() *CustomFieldObject {
+	p := new(CustomFieldObject)
+	*p = x
+	return p
+}
+
+func (x CustomFieldObject) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CustomFieldObject) Descriptor() protoreflect.EnumDescriptor {
+	return file_crm_leads_v1_config_proto_enumTypes[3].Descriptor()
+}
+
+func (CustomFieldObject) Type() protoreflect.EnumType {
+	return &file_crm_leads_v1_config_proto_enumTypes[3]
+}
+
+func (x CustomFieldObject) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CustomFieldObject.Descriptor instead.
+func (CustomFieldObject) EnumDescriptor() ([]byte, []int) {
+	return file_crm_leads_v1_config_proto_rawDescGZIP(), []int{3}
+}
+
 // CustomFieldType is the type of a custom field's values.
 type CustomFieldType int32
 
@@ -257,11 +311,11 @@ func (x CustomFieldType) String() string {
 }
 
 func (CustomFieldType) Descriptor() protoreflect.EnumDescriptor {
-	return file_crm_leads_v1_config_proto_enumTypes[3].Descriptor()
+	return file_crm_leads_v1_config_proto_enumTypes[4].Descriptor()
 }
 
 func (CustomFieldType) Type() protoreflect.EnumType {
-	return &file_crm_leads_v1_config_proto_enumTypes[3]
+	return &file_crm_leads_v1_config_proto_enumTypes[4]
 }
 
 func (x CustomFieldType) Number() protoreflect.EnumNumber {
@@ -270,7 +324,7 @@ func (x CustomFieldType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CustomFieldType.Descriptor instead.
 func (CustomFieldType) EnumDescriptor() ([]byte, []int) {
-	return file_crm_leads_v1_config_proto_rawDescGZIP(), []int{3}
+	return file_crm_leads_v1_config_proto_rawDescGZIP(), []int{4}
 }
 
 // ScoringModel is a tenant's versioned lead scoring model. Every change produces a new version;
@@ -653,10 +707,12 @@ func (x *Territory) GetOwnerId() string {
 type CustomFieldDefinition struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// [a-z][a-z0-9_]{0,62}
-	Name          string          `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Type          CustomFieldType `protobuf:"varint,2,opt,name=type,proto3,enum=crm.leads.v1.CustomFieldType" json:"type,omitempty"`
-	Label         string          `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`
-	Required      bool            `protobuf:"varint,4,opt,name=required,proto3" json:"required,omitempty"`
+	Name     string          `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Type     CustomFieldType `protobuf:"varint,2,opt,name=type,proto3,enum=crm.leads.v1.CustomFieldType" json:"type,omitempty"`
+	Label    string          `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`
+	Required bool            `protobuf:"varint,4,opt,name=required,proto3" json:"required,omitempty"`
+	// Whose field it is; LEAD when unspecified. Names are unique per object.
+	Object        CustomFieldObject `protobuf:"varint,5,opt,name=object,proto3,enum=crm.leads.v1.CustomFieldObject" json:"object,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -719,6 +775,13 @@ func (x *CustomFieldDefinition) GetRequired() bool {
 	return false
 }
 
+func (x *CustomFieldDefinition) GetObject() CustomFieldObject {
+	if x != nil {
+		return x.Object
+	}
+	return CustomFieldObject_CUSTOM_FIELD_OBJECT_UNSPECIFIED
+}
+
 // LeadSettings are a tenant's lifecycle settings.
 type LeadSettings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -730,8 +793,10 @@ type LeadSettings struct {
 	RequireAuthority bool `protobuf:"varint,3,opt,name=require_authority,json=requireAuthority,proto3" json:"require_authority,omitempty"`
 	RequireNeed      bool `protobuf:"varint,4,opt,name=require_need,json=requireNeed,proto3" json:"require_need,omitempty"`
 	RequireTimeline  bool `protobuf:"varint,5,opt,name=require_timeline,json=requireTimeline,proto3" json:"require_timeline,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Let SALES_ACCEPTED leads convert too (by default only SALES_QUALIFIED ones do).
+	ConvertSalesAccepted bool `protobuf:"varint,6,opt,name=convert_sales_accepted,json=convertSalesAccepted,proto3" json:"convert_sales_accepted,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *LeadSettings) Reset() {
@@ -799,6 +864,13 @@ func (x *LeadSettings) GetRequireTimeline() bool {
 	return false
 }
 
+func (x *LeadSettings) GetConvertSalesAccepted() bool {
+	if x != nil {
+		return x.ConvertSalesAccepted
+	}
+	return false
+}
+
 var File_crm_leads_v1_config_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_config_proto_rawDesc = "" +
@@ -836,19 +908,21 @@ const file_crm_leads_v1_config_proto_rawDesc = "" +
 	"\x0fassignment_mode\x18\t \x01(\x0e2\x1c.crm.leads.v1.AssignmentModeR\x0eassignmentMode\x12\x17\n" +
 	"\arep_ids\x18\n" +
 	" \x03(\tR\x06repIds\x12\x19\n" +
-	"\bowner_id\x18\v \x01(\tR\aownerId\"\x90\x01\n" +
+	"\bowner_id\x18\v \x01(\tR\aownerId\"\xc9\x01\n" +
 	"\x15CustomFieldDefinition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x121\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x1d.crm.leads.v1.CustomFieldTypeR\x04type\x12\x14\n" +
 	"\x05label\x18\x03 \x01(\tR\x05label\x12\x1a\n" +
-	"\brequired\x18\x04 \x01(\bR\brequired\"\xcf\x01\n" +
+	"\brequired\x18\x04 \x01(\bR\brequired\x127\n" +
+	"\x06object\x18\x05 \x01(\x0e2\x1f.crm.leads.v1.CustomFieldObjectR\x06object\"\x85\x02\n" +
 	"\fLeadSettings\x12\x1d\n" +
 	"\n" +
 	"stall_days\x18\x01 \x01(\x05R\tstallDays\x12%\n" +
 	"\x0erequire_budget\x18\x02 \x01(\bR\rrequireBudget\x12+\n" +
 	"\x11require_authority\x18\x03 \x01(\bR\x10requireAuthority\x12!\n" +
 	"\frequire_need\x18\x04 \x01(\bR\vrequireNeed\x12)\n" +
-	"\x10require_timeline\x18\x05 \x01(\bR\x0frequireTimeline*\xd3\x01\n" +
+	"\x10require_timeline\x18\x05 \x01(\bR\x0frequireTimeline\x124\n" +
+	"\x16convert_sales_accepted\x18\x06 \x01(\bR\x14convertSalesAccepted*\xd3\x01\n" +
 	"\vFitOperator\x12\x1c\n" +
 	"\x18FIT_OPERATOR_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13FIT_OPERATOR_EQUALS\x10\x01\x12\x13\n" +
@@ -876,7 +950,12 @@ const file_crm_leads_v1_config_proto_rawDesc = "" +
 	"\x0eAssignmentMode\x12\x1f\n" +
 	"\x1bASSIGNMENT_MODE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bASSIGNMENT_MODE_ROUND_ROBIN\x10\x01\x12\x1f\n" +
-	"\x1bASSIGNMENT_MODE_FIXED_OWNER\x10\x02*\xa8\x01\n" +
+	"\x1bASSIGNMENT_MODE_FIXED_OWNER\x10\x02*\x98\x01\n" +
+	"\x11CustomFieldObject\x12#\n" +
+	"\x1fCUSTOM_FIELD_OBJECT_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18CUSTOM_FIELD_OBJECT_LEAD\x10\x01\x12\x1f\n" +
+	"\x1bCUSTOM_FIELD_OBJECT_CONTACT\x10\x02\x12\x1f\n" +
+	"\x1bCUSTOM_FIELD_OBJECT_ACCOUNT\x10\x03*\xa8\x01\n" +
 	"\x0fCustomFieldType\x12!\n" +
 	"\x1dCUSTOM_FIELD_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18CUSTOM_FIELD_TYPE_STRING\x10\x01\x12\x1c\n" +
@@ -897,34 +976,36 @@ func file_crm_leads_v1_config_proto_rawDescGZIP() []byte {
 	return file_crm_leads_v1_config_proto_rawDescData
 }
 
-var file_crm_leads_v1_config_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_crm_leads_v1_config_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_crm_leads_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_crm_leads_v1_config_proto_goTypes = []any{
 	(FitOperator)(0),              // 0: crm.leads.v1.FitOperator
 	(EngagementSignal)(0),         // 1: crm.leads.v1.EngagementSignal
 	(AssignmentMode)(0),           // 2: crm.leads.v1.AssignmentMode
-	(CustomFieldType)(0),          // 3: crm.leads.v1.CustomFieldType
-	(*ScoringModel)(nil),          // 4: crm.leads.v1.ScoringModel
-	(*FitRule)(nil),               // 5: crm.leads.v1.FitRule
-	(*EngagementWeight)(nil),      // 6: crm.leads.v1.EngagementWeight
-	(*Territory)(nil),             // 7: crm.leads.v1.Territory
-	(*CustomFieldDefinition)(nil), // 8: crm.leads.v1.CustomFieldDefinition
-	(*LeadSettings)(nil),          // 9: crm.leads.v1.LeadSettings
-	(*durationpb.Duration)(nil),   // 10: google.protobuf.Duration
+	(CustomFieldObject)(0),        // 3: crm.leads.v1.CustomFieldObject
+	(CustomFieldType)(0),          // 4: crm.leads.v1.CustomFieldType
+	(*ScoringModel)(nil),          // 5: crm.leads.v1.ScoringModel
+	(*FitRule)(nil),               // 6: crm.leads.v1.FitRule
+	(*EngagementWeight)(nil),      // 7: crm.leads.v1.EngagementWeight
+	(*Territory)(nil),             // 8: crm.leads.v1.Territory
+	(*CustomFieldDefinition)(nil), // 9: crm.leads.v1.CustomFieldDefinition
+	(*LeadSettings)(nil),          // 10: crm.leads.v1.LeadSettings
+	(*durationpb.Duration)(nil),   // 11: google.protobuf.Duration
 }
 var file_crm_leads_v1_config_proto_depIdxs = []int32{
-	5,  // 0: crm.leads.v1.ScoringModel.fit_rules:type_name -> crm.leads.v1.FitRule
-	6,  // 1: crm.leads.v1.ScoringModel.engagement_weights:type_name -> crm.leads.v1.EngagementWeight
-	10, // 2: crm.leads.v1.ScoringModel.engagement_half_life:type_name -> google.protobuf.Duration
+	6,  // 0: crm.leads.v1.ScoringModel.fit_rules:type_name -> crm.leads.v1.FitRule
+	7,  // 1: crm.leads.v1.ScoringModel.engagement_weights:type_name -> crm.leads.v1.EngagementWeight
+	11, // 2: crm.leads.v1.ScoringModel.engagement_half_life:type_name -> google.protobuf.Duration
 	0,  // 3: crm.leads.v1.FitRule.operator:type_name -> crm.leads.v1.FitOperator
 	1,  // 4: crm.leads.v1.EngagementWeight.signal:type_name -> crm.leads.v1.EngagementSignal
 	2,  // 5: crm.leads.v1.Territory.assignment_mode:type_name -> crm.leads.v1.AssignmentMode
-	3,  // 6: crm.leads.v1.CustomFieldDefinition.type:type_name -> crm.leads.v1.CustomFieldType
-	7,  // [7:7] is the sub-list for method output_type
-	7,  // [7:7] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	4,  // 6: crm.leads.v1.CustomFieldDefinition.type:type_name -> crm.leads.v1.CustomFieldType
+	3,  // 7: crm.leads.v1.CustomFieldDefinition.object:type_name -> crm.leads.v1.CustomFieldObject
+	8,  // [8:8] is the sub-list for method output_type
+	8,  // [8:8] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_crm_leads_v1_config_proto_init() }
@@ -937,7 +1018,7 @@ func file_crm_leads_v1_config_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_leads_v1_config_proto_rawDesc), len(file_crm_leads_v1_config_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      5,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,

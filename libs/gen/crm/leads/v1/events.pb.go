@@ -1102,6 +1102,120 @@ func (x *LeadSettingsUpdated) GetSettings() *LeadSettings {
 	return nil
 }
 
+// LeadConverted closes a lead's conversion: the account, contact and (optionally) opportunity
+// it became. It follows LeadStatusChanged to CONVERTED in the same atomic append.
+type LeadConverted struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	AccountId string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	ContactId string                 `protobuf:"bytes,2,opt,name=contact_id,json=contactId,proto3" json:"contact_id,omitempty"`
+	// Empty when the conversion opened no opportunity.
+	OpportunityId string `protobuf:"bytes,3,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
+	// The user who converted the lead.
+	ConvertedBy string `protobuf:"bytes,4,opt,name=converted_by,json=convertedBy,proto3" json:"converted_by,omitempty"`
+	// Whether the conversion created the account and contact (false: linked existing ones).
+	AccountCreated bool `protobuf:"varint,5,opt,name=account_created,json=accountCreated,proto3" json:"account_created,omitempty"`
+	ContactCreated bool `protobuf:"varint,6,opt,name=contact_created,json=contactCreated,proto3" json:"contact_created,omitempty"`
+	// Lead attributes at conversion, for attribution without a lookup.
+	Source        LeadSource `protobuf:"varint,7,opt,name=source,proto3,enum=crm.leads.v1.LeadSource" json:"source,omitempty"`
+	CampaignId    string     `protobuf:"bytes,8,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	OwnerId       string     `protobuf:"bytes,9,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeadConverted) Reset() {
+	*x = LeadConverted{}
+	mi := &file_crm_leads_v1_events_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeadConverted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeadConverted) ProtoMessage() {}
+
+func (x *LeadConverted) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_leads_v1_events_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeadConverted.ProtoReflect.Descriptor instead.
+func (*LeadConverted) Descriptor() ([]byte, []int) {
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *LeadConverted) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *LeadConverted) GetContactId() string {
+	if x != nil {
+		return x.ContactId
+	}
+	return ""
+}
+
+func (x *LeadConverted) GetOpportunityId() string {
+	if x != nil {
+		return x.OpportunityId
+	}
+	return ""
+}
+
+func (x *LeadConverted) GetConvertedBy() string {
+	if x != nil {
+		return x.ConvertedBy
+	}
+	return ""
+}
+
+func (x *LeadConverted) GetAccountCreated() bool {
+	if x != nil {
+		return x.AccountCreated
+	}
+	return false
+}
+
+func (x *LeadConverted) GetContactCreated() bool {
+	if x != nil {
+		return x.ContactCreated
+	}
+	return false
+}
+
+func (x *LeadConverted) GetSource() LeadSource {
+	if x != nil {
+		return x.Source
+	}
+	return LeadSource_LEAD_SOURCE_UNSPECIFIED
+}
+
+func (x *LeadConverted) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *LeadConverted) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
 var File_crm_leads_v1_events_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_events_proto_rawDesc = "" +
@@ -1184,7 +1298,20 @@ const file_crm_leads_v1_events_proto_rawDesc = "" +
 	"\x12CustomFieldDeleted\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"M\n" +
 	"\x13LeadSettingsUpdated\x126\n" +
-	"\bsettings\x18\x01 \x01(\v2\x1a.crm.leads.v1.LeadSettingsR\bsettingsB\xa7\x01\n" +
+	"\bsettings\x18\x01 \x01(\v2\x1a.crm.leads.v1.LeadSettingsR\bsettings\"\xd7\x02\n" +
+	"\rLeadConverted\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x12\x1d\n" +
+	"\n" +
+	"contact_id\x18\x02 \x01(\tR\tcontactId\x12%\n" +
+	"\x0eopportunity_id\x18\x03 \x01(\tR\ropportunityId\x12!\n" +
+	"\fconverted_by\x18\x04 \x01(\tR\vconvertedBy\x12'\n" +
+	"\x0faccount_created\x18\x05 \x01(\bR\x0eaccountCreated\x12'\n" +
+	"\x0fcontact_created\x18\x06 \x01(\bR\x0econtactCreated\x120\n" +
+	"\x06source\x18\a \x01(\x0e2\x18.crm.leads.v1.LeadSourceR\x06source\x12\x1f\n" +
+	"\vcampaign_id\x18\b \x01(\tR\n" +
+	"campaignId\x12\x19\n" +
+	"\bowner_id\x18\t \x01(\tR\aownerIdB\xa7\x01\n" +
 	"\x10com.crm.leads.v1B\vEventsProtoP\x01Z4github.com/evcrm/evcrm/libs/gen/crm/leads/v1;leadsv1\xa2\x02\x03CLX\xaa\x02\fCrm.Leads.V1\xca\x02\fCrm\\Leads\\V1\xe2\x02\x18Crm\\Leads\\V1\\GPBMetadata\xea\x02\x0eCrm::Leads::V1b\x06proto3"
 
 var (
@@ -1199,7 +1326,7 @@ func file_crm_leads_v1_events_proto_rawDescGZIP() []byte {
 	return file_crm_leads_v1_events_proto_rawDescData
 }
 
-var file_crm_leads_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_crm_leads_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_crm_leads_v1_events_proto_goTypes = []any{
 	(*LeadCreated)(nil),           // 0: crm.leads.v1.LeadCreated
 	(*LeadDetailsUpdated)(nil),    // 1: crm.leads.v1.LeadDetailsUpdated
@@ -1219,53 +1346,55 @@ var file_crm_leads_v1_events_proto_goTypes = []any{
 	(*CustomFieldDefined)(nil),    // 15: crm.leads.v1.CustomFieldDefined
 	(*CustomFieldDeleted)(nil),    // 16: crm.leads.v1.CustomFieldDeleted
 	(*LeadSettingsUpdated)(nil),   // 17: crm.leads.v1.LeadSettingsUpdated
-	(*Lead)(nil),                  // 18: crm.leads.v1.Lead
-	(AssignmentReason)(0),         // 19: crm.leads.v1.AssignmentReason
-	(LeadStatus)(0),               // 20: crm.leads.v1.LeadStatus
-	(*durationpb.Duration)(nil),   // 21: google.protobuf.Duration
-	(QualificationPath)(0),        // 22: crm.leads.v1.QualificationPath
-	(DisqualifyReason)(0),         // 23: crm.leads.v1.DisqualifyReason
-	(LeadSource)(0),               // 24: crm.leads.v1.LeadSource
-	(*ConvertedRecords)(nil),      // 25: crm.leads.v1.ConvertedRecords
-	(*Bant)(nil),                  // 26: crm.leads.v1.Bant
-	(EngagementSignal)(0),         // 27: crm.leads.v1.EngagementSignal
-	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
-	(*Engagement)(nil),            // 29: crm.leads.v1.Engagement
-	(*Score)(nil),                 // 30: crm.leads.v1.Score
-	(*ScoringModel)(nil),          // 31: crm.leads.v1.ScoringModel
-	(*Territory)(nil),             // 32: crm.leads.v1.Territory
-	(*CustomFieldDefinition)(nil), // 33: crm.leads.v1.CustomFieldDefinition
-	(*LeadSettings)(nil),          // 34: crm.leads.v1.LeadSettings
+	(*LeadConverted)(nil),         // 18: crm.leads.v1.LeadConverted
+	(*Lead)(nil),                  // 19: crm.leads.v1.Lead
+	(AssignmentReason)(0),         // 20: crm.leads.v1.AssignmentReason
+	(LeadStatus)(0),               // 21: crm.leads.v1.LeadStatus
+	(*durationpb.Duration)(nil),   // 22: google.protobuf.Duration
+	(QualificationPath)(0),        // 23: crm.leads.v1.QualificationPath
+	(DisqualifyReason)(0),         // 24: crm.leads.v1.DisqualifyReason
+	(LeadSource)(0),               // 25: crm.leads.v1.LeadSource
+	(*ConvertedRecords)(nil),      // 26: crm.leads.v1.ConvertedRecords
+	(*Bant)(nil),                  // 27: crm.leads.v1.Bant
+	(EngagementSignal)(0),         // 28: crm.leads.v1.EngagementSignal
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(*Engagement)(nil),            // 30: crm.leads.v1.Engagement
+	(*Score)(nil),                 // 31: crm.leads.v1.Score
+	(*ScoringModel)(nil),          // 32: crm.leads.v1.ScoringModel
+	(*Territory)(nil),             // 33: crm.leads.v1.Territory
+	(*CustomFieldDefinition)(nil), // 34: crm.leads.v1.CustomFieldDefinition
+	(*LeadSettings)(nil),          // 35: crm.leads.v1.LeadSettings
 }
 var file_crm_leads_v1_events_proto_depIdxs = []int32{
-	18, // 0: crm.leads.v1.LeadCreated.lead:type_name -> crm.leads.v1.Lead
-	19, // 1: crm.leads.v1.LeadCreated.assignment_reason:type_name -> crm.leads.v1.AssignmentReason
-	18, // 2: crm.leads.v1.LeadDetailsUpdated.before:type_name -> crm.leads.v1.Lead
-	18, // 3: crm.leads.v1.LeadDetailsUpdated.after:type_name -> crm.leads.v1.Lead
-	20, // 4: crm.leads.v1.LeadStatusChanged.from:type_name -> crm.leads.v1.LeadStatus
-	20, // 5: crm.leads.v1.LeadStatusChanged.to:type_name -> crm.leads.v1.LeadStatus
-	21, // 6: crm.leads.v1.LeadStatusChanged.time_in_previous:type_name -> google.protobuf.Duration
-	22, // 7: crm.leads.v1.LeadStatusChanged.qualification_path:type_name -> crm.leads.v1.QualificationPath
-	23, // 8: crm.leads.v1.LeadStatusChanged.disqualify_reason:type_name -> crm.leads.v1.DisqualifyReason
-	24, // 9: crm.leads.v1.LeadStatusChanged.source:type_name -> crm.leads.v1.LeadSource
-	25, // 10: crm.leads.v1.LeadStatusChanged.converted:type_name -> crm.leads.v1.ConvertedRecords
-	26, // 11: crm.leads.v1.BantUpdated.bant:type_name -> crm.leads.v1.Bant
-	19, // 12: crm.leads.v1.LeadAssigned.reason:type_name -> crm.leads.v1.AssignmentReason
-	27, // 13: crm.leads.v1.EngagementRecorded.signal:type_name -> crm.leads.v1.EngagementSignal
-	28, // 14: crm.leads.v1.EngagementRecorded.occurred_at:type_name -> google.protobuf.Timestamp
-	29, // 15: crm.leads.v1.EngagementRecorded.engagement:type_name -> crm.leads.v1.Engagement
-	30, // 16: crm.leads.v1.LeadScored.score:type_name -> crm.leads.v1.Score
-	18, // 17: crm.leads.v1.LeadMerged.values:type_name -> crm.leads.v1.Lead
-	29, // 18: crm.leads.v1.LeadMerged.engagement:type_name -> crm.leads.v1.Engagement
-	31, // 19: crm.leads.v1.ScoringModelUpdated.model:type_name -> crm.leads.v1.ScoringModel
-	32, // 20: crm.leads.v1.TerritoryUpserted.territory:type_name -> crm.leads.v1.Territory
-	33, // 21: crm.leads.v1.CustomFieldDefined.field:type_name -> crm.leads.v1.CustomFieldDefinition
-	34, // 22: crm.leads.v1.LeadSettingsUpdated.settings:type_name -> crm.leads.v1.LeadSettings
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	19, // 0: crm.leads.v1.LeadCreated.lead:type_name -> crm.leads.v1.Lead
+	20, // 1: crm.leads.v1.LeadCreated.assignment_reason:type_name -> crm.leads.v1.AssignmentReason
+	19, // 2: crm.leads.v1.LeadDetailsUpdated.before:type_name -> crm.leads.v1.Lead
+	19, // 3: crm.leads.v1.LeadDetailsUpdated.after:type_name -> crm.leads.v1.Lead
+	21, // 4: crm.leads.v1.LeadStatusChanged.from:type_name -> crm.leads.v1.LeadStatus
+	21, // 5: crm.leads.v1.LeadStatusChanged.to:type_name -> crm.leads.v1.LeadStatus
+	22, // 6: crm.leads.v1.LeadStatusChanged.time_in_previous:type_name -> google.protobuf.Duration
+	23, // 7: crm.leads.v1.LeadStatusChanged.qualification_path:type_name -> crm.leads.v1.QualificationPath
+	24, // 8: crm.leads.v1.LeadStatusChanged.disqualify_reason:type_name -> crm.leads.v1.DisqualifyReason
+	25, // 9: crm.leads.v1.LeadStatusChanged.source:type_name -> crm.leads.v1.LeadSource
+	26, // 10: crm.leads.v1.LeadStatusChanged.converted:type_name -> crm.leads.v1.ConvertedRecords
+	27, // 11: crm.leads.v1.BantUpdated.bant:type_name -> crm.leads.v1.Bant
+	20, // 12: crm.leads.v1.LeadAssigned.reason:type_name -> crm.leads.v1.AssignmentReason
+	28, // 13: crm.leads.v1.EngagementRecorded.signal:type_name -> crm.leads.v1.EngagementSignal
+	29, // 14: crm.leads.v1.EngagementRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	30, // 15: crm.leads.v1.EngagementRecorded.engagement:type_name -> crm.leads.v1.Engagement
+	31, // 16: crm.leads.v1.LeadScored.score:type_name -> crm.leads.v1.Score
+	19, // 17: crm.leads.v1.LeadMerged.values:type_name -> crm.leads.v1.Lead
+	30, // 18: crm.leads.v1.LeadMerged.engagement:type_name -> crm.leads.v1.Engagement
+	32, // 19: crm.leads.v1.ScoringModelUpdated.model:type_name -> crm.leads.v1.ScoringModel
+	33, // 20: crm.leads.v1.TerritoryUpserted.territory:type_name -> crm.leads.v1.Territory
+	34, // 21: crm.leads.v1.CustomFieldDefined.field:type_name -> crm.leads.v1.CustomFieldDefinition
+	35, // 22: crm.leads.v1.LeadSettingsUpdated.settings:type_name -> crm.leads.v1.LeadSettings
+	25, // 23: crm.leads.v1.LeadConverted.source:type_name -> crm.leads.v1.LeadSource
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_crm_leads_v1_events_proto_init() }
@@ -1281,7 +1410,7 @@ func file_crm_leads_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_leads_v1_events_proto_rawDesc), len(file_crm_leads_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

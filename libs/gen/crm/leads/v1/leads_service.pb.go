@@ -1482,6 +1482,289 @@ func (x *MergeLeadsResponse) GetResult() *v1.WriteResult {
 	return nil
 }
 
+type ConvertLeadRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	LeadId string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	// The account to link; empty creates one from the lead (name from company, domain from
+	// website or email). A linked account gains the lead's fields it lacks.
+	AccountId string `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	// The contact to link; empty creates one from the lead. A linked contact gains the lead's
+	// fields it lacks.
+	ContactId string `protobuf:"bytes,3,opt,name=contact_id,json=contactId,proto3" json:"contact_id,omitempty"`
+	// The opportunity to open; unset opens none.
+	Opportunity *ConversionOpportunity `protobuf:"bytes,4,opt,name=opportunity,proto3" json:"opportunity,omitempty"`
+	// Create the account even when one with the same domain or name exists (otherwise
+	// ALREADY_EXISTS names it, so it can be passed as account_id).
+	AllowDuplicateAccount bool `protobuf:"varint,5,opt,name=allow_duplicate_account,json=allowDuplicateAccount,proto3" json:"allow_duplicate_account,omitempty"`
+	// Create the contact even when one with the same email exists.
+	AllowDuplicateContact bool `protobuf:"varint,6,opt,name=allow_duplicate_contact,json=allowDuplicateContact,proto3" json:"allow_duplicate_contact,omitempty"`
+	// Owner of the created records; the lead's owner when empty.
+	OwnerId string `protobuf:"bytes,7,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// The idempotency key is optional: conversions are idempotent per lead.
+	Options       *v1.WriteOptions `protobuf:"bytes,8,opt,name=options,proto3" json:"options,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConvertLeadRequest) Reset() {
+	*x = ConvertLeadRequest{}
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConvertLeadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConvertLeadRequest) ProtoMessage() {}
+
+func (x *ConvertLeadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConvertLeadRequest.ProtoReflect.Descriptor instead.
+func (*ConvertLeadRequest) Descriptor() ([]byte, []int) {
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ConvertLeadRequest) GetLeadId() string {
+	if x != nil {
+		return x.LeadId
+	}
+	return ""
+}
+
+func (x *ConvertLeadRequest) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *ConvertLeadRequest) GetContactId() string {
+	if x != nil {
+		return x.ContactId
+	}
+	return ""
+}
+
+func (x *ConvertLeadRequest) GetOpportunity() *ConversionOpportunity {
+	if x != nil {
+		return x.Opportunity
+	}
+	return nil
+}
+
+func (x *ConvertLeadRequest) GetAllowDuplicateAccount() bool {
+	if x != nil {
+		return x.AllowDuplicateAccount
+	}
+	return false
+}
+
+func (x *ConvertLeadRequest) GetAllowDuplicateContact() bool {
+	if x != nil {
+		return x.AllowDuplicateContact
+	}
+	return false
+}
+
+func (x *ConvertLeadRequest) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *ConvertLeadRequest) GetOptions() *v1.WriteOptions {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+// ConversionOpportunity is the opportunity a conversion opens.
+type ConversionOpportunity struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty: "<company> - new business" (the lead's name when it has no company).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Unset: the lead's BANT budget, if any.
+	Amount *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	// YYYY-MM-DD; empty: the lead's BANT timeline date, else 90 days from now.
+	ExpectedCloseDate string `protobuf:"bytes,3,opt,name=expected_close_date,json=expectedCloseDate,proto3" json:"expected_close_date,omitempty"`
+	// Empty: the pipeline service's defaults (pipeline "default", its first open stage).
+	PipelineId    string `protobuf:"bytes,4,opt,name=pipeline_id,json=pipelineId,proto3" json:"pipeline_id,omitempty"`
+	StageId       string `protobuf:"bytes,5,opt,name=stage_id,json=stageId,proto3" json:"stage_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConversionOpportunity) Reset() {
+	*x = ConversionOpportunity{}
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConversionOpportunity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConversionOpportunity) ProtoMessage() {}
+
+func (x *ConversionOpportunity) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConversionOpportunity.ProtoReflect.Descriptor instead.
+func (*ConversionOpportunity) Descriptor() ([]byte, []int) {
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ConversionOpportunity) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ConversionOpportunity) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *ConversionOpportunity) GetExpectedCloseDate() string {
+	if x != nil {
+		return x.ExpectedCloseDate
+	}
+	return ""
+}
+
+func (x *ConversionOpportunity) GetPipelineId() string {
+	if x != nil {
+		return x.PipelineId
+	}
+	return ""
+}
+
+func (x *ConversionOpportunity) GetStageId() string {
+	if x != nil {
+		return x.StageId
+	}
+	return ""
+}
+
+type ConvertLeadResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Lead           *Lead                  `protobuf:"bytes,1,opt,name=lead,proto3" json:"lead,omitempty"`
+	AccountId      string                 `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	ContactId      string                 `protobuf:"bytes,3,opt,name=contact_id,json=contactId,proto3" json:"contact_id,omitempty"`
+	OpportunityId  string                 `protobuf:"bytes,4,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
+	AccountCreated bool                   `protobuf:"varint,5,opt,name=account_created,json=accountCreated,proto3" json:"account_created,omitempty"`
+	ContactCreated bool                   `protobuf:"varint,6,opt,name=contact_created,json=contactCreated,proto3" json:"contact_created,omitempty"`
+	Result         *v1.WriteResult        `protobuf:"bytes,7,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ConvertLeadResponse) Reset() {
+	*x = ConvertLeadResponse{}
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConvertLeadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConvertLeadResponse) ProtoMessage() {}
+
+func (x *ConvertLeadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConvertLeadResponse.ProtoReflect.Descriptor instead.
+func (*ConvertLeadResponse) Descriptor() ([]byte, []int) {
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ConvertLeadResponse) GetLead() *Lead {
+	if x != nil {
+		return x.Lead
+	}
+	return nil
+}
+
+func (x *ConvertLeadResponse) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *ConvertLeadResponse) GetContactId() string {
+	if x != nil {
+		return x.ContactId
+	}
+	return ""
+}
+
+func (x *ConvertLeadResponse) GetOpportunityId() string {
+	if x != nil {
+		return x.OpportunityId
+	}
+	return ""
+}
+
+func (x *ConvertLeadResponse) GetAccountCreated() bool {
+	if x != nil {
+		return x.AccountCreated
+	}
+	return false
+}
+
+func (x *ConvertLeadResponse) GetContactCreated() bool {
+	if x != nil {
+		return x.ContactCreated
+	}
+	return false
+}
+
+func (x *ConvertLeadResponse) GetResult() *v1.WriteResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 type ListLeadsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Filters; all given ones must match.
@@ -1511,7 +1794,7 @@ type ListLeadsRequest struct {
 
 func (x *ListLeadsRequest) Reset() {
 	*x = ListLeadsRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[24]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1523,7 +1806,7 @@ func (x *ListLeadsRequest) String() string {
 func (*ListLeadsRequest) ProtoMessage() {}
 
 func (x *ListLeadsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[24]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1536,7 +1819,7 @@ func (x *ListLeadsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLeadsRequest.ProtoReflect.Descriptor instead.
 func (*ListLeadsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{24}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListLeadsRequest) GetStatuses() []LeadStatus {
@@ -1676,7 +1959,7 @@ type ListLeadsResponse struct {
 
 func (x *ListLeadsResponse) Reset() {
 	*x = ListLeadsResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[25]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1688,7 +1971,7 @@ func (x *ListLeadsResponse) String() string {
 func (*ListLeadsResponse) ProtoMessage() {}
 
 func (x *ListLeadsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[25]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1701,7 +1984,7 @@ func (x *ListLeadsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLeadsResponse.ProtoReflect.Descriptor instead.
 func (*ListLeadsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{25}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListLeadsResponse) GetLeads() []*Lead {
@@ -1731,7 +2014,7 @@ type SearchLeadsRequest struct {
 
 func (x *SearchLeadsRequest) Reset() {
 	*x = SearchLeadsRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[26]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1743,7 +2026,7 @@ func (x *SearchLeadsRequest) String() string {
 func (*SearchLeadsRequest) ProtoMessage() {}
 
 func (x *SearchLeadsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[26]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1756,7 +2039,7 @@ func (x *SearchLeadsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchLeadsRequest.ProtoReflect.Descriptor instead.
 func (*SearchLeadsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{26}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SearchLeadsRequest) GetQuery() string {
@@ -1797,7 +2080,7 @@ type SearchLeadsResponse struct {
 
 func (x *SearchLeadsResponse) Reset() {
 	*x = SearchLeadsResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[27]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1809,7 +2092,7 @@ func (x *SearchLeadsResponse) String() string {
 func (*SearchLeadsResponse) ProtoMessage() {}
 
 func (x *SearchLeadsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[27]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1822,7 +2105,7 @@ func (x *SearchLeadsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchLeadsResponse.ProtoReflect.Descriptor instead.
 func (*SearchLeadsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{27}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SearchLeadsResponse) GetLeads() []*Lead {
@@ -1847,7 +2130,7 @@ type GetScoringModelRequest struct {
 
 func (x *GetScoringModelRequest) Reset() {
 	*x = GetScoringModelRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[28]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1859,7 +2142,7 @@ func (x *GetScoringModelRequest) String() string {
 func (*GetScoringModelRequest) ProtoMessage() {}
 
 func (x *GetScoringModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[28]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1872,7 +2155,7 @@ func (x *GetScoringModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetScoringModelRequest.ProtoReflect.Descriptor instead.
 func (*GetScoringModelRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{28}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{31}
 }
 
 type GetScoringModelResponse struct {
@@ -1884,7 +2167,7 @@ type GetScoringModelResponse struct {
 
 func (x *GetScoringModelResponse) Reset() {
 	*x = GetScoringModelResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[29]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1896,7 +2179,7 @@ func (x *GetScoringModelResponse) String() string {
 func (*GetScoringModelResponse) ProtoMessage() {}
 
 func (x *GetScoringModelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[29]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1909,7 +2192,7 @@ func (x *GetScoringModelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetScoringModelResponse.ProtoReflect.Descriptor instead.
 func (*GetScoringModelResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{29}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetScoringModelResponse) GetModel() *ScoringModel {
@@ -1930,7 +2213,7 @@ type UpdateScoringModelRequest struct {
 
 func (x *UpdateScoringModelRequest) Reset() {
 	*x = UpdateScoringModelRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[30]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1942,7 +2225,7 @@ func (x *UpdateScoringModelRequest) String() string {
 func (*UpdateScoringModelRequest) ProtoMessage() {}
 
 func (x *UpdateScoringModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[30]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1955,7 +2238,7 @@ func (x *UpdateScoringModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateScoringModelRequest.ProtoReflect.Descriptor instead.
 func (*UpdateScoringModelRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{30}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *UpdateScoringModelRequest) GetModel() *ScoringModel {
@@ -1982,7 +2265,7 @@ type UpdateScoringModelResponse struct {
 
 func (x *UpdateScoringModelResponse) Reset() {
 	*x = UpdateScoringModelResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[31]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1994,7 +2277,7 @@ func (x *UpdateScoringModelResponse) String() string {
 func (*UpdateScoringModelResponse) ProtoMessage() {}
 
 func (x *UpdateScoringModelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[31]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2007,7 +2290,7 @@ func (x *UpdateScoringModelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateScoringModelResponse.ProtoReflect.Descriptor instead.
 func (*UpdateScoringModelResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{31}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *UpdateScoringModelResponse) GetModel() *ScoringModel {
@@ -2032,7 +2315,7 @@ type ListTerritoriesRequest struct {
 
 func (x *ListTerritoriesRequest) Reset() {
 	*x = ListTerritoriesRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[32]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2044,7 +2327,7 @@ func (x *ListTerritoriesRequest) String() string {
 func (*ListTerritoriesRequest) ProtoMessage() {}
 
 func (x *ListTerritoriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[32]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2057,7 +2340,7 @@ func (x *ListTerritoriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTerritoriesRequest.ProtoReflect.Descriptor instead.
 func (*ListTerritoriesRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{32}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{35}
 }
 
 type ListTerritoriesResponse struct {
@@ -2069,7 +2352,7 @@ type ListTerritoriesResponse struct {
 
 func (x *ListTerritoriesResponse) Reset() {
 	*x = ListTerritoriesResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[33]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2081,7 +2364,7 @@ func (x *ListTerritoriesResponse) String() string {
 func (*ListTerritoriesResponse) ProtoMessage() {}
 
 func (x *ListTerritoriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[33]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2094,7 +2377,7 @@ func (x *ListTerritoriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTerritoriesResponse.ProtoReflect.Descriptor instead.
 func (*ListTerritoriesResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{33}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListTerritoriesResponse) GetTerritories() []*Territory {
@@ -2114,7 +2397,7 @@ type UpsertTerritoryRequest struct {
 
 func (x *UpsertTerritoryRequest) Reset() {
 	*x = UpsertTerritoryRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[34]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2126,7 +2409,7 @@ func (x *UpsertTerritoryRequest) String() string {
 func (*UpsertTerritoryRequest) ProtoMessage() {}
 
 func (x *UpsertTerritoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[34]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2139,7 +2422,7 @@ func (x *UpsertTerritoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertTerritoryRequest.ProtoReflect.Descriptor instead.
 func (*UpsertTerritoryRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{34}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *UpsertTerritoryRequest) GetTerritory() *Territory {
@@ -2166,7 +2449,7 @@ type UpsertTerritoryResponse struct {
 
 func (x *UpsertTerritoryResponse) Reset() {
 	*x = UpsertTerritoryResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[35]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2178,7 +2461,7 @@ func (x *UpsertTerritoryResponse) String() string {
 func (*UpsertTerritoryResponse) ProtoMessage() {}
 
 func (x *UpsertTerritoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[35]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2191,7 +2474,7 @@ func (x *UpsertTerritoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertTerritoryResponse.ProtoReflect.Descriptor instead.
 func (*UpsertTerritoryResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{35}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *UpsertTerritoryResponse) GetTerritory() *Territory {
@@ -2218,7 +2501,7 @@ type DeleteTerritoryRequest struct {
 
 func (x *DeleteTerritoryRequest) Reset() {
 	*x = DeleteTerritoryRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[36]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2230,7 +2513,7 @@ func (x *DeleteTerritoryRequest) String() string {
 func (*DeleteTerritoryRequest) ProtoMessage() {}
 
 func (x *DeleteTerritoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[36]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2243,7 +2526,7 @@ func (x *DeleteTerritoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTerritoryRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTerritoryRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{36}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DeleteTerritoryRequest) GetTerritoryId() string {
@@ -2269,7 +2552,7 @@ type DeleteTerritoryResponse struct {
 
 func (x *DeleteTerritoryResponse) Reset() {
 	*x = DeleteTerritoryResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[37]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2281,7 +2564,7 @@ func (x *DeleteTerritoryResponse) String() string {
 func (*DeleteTerritoryResponse) ProtoMessage() {}
 
 func (x *DeleteTerritoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[37]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2294,7 +2577,7 @@ func (x *DeleteTerritoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTerritoryResponse.ProtoReflect.Descriptor instead.
 func (*DeleteTerritoryResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{37}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *DeleteTerritoryResponse) GetResult() *v1.WriteResult {
@@ -2305,14 +2588,16 @@ func (x *DeleteTerritoryResponse) GetResult() *v1.WriteResult {
 }
 
 type ListCustomFieldsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whose fields; LEAD when unspecified.
+	Object        CustomFieldObject `protobuf:"varint,1,opt,name=object,proto3,enum=crm.leads.v1.CustomFieldObject" json:"object,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListCustomFieldsRequest) Reset() {
 	*x = ListCustomFieldsRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[38]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2324,7 +2609,7 @@ func (x *ListCustomFieldsRequest) String() string {
 func (*ListCustomFieldsRequest) ProtoMessage() {}
 
 func (x *ListCustomFieldsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[38]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2337,7 +2622,14 @@ func (x *ListCustomFieldsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomFieldsRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomFieldsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{38}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ListCustomFieldsRequest) GetObject() CustomFieldObject {
+	if x != nil {
+		return x.Object
+	}
+	return CustomFieldObject_CUSTOM_FIELD_OBJECT_UNSPECIFIED
 }
 
 type ListCustomFieldsResponse struct {
@@ -2349,7 +2641,7 @@ type ListCustomFieldsResponse struct {
 
 func (x *ListCustomFieldsResponse) Reset() {
 	*x = ListCustomFieldsResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[39]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2361,7 +2653,7 @@ func (x *ListCustomFieldsResponse) String() string {
 func (*ListCustomFieldsResponse) ProtoMessage() {}
 
 func (x *ListCustomFieldsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[39]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2374,7 +2666,7 @@ func (x *ListCustomFieldsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomFieldsResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomFieldsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{39}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListCustomFieldsResponse) GetFields() []*CustomFieldDefinition {
@@ -2394,7 +2686,7 @@ type DefineCustomFieldRequest struct {
 
 func (x *DefineCustomFieldRequest) Reset() {
 	*x = DefineCustomFieldRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[40]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2406,7 +2698,7 @@ func (x *DefineCustomFieldRequest) String() string {
 func (*DefineCustomFieldRequest) ProtoMessage() {}
 
 func (x *DefineCustomFieldRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[40]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2419,7 +2711,7 @@ func (x *DefineCustomFieldRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DefineCustomFieldRequest.ProtoReflect.Descriptor instead.
 func (*DefineCustomFieldRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{40}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DefineCustomFieldRequest) GetField() *CustomFieldDefinition {
@@ -2446,7 +2738,7 @@ type DefineCustomFieldResponse struct {
 
 func (x *DefineCustomFieldResponse) Reset() {
 	*x = DefineCustomFieldResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[41]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2458,7 +2750,7 @@ func (x *DefineCustomFieldResponse) String() string {
 func (*DefineCustomFieldResponse) ProtoMessage() {}
 
 func (x *DefineCustomFieldResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[41]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2471,7 +2763,7 @@ func (x *DefineCustomFieldResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DefineCustomFieldResponse.ProtoReflect.Descriptor instead.
 func (*DefineCustomFieldResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{41}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DefineCustomFieldResponse) GetField() *CustomFieldDefinition {
@@ -2489,16 +2781,18 @@ func (x *DefineCustomFieldResponse) GetResult() *v1.WriteResult {
 }
 
 type DeleteCustomFieldRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Options       *v1.WriteOptions       `protobuf:"bytes,2,opt,name=options,proto3" json:"options,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Options *v1.WriteOptions       `protobuf:"bytes,2,opt,name=options,proto3" json:"options,omitempty"`
+	// Whose field; LEAD when unspecified.
+	Object        CustomFieldObject `protobuf:"varint,3,opt,name=object,proto3,enum=crm.leads.v1.CustomFieldObject" json:"object,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeleteCustomFieldRequest) Reset() {
 	*x = DeleteCustomFieldRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[42]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2510,7 +2804,7 @@ func (x *DeleteCustomFieldRequest) String() string {
 func (*DeleteCustomFieldRequest) ProtoMessage() {}
 
 func (x *DeleteCustomFieldRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[42]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2523,7 +2817,7 @@ func (x *DeleteCustomFieldRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomFieldRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCustomFieldRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{42}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DeleteCustomFieldRequest) GetName() string {
@@ -2540,6 +2834,13 @@ func (x *DeleteCustomFieldRequest) GetOptions() *v1.WriteOptions {
 	return nil
 }
 
+func (x *DeleteCustomFieldRequest) GetObject() CustomFieldObject {
+	if x != nil {
+		return x.Object
+	}
+	return CustomFieldObject_CUSTOM_FIELD_OBJECT_UNSPECIFIED
+}
+
 type DeleteCustomFieldResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Result        *v1.WriteResult        `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
@@ -2549,7 +2850,7 @@ type DeleteCustomFieldResponse struct {
 
 func (x *DeleteCustomFieldResponse) Reset() {
 	*x = DeleteCustomFieldResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[43]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2561,7 +2862,7 @@ func (x *DeleteCustomFieldResponse) String() string {
 func (*DeleteCustomFieldResponse) ProtoMessage() {}
 
 func (x *DeleteCustomFieldResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[43]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2574,7 +2875,7 @@ func (x *DeleteCustomFieldResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomFieldResponse.ProtoReflect.Descriptor instead.
 func (*DeleteCustomFieldResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{43}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DeleteCustomFieldResponse) GetResult() *v1.WriteResult {
@@ -2592,7 +2893,7 @@ type GetLeadSettingsRequest struct {
 
 func (x *GetLeadSettingsRequest) Reset() {
 	*x = GetLeadSettingsRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[44]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2604,7 +2905,7 @@ func (x *GetLeadSettingsRequest) String() string {
 func (*GetLeadSettingsRequest) ProtoMessage() {}
 
 func (x *GetLeadSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[44]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2617,7 +2918,7 @@ func (x *GetLeadSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetLeadSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{44}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{47}
 }
 
 type GetLeadSettingsResponse struct {
@@ -2629,7 +2930,7 @@ type GetLeadSettingsResponse struct {
 
 func (x *GetLeadSettingsResponse) Reset() {
 	*x = GetLeadSettingsResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[45]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2641,7 +2942,7 @@ func (x *GetLeadSettingsResponse) String() string {
 func (*GetLeadSettingsResponse) ProtoMessage() {}
 
 func (x *GetLeadSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[45]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2654,7 +2955,7 @@ func (x *GetLeadSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadSettingsResponse.ProtoReflect.Descriptor instead.
 func (*GetLeadSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{45}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetLeadSettingsResponse) GetSettings() *LeadSettings {
@@ -2674,7 +2975,7 @@ type UpdateLeadSettingsRequest struct {
 
 func (x *UpdateLeadSettingsRequest) Reset() {
 	*x = UpdateLeadSettingsRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[46]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2686,7 +2987,7 @@ func (x *UpdateLeadSettingsRequest) String() string {
 func (*UpdateLeadSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateLeadSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[46]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2699,7 +3000,7 @@ func (x *UpdateLeadSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLeadSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateLeadSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{46}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *UpdateLeadSettingsRequest) GetSettings() *LeadSettings {
@@ -2726,7 +3027,7 @@ type UpdateLeadSettingsResponse struct {
 
 func (x *UpdateLeadSettingsResponse) Reset() {
 	*x = UpdateLeadSettingsResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[47]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2738,7 +3039,7 @@ func (x *UpdateLeadSettingsResponse) String() string {
 func (*UpdateLeadSettingsResponse) ProtoMessage() {}
 
 func (x *UpdateLeadSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[47]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2751,7 +3052,7 @@ func (x *UpdateLeadSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLeadSettingsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateLeadSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{47}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *UpdateLeadSettingsResponse) GetSettings() *LeadSettings {
@@ -2866,7 +3167,35 @@ const file_crm_leads_v1_leads_service_proto_rawDesc = "" +
 	"\aoptions\x18\x03 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"x\n" +
 	"\x12MergeLeadsResponse\x12.\n" +
 	"\bsurvivor\x18\x01 \x01(\v2\x12.crm.leads.v1.LeadR\bsurvivor\x122\n" +
-	"\x06result\x18\x02 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\xda\x06\n" +
+	"\x06result\x18\x02 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\xf4\x02\n" +
+	"\x12ConvertLeadRequest\x12\x17\n" +
+	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x02 \x01(\tR\taccountId\x12\x1d\n" +
+	"\n" +
+	"contact_id\x18\x03 \x01(\tR\tcontactId\x12E\n" +
+	"\vopportunity\x18\x04 \x01(\v2#.crm.leads.v1.ConversionOpportunityR\vopportunity\x126\n" +
+	"\x17allow_duplicate_account\x18\x05 \x01(\bR\x15allowDuplicateAccount\x126\n" +
+	"\x17allow_duplicate_contact\x18\x06 \x01(\bR\x15allowDuplicateContact\x12\x19\n" +
+	"\bowner_id\x18\a \x01(\tR\aownerId\x125\n" +
+	"\aoptions\x18\b \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"\xc5\x01\n" +
+	"\x15ConversionOpportunity\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
+	"\x06amount\x18\x02 \x01(\v2\x14.crm.common.v1.MoneyR\x06amount\x12.\n" +
+	"\x13expected_close_date\x18\x03 \x01(\tR\x11expectedCloseDate\x12\x1f\n" +
+	"\vpipeline_id\x18\x04 \x01(\tR\n" +
+	"pipelineId\x12\x19\n" +
+	"\bstage_id\x18\x05 \x01(\tR\astageId\"\xa8\x02\n" +
+	"\x13ConvertLeadResponse\x12&\n" +
+	"\x04lead\x18\x01 \x01(\v2\x12.crm.leads.v1.LeadR\x04lead\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x02 \x01(\tR\taccountId\x12\x1d\n" +
+	"\n" +
+	"contact_id\x18\x03 \x01(\tR\tcontactId\x12%\n" +
+	"\x0eopportunity_id\x18\x04 \x01(\tR\ropportunityId\x12'\n" +
+	"\x0faccount_created\x18\x05 \x01(\bR\x0eaccountCreated\x12'\n" +
+	"\x0fcontact_created\x18\x06 \x01(\bR\x0econtactCreated\x122\n" +
+	"\x06result\x18\a \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\xda\x06\n" +
 	"\x10ListLeadsRequest\x124\n" +
 	"\bstatuses\x18\x01 \x03(\x0e2\x18.crm.leads.v1.LeadStatusR\bstatuses\x12\x1b\n" +
 	"\towner_ids\x18\x02 \x03(\tR\bownerIds\x12#\n" +
@@ -2929,8 +3258,9 @@ const file_crm_leads_v1_leads_service_proto_rawDesc = "" +
 	"\fterritory_id\x18\x01 \x01(\tR\vterritoryId\x125\n" +
 	"\aoptions\x18\x02 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"M\n" +
 	"\x17DeleteTerritoryResponse\x122\n" +
-	"\x06result\x18\x01 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\x19\n" +
-	"\x17ListCustomFieldsRequest\"W\n" +
+	"\x06result\x18\x01 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"R\n" +
+	"\x17ListCustomFieldsRequest\x127\n" +
+	"\x06object\x18\x01 \x01(\x0e2\x1f.crm.leads.v1.CustomFieldObjectR\x06object\"W\n" +
 	"\x18ListCustomFieldsResponse\x12;\n" +
 	"\x06fields\x18\x01 \x03(\v2#.crm.leads.v1.CustomFieldDefinitionR\x06fields\"\x8c\x01\n" +
 	"\x18DefineCustomFieldRequest\x129\n" +
@@ -2938,10 +3268,11 @@ const file_crm_leads_v1_leads_service_proto_rawDesc = "" +
 	"\aoptions\x18\x02 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"\x8a\x01\n" +
 	"\x19DefineCustomFieldResponse\x129\n" +
 	"\x05field\x18\x01 \x01(\v2#.crm.leads.v1.CustomFieldDefinitionR\x05field\x122\n" +
-	"\x06result\x18\x02 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"e\n" +
+	"\x06result\x18\x02 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\x9e\x01\n" +
 	"\x18DeleteCustomFieldRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
-	"\aoptions\x18\x02 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"O\n" +
+	"\aoptions\x18\x02 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\x127\n" +
+	"\x06object\x18\x03 \x01(\x0e2\x1f.crm.leads.v1.CustomFieldObjectR\x06object\"O\n" +
 	"\x19DeleteCustomFieldResponse\x122\n" +
 	"\x06result\x18\x01 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\x18\n" +
 	"\x16GetLeadSettingsRequest\"Q\n" +
@@ -2958,7 +3289,7 @@ const file_crm_leads_v1_leads_service_proto_rawDesc = "" +
 	"\x18LEAD_ORDER_BY_CREATED_AT\x10\x01\x12\x1c\n" +
 	"\x18LEAD_ORDER_BY_UPDATED_AT\x10\x02\x12\x1d\n" +
 	"\x19LEAD_ORDER_BY_TOTAL_SCORE\x10\x03\x12\x1b\n" +
-	"\x17LEAD_ORDER_BY_LAST_NAME\x10\x042\x8d\x11\n" +
+	"\x17LEAD_ORDER_BY_LAST_NAME\x10\x042\xe1\x11\n" +
 	"\fLeadsService\x12O\n" +
 	"\n" +
 	"CreateLead\x12\x1f.crm.leads.v1.CreateLeadRequest\x1a .crm.leads.v1.CreateLeadResponse\x12F\n" +
@@ -2975,7 +3306,8 @@ const file_crm_leads_v1_leads_service_proto_rawDesc = "" +
 	"\x0eRemoveLeadTags\x12#.crm.leads.v1.RemoveLeadTagsRequest\x1a$.crm.leads.v1.RemoveLeadTagsResponse\x12a\n" +
 	"\x10RecordEngagement\x12%.crm.leads.v1.RecordEngagementRequest\x1a&.crm.leads.v1.RecordEngagementResponse\x12O\n" +
 	"\n" +
-	"MergeLeads\x12\x1f.crm.leads.v1.MergeLeadsRequest\x1a .crm.leads.v1.MergeLeadsResponse\x12L\n" +
+	"MergeLeads\x12\x1f.crm.leads.v1.MergeLeadsRequest\x1a .crm.leads.v1.MergeLeadsResponse\x12R\n" +
+	"\vConvertLead\x12 .crm.leads.v1.ConvertLeadRequest\x1a!.crm.leads.v1.ConvertLeadResponse\x12L\n" +
 	"\tListLeads\x12\x1e.crm.leads.v1.ListLeadsRequest\x1a\x1f.crm.leads.v1.ListLeadsResponse\x12R\n" +
 	"\vSearchLeads\x12 .crm.leads.v1.SearchLeadsRequest\x1a!.crm.leads.v1.SearchLeadsResponse\x12^\n" +
 	"\x0fGetScoringModel\x12$.crm.leads.v1.GetScoringModelRequest\x1a%.crm.leads.v1.GetScoringModelResponse\x12g\n" +
@@ -3003,7 +3335,7 @@ func file_crm_leads_v1_leads_service_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_leads_v1_leads_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_crm_leads_v1_leads_service_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_crm_leads_v1_leads_service_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_crm_leads_v1_leads_service_proto_goTypes = []any{
 	(LeadOrderBy)(0),                   // 0: crm.leads.v1.LeadOrderBy
 	(*CreateLeadRequest)(nil),          // 1: crm.leads.v1.CreateLeadRequest
@@ -3030,183 +3362,197 @@ var file_crm_leads_v1_leads_service_proto_goTypes = []any{
 	(*RecordEngagementResponse)(nil),   // 22: crm.leads.v1.RecordEngagementResponse
 	(*MergeLeadsRequest)(nil),          // 23: crm.leads.v1.MergeLeadsRequest
 	(*MergeLeadsResponse)(nil),         // 24: crm.leads.v1.MergeLeadsResponse
-	(*ListLeadsRequest)(nil),           // 25: crm.leads.v1.ListLeadsRequest
-	(*ListLeadsResponse)(nil),          // 26: crm.leads.v1.ListLeadsResponse
-	(*SearchLeadsRequest)(nil),         // 27: crm.leads.v1.SearchLeadsRequest
-	(*SearchLeadsResponse)(nil),        // 28: crm.leads.v1.SearchLeadsResponse
-	(*GetScoringModelRequest)(nil),     // 29: crm.leads.v1.GetScoringModelRequest
-	(*GetScoringModelResponse)(nil),    // 30: crm.leads.v1.GetScoringModelResponse
-	(*UpdateScoringModelRequest)(nil),  // 31: crm.leads.v1.UpdateScoringModelRequest
-	(*UpdateScoringModelResponse)(nil), // 32: crm.leads.v1.UpdateScoringModelResponse
-	(*ListTerritoriesRequest)(nil),     // 33: crm.leads.v1.ListTerritoriesRequest
-	(*ListTerritoriesResponse)(nil),    // 34: crm.leads.v1.ListTerritoriesResponse
-	(*UpsertTerritoryRequest)(nil),     // 35: crm.leads.v1.UpsertTerritoryRequest
-	(*UpsertTerritoryResponse)(nil),    // 36: crm.leads.v1.UpsertTerritoryResponse
-	(*DeleteTerritoryRequest)(nil),     // 37: crm.leads.v1.DeleteTerritoryRequest
-	(*DeleteTerritoryResponse)(nil),    // 38: crm.leads.v1.DeleteTerritoryResponse
-	(*ListCustomFieldsRequest)(nil),    // 39: crm.leads.v1.ListCustomFieldsRequest
-	(*ListCustomFieldsResponse)(nil),   // 40: crm.leads.v1.ListCustomFieldsResponse
-	(*DefineCustomFieldRequest)(nil),   // 41: crm.leads.v1.DefineCustomFieldRequest
-	(*DefineCustomFieldResponse)(nil),  // 42: crm.leads.v1.DefineCustomFieldResponse
-	(*DeleteCustomFieldRequest)(nil),   // 43: crm.leads.v1.DeleteCustomFieldRequest
-	(*DeleteCustomFieldResponse)(nil),  // 44: crm.leads.v1.DeleteCustomFieldResponse
-	(*GetLeadSettingsRequest)(nil),     // 45: crm.leads.v1.GetLeadSettingsRequest
-	(*GetLeadSettingsResponse)(nil),    // 46: crm.leads.v1.GetLeadSettingsResponse
-	(*UpdateLeadSettingsRequest)(nil),  // 47: crm.leads.v1.UpdateLeadSettingsRequest
-	(*UpdateLeadSettingsResponse)(nil), // 48: crm.leads.v1.UpdateLeadSettingsResponse
-	(*Lead)(nil),                       // 49: crm.leads.v1.Lead
-	(*v1.WriteOptions)(nil),            // 50: crm.common.v1.WriteOptions
-	(*v1.WriteResult)(nil),             // 51: crm.common.v1.WriteResult
-	(*v1.ReadOptions)(nil),             // 52: crm.common.v1.ReadOptions
-	(*fieldmaskpb.FieldMask)(nil),      // 53: google.protobuf.FieldMask
-	(LeadStatus)(0),                    // 54: crm.leads.v1.LeadStatus
-	(QualificationPath)(0),             // 55: crm.leads.v1.QualificationPath
-	(DisqualifyReason)(0),              // 56: crm.leads.v1.DisqualifyReason
-	(*Bant)(nil),                       // 57: crm.leads.v1.Bant
-	(EngagementSignal)(0),              // 58: crm.leads.v1.EngagementSignal
-	(*timestamppb.Timestamp)(nil),      // 59: google.protobuf.Timestamp
-	(LeadSource)(0),                    // 60: crm.leads.v1.LeadSource
-	(Temperature)(0),                   // 61: crm.leads.v1.Temperature
-	(*ScoringModel)(nil),               // 62: crm.leads.v1.ScoringModel
-	(*Territory)(nil),                  // 63: crm.leads.v1.Territory
-	(*CustomFieldDefinition)(nil),      // 64: crm.leads.v1.CustomFieldDefinition
-	(*LeadSettings)(nil),               // 65: crm.leads.v1.LeadSettings
+	(*ConvertLeadRequest)(nil),         // 25: crm.leads.v1.ConvertLeadRequest
+	(*ConversionOpportunity)(nil),      // 26: crm.leads.v1.ConversionOpportunity
+	(*ConvertLeadResponse)(nil),        // 27: crm.leads.v1.ConvertLeadResponse
+	(*ListLeadsRequest)(nil),           // 28: crm.leads.v1.ListLeadsRequest
+	(*ListLeadsResponse)(nil),          // 29: crm.leads.v1.ListLeadsResponse
+	(*SearchLeadsRequest)(nil),         // 30: crm.leads.v1.SearchLeadsRequest
+	(*SearchLeadsResponse)(nil),        // 31: crm.leads.v1.SearchLeadsResponse
+	(*GetScoringModelRequest)(nil),     // 32: crm.leads.v1.GetScoringModelRequest
+	(*GetScoringModelResponse)(nil),    // 33: crm.leads.v1.GetScoringModelResponse
+	(*UpdateScoringModelRequest)(nil),  // 34: crm.leads.v1.UpdateScoringModelRequest
+	(*UpdateScoringModelResponse)(nil), // 35: crm.leads.v1.UpdateScoringModelResponse
+	(*ListTerritoriesRequest)(nil),     // 36: crm.leads.v1.ListTerritoriesRequest
+	(*ListTerritoriesResponse)(nil),    // 37: crm.leads.v1.ListTerritoriesResponse
+	(*UpsertTerritoryRequest)(nil),     // 38: crm.leads.v1.UpsertTerritoryRequest
+	(*UpsertTerritoryResponse)(nil),    // 39: crm.leads.v1.UpsertTerritoryResponse
+	(*DeleteTerritoryRequest)(nil),     // 40: crm.leads.v1.DeleteTerritoryRequest
+	(*DeleteTerritoryResponse)(nil),    // 41: crm.leads.v1.DeleteTerritoryResponse
+	(*ListCustomFieldsRequest)(nil),    // 42: crm.leads.v1.ListCustomFieldsRequest
+	(*ListCustomFieldsResponse)(nil),   // 43: crm.leads.v1.ListCustomFieldsResponse
+	(*DefineCustomFieldRequest)(nil),   // 44: crm.leads.v1.DefineCustomFieldRequest
+	(*DefineCustomFieldResponse)(nil),  // 45: crm.leads.v1.DefineCustomFieldResponse
+	(*DeleteCustomFieldRequest)(nil),   // 46: crm.leads.v1.DeleteCustomFieldRequest
+	(*DeleteCustomFieldResponse)(nil),  // 47: crm.leads.v1.DeleteCustomFieldResponse
+	(*GetLeadSettingsRequest)(nil),     // 48: crm.leads.v1.GetLeadSettingsRequest
+	(*GetLeadSettingsResponse)(nil),    // 49: crm.leads.v1.GetLeadSettingsResponse
+	(*UpdateLeadSettingsRequest)(nil),  // 50: crm.leads.v1.UpdateLeadSettingsRequest
+	(*UpdateLeadSettingsResponse)(nil), // 51: crm.leads.v1.UpdateLeadSettingsResponse
+	(*Lead)(nil),                       // 52: crm.leads.v1.Lead
+	(*v1.WriteOptions)(nil),            // 53: crm.common.v1.WriteOptions
+	(*v1.WriteResult)(nil),             // 54: crm.common.v1.WriteResult
+	(*v1.ReadOptions)(nil),             // 55: crm.common.v1.ReadOptions
+	(*fieldmaskpb.FieldMask)(nil),      // 56: google.protobuf.FieldMask
+	(LeadStatus)(0),                    // 57: crm.leads.v1.LeadStatus
+	(QualificationPath)(0),             // 58: crm.leads.v1.QualificationPath
+	(DisqualifyReason)(0),              // 59: crm.leads.v1.DisqualifyReason
+	(*Bant)(nil),                       // 60: crm.leads.v1.Bant
+	(EngagementSignal)(0),              // 61: crm.leads.v1.EngagementSignal
+	(*timestamppb.Timestamp)(nil),      // 62: google.protobuf.Timestamp
+	(*v1.Money)(nil),                   // 63: crm.common.v1.Money
+	(LeadSource)(0),                    // 64: crm.leads.v1.LeadSource
+	(Temperature)(0),                   // 65: crm.leads.v1.Temperature
+	(*ScoringModel)(nil),               // 66: crm.leads.v1.ScoringModel
+	(*Territory)(nil),                  // 67: crm.leads.v1.Territory
+	(CustomFieldObject)(0),             // 68: crm.leads.v1.CustomFieldObject
+	(*CustomFieldDefinition)(nil),      // 69: crm.leads.v1.CustomFieldDefinition
+	(*LeadSettings)(nil),               // 70: crm.leads.v1.LeadSettings
 }
 var file_crm_leads_v1_leads_service_proto_depIdxs = []int32{
-	49,  // 0: crm.leads.v1.CreateLeadRequest.lead:type_name -> crm.leads.v1.Lead
-	50,  // 1: crm.leads.v1.CreateLeadRequest.options:type_name -> crm.common.v1.WriteOptions
-	49,  // 2: crm.leads.v1.CreateLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	51,  // 3: crm.leads.v1.CreateLeadResponse.result:type_name -> crm.common.v1.WriteResult
-	52,  // 4: crm.leads.v1.GetLeadRequest.read:type_name -> crm.common.v1.ReadOptions
-	49,  // 5: crm.leads.v1.GetLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	49,  // 6: crm.leads.v1.UpdateLeadRequest.lead:type_name -> crm.leads.v1.Lead
-	53,  // 7: crm.leads.v1.UpdateLeadRequest.update_mask:type_name -> google.protobuf.FieldMask
-	50,  // 8: crm.leads.v1.UpdateLeadRequest.options:type_name -> crm.common.v1.WriteOptions
-	49,  // 9: crm.leads.v1.UpdateLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	51,  // 10: crm.leads.v1.UpdateLeadResponse.result:type_name -> crm.common.v1.WriteResult
-	54,  // 11: crm.leads.v1.ChangeLeadStatusRequest.status:type_name -> crm.leads.v1.LeadStatus
-	55,  // 12: crm.leads.v1.ChangeLeadStatusRequest.qualification_path:type_name -> crm.leads.v1.QualificationPath
-	50,  // 13: crm.leads.v1.ChangeLeadStatusRequest.options:type_name -> crm.common.v1.WriteOptions
-	49,  // 14: crm.leads.v1.ChangeLeadStatusResponse.lead:type_name -> crm.leads.v1.Lead
-	51,  // 15: crm.leads.v1.ChangeLeadStatusResponse.result:type_name -> crm.common.v1.WriteResult
-	56,  // 16: crm.leads.v1.DisqualifyLeadRequest.reason:type_name -> crm.leads.v1.DisqualifyReason
-	50,  // 17: crm.leads.v1.DisqualifyLeadRequest.options:type_name -> crm.common.v1.WriteOptions
-	49,  // 18: crm.leads.v1.DisqualifyLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	51,  // 19: crm.leads.v1.DisqualifyLeadResponse.result:type_name -> crm.common.v1.WriteResult
-	50,  // 20: crm.leads.v1.RecycleLeadRequest.options:type_name -> crm.common.v1.WriteOptions
-	49,  // 21: crm.leads.v1.RecycleLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	51,  // 22: crm.leads.v1.RecycleLeadResponse.result:type_name -> crm.common.v1.WriteResult
-	57,  // 23: crm.leads.v1.SetBantRequest.bant:type_name -> crm.leads.v1.Bant
-	53,  // 24: crm.leads.v1.SetBantRequest.update_mask:type_name -> google.protobuf.FieldMask
-	50,  // 25: crm.leads.v1.SetBantRequest.options:type_name -> crm.common.v1.WriteOptions
-	49,  // 26: crm.leads.v1.SetBantResponse.lead:type_name -> crm.leads.v1.Lead
-	51,  // 27: crm.leads.v1.SetBantResponse.result:type_name -> crm.common.v1.WriteResult
-	50,  // 28: crm.leads.v1.AssignLeadRequest.options:type_name -> crm.common.v1.WriteOptions
-	49,  // 29: crm.leads.v1.AssignLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	51,  // 30: crm.leads.v1.AssignLeadResponse.result:type_name -> crm.common.v1.WriteResult
-	50,  // 31: crm.leads.v1.AddLeadTagsRequest.options:type_name -> crm.common.v1.WriteOptions
-	49,  // 32: crm.leads.v1.AddLeadTagsResponse.lead:type_name -> crm.leads.v1.Lead
-	51,  // 33: crm.leads.v1.AddLeadTagsResponse.result:type_name -> crm.common.v1.WriteResult
-	50,  // 34: crm.leads.v1.RemoveLeadTagsRequest.options:type_name -> crm.common.v1.WriteOptions
-	49,  // 35: crm.leads.v1.RemoveLeadTagsResponse.lead:type_name -> crm.leads.v1.Lead
-	51,  // 36: crm.leads.v1.RemoveLeadTagsResponse.result:type_name -> crm.common.v1.WriteResult
-	58,  // 37: crm.leads.v1.RecordEngagementRequest.signal:type_name -> crm.leads.v1.EngagementSignal
-	59,  // 38: crm.leads.v1.RecordEngagementRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	50,  // 39: crm.leads.v1.RecordEngagementRequest.options:type_name -> crm.common.v1.WriteOptions
-	49,  // 40: crm.leads.v1.RecordEngagementResponse.lead:type_name -> crm.leads.v1.Lead
-	51,  // 41: crm.leads.v1.RecordEngagementResponse.result:type_name -> crm.common.v1.WriteResult
-	50,  // 42: crm.leads.v1.MergeLeadsRequest.options:type_name -> crm.common.v1.WriteOptions
-	49,  // 43: crm.leads.v1.MergeLeadsResponse.survivor:type_name -> crm.leads.v1.Lead
-	51,  // 44: crm.leads.v1.MergeLeadsResponse.result:type_name -> crm.common.v1.WriteResult
-	54,  // 45: crm.leads.v1.ListLeadsRequest.statuses:type_name -> crm.leads.v1.LeadStatus
-	60,  // 46: crm.leads.v1.ListLeadsRequest.sources:type_name -> crm.leads.v1.LeadSource
-	61,  // 47: crm.leads.v1.ListLeadsRequest.temperatures:type_name -> crm.leads.v1.Temperature
-	59,  // 48: crm.leads.v1.ListLeadsRequest.created_after:type_name -> google.protobuf.Timestamp
-	59,  // 49: crm.leads.v1.ListLeadsRequest.created_before:type_name -> google.protobuf.Timestamp
-	59,  // 50: crm.leads.v1.ListLeadsRequest.updated_after:type_name -> google.protobuf.Timestamp
-	59,  // 51: crm.leads.v1.ListLeadsRequest.updated_before:type_name -> google.protobuf.Timestamp
-	0,   // 52: crm.leads.v1.ListLeadsRequest.order_by:type_name -> crm.leads.v1.LeadOrderBy
-	52,  // 53: crm.leads.v1.ListLeadsRequest.read:type_name -> crm.common.v1.ReadOptions
-	49,  // 54: crm.leads.v1.ListLeadsResponse.leads:type_name -> crm.leads.v1.Lead
-	52,  // 55: crm.leads.v1.SearchLeadsRequest.read:type_name -> crm.common.v1.ReadOptions
-	49,  // 56: crm.leads.v1.SearchLeadsResponse.leads:type_name -> crm.leads.v1.Lead
-	62,  // 57: crm.leads.v1.GetScoringModelResponse.model:type_name -> crm.leads.v1.ScoringModel
-	62,  // 58: crm.leads.v1.UpdateScoringModelRequest.model:type_name -> crm.leads.v1.ScoringModel
-	50,  // 59: crm.leads.v1.UpdateScoringModelRequest.options:type_name -> crm.common.v1.WriteOptions
-	62,  // 60: crm.leads.v1.UpdateScoringModelResponse.model:type_name -> crm.leads.v1.ScoringModel
-	51,  // 61: crm.leads.v1.UpdateScoringModelResponse.result:type_name -> crm.common.v1.WriteResult
-	63,  // 62: crm.leads.v1.ListTerritoriesResponse.territories:type_name -> crm.leads.v1.Territory
-	63,  // 63: crm.leads.v1.UpsertTerritoryRequest.territory:type_name -> crm.leads.v1.Territory
-	50,  // 64: crm.leads.v1.UpsertTerritoryRequest.options:type_name -> crm.common.v1.WriteOptions
-	63,  // 65: crm.leads.v1.UpsertTerritoryResponse.territory:type_name -> crm.leads.v1.Territory
-	51,  // 66: crm.leads.v1.UpsertTerritoryResponse.result:type_name -> crm.common.v1.WriteResult
-	50,  // 67: crm.leads.v1.DeleteTerritoryRequest.options:type_name -> crm.common.v1.WriteOptions
-	51,  // 68: crm.leads.v1.DeleteTerritoryResponse.result:type_name -> crm.common.v1.WriteResult
-	64,  // 69: crm.leads.v1.ListCustomFieldsResponse.fields:type_name -> crm.leads.v1.CustomFieldDefinition
-	64,  // 70: crm.leads.v1.DefineCustomFieldRequest.field:type_name -> crm.leads.v1.CustomFieldDefinition
-	50,  // 71: crm.leads.v1.DefineCustomFieldRequest.options:type_name -> crm.common.v1.WriteOptions
-	64,  // 72: crm.leads.v1.DefineCustomFieldResponse.field:type_name -> crm.leads.v1.CustomFieldDefinition
-	51,  // 73: crm.leads.v1.DefineCustomFieldResponse.result:type_name -> crm.common.v1.WriteResult
-	50,  // 74: crm.leads.v1.DeleteCustomFieldRequest.options:type_name -> crm.common.v1.WriteOptions
-	51,  // 75: crm.leads.v1.DeleteCustomFieldResponse.result:type_name -> crm.common.v1.WriteResult
-	65,  // 76: crm.leads.v1.GetLeadSettingsResponse.settings:type_name -> crm.leads.v1.LeadSettings
-	65,  // 77: crm.leads.v1.UpdateLeadSettingsRequest.settings:type_name -> crm.leads.v1.LeadSettings
-	50,  // 78: crm.leads.v1.UpdateLeadSettingsRequest.options:type_name -> crm.common.v1.WriteOptions
-	65,  // 79: crm.leads.v1.UpdateLeadSettingsResponse.settings:type_name -> crm.leads.v1.LeadSettings
-	51,  // 80: crm.leads.v1.UpdateLeadSettingsResponse.result:type_name -> crm.common.v1.WriteResult
-	1,   // 81: crm.leads.v1.LeadsService.CreateLead:input_type -> crm.leads.v1.CreateLeadRequest
-	3,   // 82: crm.leads.v1.LeadsService.GetLead:input_type -> crm.leads.v1.GetLeadRequest
-	5,   // 83: crm.leads.v1.LeadsService.UpdateLead:input_type -> crm.leads.v1.UpdateLeadRequest
-	7,   // 84: crm.leads.v1.LeadsService.ChangeLeadStatus:input_type -> crm.leads.v1.ChangeLeadStatusRequest
-	9,   // 85: crm.leads.v1.LeadsService.DisqualifyLead:input_type -> crm.leads.v1.DisqualifyLeadRequest
-	11,  // 86: crm.leads.v1.LeadsService.RecycleLead:input_type -> crm.leads.v1.RecycleLeadRequest
-	13,  // 87: crm.leads.v1.LeadsService.SetBant:input_type -> crm.leads.v1.SetBantRequest
-	15,  // 88: crm.leads.v1.LeadsService.AssignLead:input_type -> crm.leads.v1.AssignLeadRequest
-	17,  // 89: crm.leads.v1.LeadsService.AddLeadTags:input_type -> crm.leads.v1.AddLeadTagsRequest
-	19,  // 90: crm.leads.v1.LeadsService.RemoveLeadTags:input_type -> crm.leads.v1.RemoveLeadTagsRequest
-	21,  // 91: crm.leads.v1.LeadsService.RecordEngagement:input_type -> crm.leads.v1.RecordEngagementRequest
-	23,  // 92: crm.leads.v1.LeadsService.MergeLeads:input_type -> crm.leads.v1.MergeLeadsRequest
-	25,  // 93: crm.leads.v1.LeadsService.ListLeads:input_type -> crm.leads.v1.ListLeadsRequest
-	27,  // 94: crm.leads.v1.LeadsService.SearchLeads:input_type -> crm.leads.v1.SearchLeadsRequest
-	29,  // 95: crm.leads.v1.LeadsService.GetScoringModel:input_type -> crm.leads.v1.GetScoringModelRequest
-	31,  // 96: crm.leads.v1.LeadsService.UpdateScoringModel:input_type -> crm.leads.v1.UpdateScoringModelRequest
-	33,  // 97: crm.leads.v1.LeadsService.ListTerritories:input_type -> crm.leads.v1.ListTerritoriesRequest
-	35,  // 98: crm.leads.v1.LeadsService.UpsertTerritory:input_type -> crm.leads.v1.UpsertTerritoryRequest
-	37,  // 99: crm.leads.v1.LeadsService.DeleteTerritory:input_type -> crm.leads.v1.DeleteTerritoryRequest
-	39,  // 100: crm.leads.v1.LeadsService.ListCustomFields:input_type -> crm.leads.v1.ListCustomFieldsRequest
-	41,  // 101: crm.leads.v1.LeadsService.DefineCustomField:input_type -> crm.leads.v1.DefineCustomFieldRequest
-	43,  // 102: crm.leads.v1.LeadsService.DeleteCustomField:input_type -> crm.leads.v1.DeleteCustomFieldRequest
-	45,  // 103: crm.leads.v1.LeadsService.GetLeadSettings:input_type -> crm.leads.v1.GetLeadSettingsRequest
-	47,  // 104: crm.leads.v1.LeadsService.UpdateLeadSettings:input_type -> crm.leads.v1.UpdateLeadSettingsRequest
-	2,   // 105: crm.leads.v1.LeadsService.CreateLead:output_type -> crm.leads.v1.CreateLeadResponse
-	4,   // 106: crm.leads.v1.LeadsService.GetLead:output_type -> crm.leads.v1.GetLeadResponse
-	6,   // 107: crm.leads.v1.LeadsService.UpdateLead:output_type -> crm.leads.v1.UpdateLeadResponse
-	8,   // 108: crm.leads.v1.LeadsService.ChangeLeadStatus:output_type -> crm.leads.v1.ChangeLeadStatusResponse
-	10,  // 109: crm.leads.v1.LeadsService.DisqualifyLead:output_type -> crm.leads.v1.DisqualifyLeadResponse
-	12,  // 110: crm.leads.v1.LeadsService.RecycleLead:output_type -> crm.leads.v1.RecycleLeadResponse
-	14,  // 111: crm.leads.v1.LeadsService.SetBant:output_type -> crm.leads.v1.SetBantResponse
-	16,  // 112: crm.leads.v1.LeadsService.AssignLead:output_type -> crm.leads.v1.AssignLeadResponse
-	18,  // 113: crm.leads.v1.LeadsService.AddLeadTags:output_type -> crm.leads.v1.AddLeadTagsResponse
-	20,  // 114: crm.leads.v1.LeadsService.RemoveLeadTags:output_type -> crm.leads.v1.RemoveLeadTagsResponse
-	22,  // 115: crm.leads.v1.LeadsService.RecordEngagement:output_type -> crm.leads.v1.RecordEngagementResponse
-	24,  // 116: crm.leads.v1.LeadsService.MergeLeads:output_type -> crm.leads.v1.MergeLeadsResponse
-	26,  // 117: crm.leads.v1.LeadsService.ListLeads:output_type -> crm.leads.v1.ListLeadsResponse
-	28,  // 118: crm.leads.v1.LeadsService.SearchLeads:output_type -> crm.leads.v1.SearchLeadsResponse
-	30,  // 119: crm.leads.v1.LeadsService.GetScoringModel:output_type -> crm.leads.v1.GetScoringModelResponse
-	32,  // 120: crm.leads.v1.LeadsService.UpdateScoringModel:output_type -> crm.leads.v1.UpdateScoringModelResponse
-	34,  // 121: crm.leads.v1.LeadsService.ListTerritories:output_type -> crm.leads.v1.ListTerritoriesResponse
-	36,  // 122: crm.leads.v1.LeadsService.UpsertTerritory:output_type -> crm.leads.v1.UpsertTerritoryResponse
-	38,  // 123: crm.leads.v1.LeadsService.DeleteTerritory:output_type -> crm.leads.v1.DeleteTerritoryResponse
-	40,  // 124: crm.leads.v1.LeadsService.ListCustomFields:output_type -> crm.leads.v1.ListCustomFieldsResponse
-	42,  // 125: crm.leads.v1.LeadsService.DefineCustomField:output_type -> crm.leads.v1.DefineCustomFieldResponse
-	44,  // 126: crm.leads.v1.LeadsService.DeleteCustomField:output_type -> crm.leads.v1.DeleteCustomFieldResponse
-	46,  // 127: crm.leads.v1.LeadsService.GetLeadSettings:output_type -> crm.leads.v1.GetLeadSettingsResponse
-	48,  // 128: crm.leads.v1.LeadsService.UpdateLeadSettings:output_type -> crm.leads.v1.UpdateLeadSettingsResponse
-	105, // [105:129] is the sub-list for method output_type
-	81,  // [81:105] is the sub-list for method input_type
-	81,  // [81:81] is the sub-list for extension type_name
-	81,  // [81:81] is the sub-list for extension extendee
-	0,   // [0:81] is the sub-list for field type_name
+	52,  // 0: crm.leads.v1.CreateLeadRequest.lead:type_name -> crm.leads.v1.Lead
+	53,  // 1: crm.leads.v1.CreateLeadRequest.options:type_name -> crm.common.v1.WriteOptions
+	52,  // 2: crm.leads.v1.CreateLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	54,  // 3: crm.leads.v1.CreateLeadResponse.result:type_name -> crm.common.v1.WriteResult
+	55,  // 4: crm.leads.v1.GetLeadRequest.read:type_name -> crm.common.v1.ReadOptions
+	52,  // 5: crm.leads.v1.GetLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	52,  // 6: crm.leads.v1.UpdateLeadRequest.lead:type_name -> crm.leads.v1.Lead
+	56,  // 7: crm.leads.v1.UpdateLeadRequest.update_mask:type_name -> google.protobuf.FieldMask
+	53,  // 8: crm.leads.v1.UpdateLeadRequest.options:type_name -> crm.common.v1.WriteOptions
+	52,  // 9: crm.leads.v1.UpdateLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	54,  // 10: crm.leads.v1.UpdateLeadResponse.result:type_name -> crm.common.v1.WriteResult
+	57,  // 11: crm.leads.v1.ChangeLeadStatusRequest.status:type_name -> crm.leads.v1.LeadStatus
+	58,  // 12: crm.leads.v1.ChangeLeadStatusRequest.qualification_path:type_name -> crm.leads.v1.QualificationPath
+	53,  // 13: crm.leads.v1.ChangeLeadStatusRequest.options:type_name -> crm.common.v1.WriteOptions
+	52,  // 14: crm.leads.v1.ChangeLeadStatusResponse.lead:type_name -> crm.leads.v1.Lead
+	54,  // 15: crm.leads.v1.ChangeLeadStatusResponse.result:type_name -> crm.common.v1.WriteResult
+	59,  // 16: crm.leads.v1.DisqualifyLeadRequest.reason:type_name -> crm.leads.v1.DisqualifyReason
+	53,  // 17: crm.leads.v1.DisqualifyLeadRequest.options:type_name -> crm.common.v1.WriteOptions
+	52,  // 18: crm.leads.v1.DisqualifyLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	54,  // 19: crm.leads.v1.DisqualifyLeadResponse.result:type_name -> crm.common.v1.WriteResult
+	53,  // 20: crm.leads.v1.RecycleLeadRequest.options:type_name -> crm.common.v1.WriteOptions
+	52,  // 21: crm.leads.v1.RecycleLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	54,  // 22: crm.leads.v1.RecycleLeadResponse.result:type_name -> crm.common.v1.WriteResult
+	60,  // 23: crm.leads.v1.SetBantRequest.bant:type_name -> crm.leads.v1.Bant
+	56,  // 24: crm.leads.v1.SetBantRequest.update_mask:type_name -> google.protobuf.FieldMask
+	53,  // 25: crm.leads.v1.SetBantRequest.options:type_name -> crm.common.v1.WriteOptions
+	52,  // 26: crm.leads.v1.SetBantResponse.lead:type_name -> crm.leads.v1.Lead
+	54,  // 27: crm.leads.v1.SetBantResponse.result:type_name -> crm.common.v1.WriteResult
+	53,  // 28: crm.leads.v1.AssignLeadRequest.options:type_name -> crm.common.v1.WriteOptions
+	52,  // 29: crm.leads.v1.AssignLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	54,  // 30: crm.leads.v1.AssignLeadResponse.result:type_name -> crm.common.v1.WriteResult
+	53,  // 31: crm.leads.v1.AddLeadTagsRequest.options:type_name -> crm.common.v1.WriteOptions
+	52,  // 32: crm.leads.v1.AddLeadTagsResponse.lead:type_name -> crm.leads.v1.Lead
+	54,  // 33: crm.leads.v1.AddLeadTagsResponse.result:type_name -> crm.common.v1.WriteResult
+	53,  // 34: crm.leads.v1.RemoveLeadTagsRequest.options:type_name -> crm.common.v1.WriteOptions
+	52,  // 35: crm.leads.v1.RemoveLeadTagsResponse.lead:type_name -> crm.leads.v1.Lead
+	54,  // 36: crm.leads.v1.RemoveLeadTagsResponse.result:type_name -> crm.common.v1.WriteResult
+	61,  // 37: crm.leads.v1.RecordEngagementRequest.signal:type_name -> crm.leads.v1.EngagementSignal
+	62,  // 38: crm.leads.v1.RecordEngagementRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	53,  // 39: crm.leads.v1.RecordEngagementRequest.options:type_name -> crm.common.v1.WriteOptions
+	52,  // 40: crm.leads.v1.RecordEngagementResponse.lead:type_name -> crm.leads.v1.Lead
+	54,  // 41: crm.leads.v1.RecordEngagementResponse.result:type_name -> crm.common.v1.WriteResult
+	53,  // 42: crm.leads.v1.MergeLeadsRequest.options:type_name -> crm.common.v1.WriteOptions
+	52,  // 43: crm.leads.v1.MergeLeadsResponse.survivor:type_name -> crm.leads.v1.Lead
+	54,  // 44: crm.leads.v1.MergeLeadsResponse.result:type_name -> crm.common.v1.WriteResult
+	26,  // 45: crm.leads.v1.ConvertLeadRequest.opportunity:type_name -> crm.leads.v1.ConversionOpportunity
+	53,  // 46: crm.leads.v1.ConvertLeadRequest.options:type_name -> crm.common.v1.WriteOptions
+	63,  // 47: crm.leads.v1.ConversionOpportunity.amount:type_name -> crm.common.v1.Money
+	52,  // 48: crm.leads.v1.ConvertLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	54,  // 49: crm.leads.v1.ConvertLeadResponse.result:type_name -> crm.common.v1.WriteResult
+	57,  // 50: crm.leads.v1.ListLeadsRequest.statuses:type_name -> crm.leads.v1.LeadStatus
+	64,  // 51: crm.leads.v1.ListLeadsRequest.sources:type_name -> crm.leads.v1.LeadSource
+	65,  // 52: crm.leads.v1.ListLeadsRequest.temperatures:type_name -> crm.leads.v1.Temperature
+	62,  // 53: crm.leads.v1.ListLeadsRequest.created_after:type_name -> google.protobuf.Timestamp
+	62,  // 54: crm.leads.v1.ListLeadsRequest.created_before:type_name -> google.protobuf.Timestamp
+	62,  // 55: crm.leads.v1.ListLeadsRequest.updated_after:type_name -> google.protobuf.Timestamp
+	62,  // 56: crm.leads.v1.ListLeadsRequest.updated_before:type_name -> google.protobuf.Timestamp
+	0,   // 57: crm.leads.v1.ListLeadsRequest.order_by:type_name -> crm.leads.v1.LeadOrderBy
+	55,  // 58: crm.leads.v1.ListLeadsRequest.read:type_name -> crm.common.v1.ReadOptions
+	52,  // 59: crm.leads.v1.ListLeadsResponse.leads:type_name -> crm.leads.v1.Lead
+	55,  // 60: crm.leads.v1.SearchLeadsRequest.read:type_name -> crm.common.v1.ReadOptions
+	52,  // 61: crm.leads.v1.SearchLeadsResponse.leads:type_name -> crm.leads.v1.Lead
+	66,  // 62: crm.leads.v1.GetScoringModelResponse.model:type_name -> crm.leads.v1.ScoringModel
+	66,  // 63: crm.leads.v1.UpdateScoringModelRequest.model:type_name -> crm.leads.v1.ScoringModel
+	53,  // 64: crm.leads.v1.UpdateScoringModelRequest.options:type_name -> crm.common.v1.WriteOptions
+	66,  // 65: crm.leads.v1.UpdateScoringModelResponse.model:type_name -> crm.leads.v1.ScoringModel
+	54,  // 66: crm.leads.v1.UpdateScoringModelResponse.result:type_name -> crm.common.v1.WriteResult
+	67,  // 67: crm.leads.v1.ListTerritoriesResponse.territories:type_name -> crm.leads.v1.Territory
+	67,  // 68: crm.leads.v1.UpsertTerritoryRequest.territory:type_name -> crm.leads.v1.Territory
+	53,  // 69: crm.leads.v1.UpsertTerritoryRequest.options:type_name -> crm.common.v1.WriteOptions
+	67,  // 70: crm.leads.v1.UpsertTerritoryResponse.territory:type_name -> crm.leads.v1.Territory
+	54,  // 71: crm.leads.v1.UpsertTerritoryResponse.result:type_name -> crm.common.v1.WriteResult
+	53,  // 72: crm.leads.v1.DeleteTerritoryRequest.options:type_name -> crm.common.v1.WriteOptions
+	54,  // 73: crm.leads.v1.DeleteTerritoryResponse.result:type_name -> crm.common.v1.WriteResult
+	68,  // 74: crm.leads.v1.ListCustomFieldsRequest.object:type_name -> crm.leads.v1.CustomFieldObject
+	69,  // 75: crm.leads.v1.ListCustomFieldsResponse.fields:type_name -> crm.leads.v1.CustomFieldDefinition
+	69,  // 76: crm.leads.v1.DefineCustomFieldRequest.field:type_name -> crm.leads.v1.CustomFieldDefinition
+	53,  // 77: crm.leads.v1.DefineCustomFieldRequest.options:type_name -> crm.common.v1.WriteOptions
+	69,  // 78: crm.leads.v1.DefineCustomFieldResponse.field:type_name -> crm.leads.v1.CustomFieldDefinition
+	54,  // 79: crm.leads.v1.DefineCustomFieldResponse.result:type_name -> crm.common.v1.WriteResult
+	53,  // 80: crm.leads.v1.DeleteCustomFieldRequest.options:type_name -> crm.common.v1.WriteOptions
+	68,  // 81: crm.leads.v1.DeleteCustomFieldRequest.object:type_name -> crm.leads.v1.CustomFieldObject
+	54,  // 82: crm.leads.v1.DeleteCustomFieldResponse.result:type_name -> crm.common.v1.WriteResult
+	70,  // 83: crm.leads.v1.GetLeadSettingsResponse.settings:type_name -> crm.leads.v1.LeadSettings
+	70,  // 84: crm.leads.v1.UpdateLeadSettingsRequest.settings:type_name -> crm.leads.v1.LeadSettings
+	53,  // 85: crm.leads.v1.UpdateLeadSettingsRequest.options:type_name -> crm.common.v1.WriteOptions
+	70,  // 86: crm.leads.v1.UpdateLeadSettingsResponse.settings:type_name -> crm.leads.v1.LeadSettings
+	54,  // 87: crm.leads.v1.UpdateLeadSettingsResponse.result:type_name -> crm.common.v1.WriteResult
+	1,   // 88: crm.leads.v1.LeadsService.CreateLead:input_type -> crm.leads.v1.CreateLeadRequest
+	3,   // 89: crm.leads.v1.LeadsService.GetLead:input_type -> crm.leads.v1.GetLeadRequest
+	5,   // 90: crm.leads.v1.LeadsService.UpdateLead:input_type -> crm.leads.v1.UpdateLeadRequest
+	7,   // 91: crm.leads.v1.LeadsService.ChangeLeadStatus:input_type -> crm.leads.v1.ChangeLeadStatusRequest
+	9,   // 92: crm.leads.v1.LeadsService.DisqualifyLead:input_type -> crm.leads.v1.DisqualifyLeadRequest
+	11,  // 93: crm.leads.v1.LeadsService.RecycleLead:input_type -> crm.leads.v1.RecycleLeadRequest
+	13,  // 94: crm.leads.v1.LeadsService.SetBant:input_type -> crm.leads.v1.SetBantRequest
+	15,  // 95: crm.leads.v1.LeadsService.AssignLead:input_type -> crm.leads.v1.AssignLeadRequest
+	17,  // 96: crm.leads.v1.LeadsService.AddLeadTags:input_type -> crm.leads.v1.AddLeadTagsRequest
+	19,  // 97: crm.leads.v1.LeadsService.RemoveLeadTags:input_type -> crm.leads.v1.RemoveLeadTagsRequest
+	21,  // 98: crm.leads.v1.LeadsService.RecordEngagement:input_type -> crm.leads.v1.RecordEngagementRequest
+	23,  // 99: crm.leads.v1.LeadsService.MergeLeads:input_type -> crm.leads.v1.MergeLeadsRequest
+	25,  // 100: crm.leads.v1.LeadsService.ConvertLead:input_type -> crm.leads.v1.ConvertLeadRequest
+	28,  // 101: crm.leads.v1.LeadsService.ListLeads:input_type -> crm.leads.v1.ListLeadsRequest
+	30,  // 102: crm.leads.v1.LeadsService.SearchLeads:input_type -> crm.leads.v1.SearchLeadsRequest
+	32,  // 103: crm.leads.v1.LeadsService.GetScoringModel:input_type -> crm.leads.v1.GetScoringModelRequest
+	34,  // 104: crm.leads.v1.LeadsService.UpdateScoringModel:input_type -> crm.leads.v1.UpdateScoringModelRequest
+	36,  // 105: crm.leads.v1.LeadsService.ListTerritories:input_type -> crm.leads.v1.ListTerritoriesRequest
+	38,  // 106: crm.leads.v1.LeadsService.UpsertTerritory:input_type -> crm.leads.v1.UpsertTerritoryRequest
+	40,  // 107: crm.leads.v1.LeadsService.DeleteTerritory:input_type -> crm.leads.v1.DeleteTerritoryRequest
+	42,  // 108: crm.leads.v1.LeadsService.ListCustomFields:input_type -> crm.leads.v1.ListCustomFieldsRequest
+	44,  // 109: crm.leads.v1.LeadsService.DefineCustomField:input_type -> crm.leads.v1.DefineCustomFieldRequest
+	46,  // 110: crm.leads.v1.LeadsService.DeleteCustomField:input_type -> crm.leads.v1.DeleteCustomFieldRequest
+	48,  // 111: crm.leads.v1.LeadsService.GetLeadSettings:input_type -> crm.leads.v1.GetLeadSettingsRequest
+	50,  // 112: crm.leads.v1.LeadsService.UpdateLeadSettings:input_type -> crm.leads.v1.UpdateLeadSettingsRequest
+	2,   // 113: crm.leads.v1.LeadsService.CreateLead:output_type -> crm.leads.v1.CreateLeadResponse
+	4,   // 114: crm.leads.v1.LeadsService.GetLead:output_type -> crm.leads.v1.GetLeadResponse
+	6,   // 115: crm.leads.v1.LeadsService.UpdateLead:output_type -> crm.leads.v1.UpdateLeadResponse
+	8,   // 116: crm.leads.v1.LeadsService.ChangeLeadStatus:output_type -> crm.leads.v1.ChangeLeadStatusResponse
+	10,  // 117: crm.leads.v1.LeadsService.DisqualifyLead:output_type -> crm.leads.v1.DisqualifyLeadResponse
+	12,  // 118: crm.leads.v1.LeadsService.RecycleLead:output_type -> crm.leads.v1.RecycleLeadResponse
+	14,  // 119: crm.leads.v1.LeadsService.SetBant:output_type -> crm.leads.v1.SetBantResponse
+	16,  // 120: crm.leads.v1.LeadsService.AssignLead:output_type -> crm.leads.v1.AssignLeadResponse
+	18,  // 121: crm.leads.v1.LeadsService.AddLeadTags:output_type -> crm.leads.v1.AddLeadTagsResponse
+	20,  // 122: crm.leads.v1.LeadsService.RemoveLeadTags:output_type -> crm.leads.v1.RemoveLeadTagsResponse
+	22,  // 123: crm.leads.v1.LeadsService.RecordEngagement:output_type -> crm.leads.v1.RecordEngagementResponse
+	24,  // 124: crm.leads.v1.LeadsService.MergeLeads:output_type -> crm.leads.v1.MergeLeadsResponse
+	27,  // 125: crm.leads.v1.LeadsService.ConvertLead:output_type -> crm.leads.v1.ConvertLeadResponse
+	29,  // 126: crm.leads.v1.LeadsService.ListLeads:output_type -> crm.leads.v1.ListLeadsResponse
+	31,  // 127: crm.leads.v1.LeadsService.SearchLeads:output_type -> crm.leads.v1.SearchLeadsResponse
+	33,  // 128: crm.leads.v1.LeadsService.GetScoringModel:output_type -> crm.leads.v1.GetScoringModelResponse
+	35,  // 129: crm.leads.v1.LeadsService.UpdateScoringModel:output_type -> crm.leads.v1.UpdateScoringModelResponse
+	37,  // 130: crm.leads.v1.LeadsService.ListTerritories:output_type -> crm.leads.v1.ListTerritoriesResponse
+	39,  // 131: crm.leads.v1.LeadsService.UpsertTerritory:output_type -> crm.leads.v1.UpsertTerritoryResponse
+	41,  // 132: crm.leads.v1.LeadsService.DeleteTerritory:output_type -> crm.leads.v1.DeleteTerritoryResponse
+	43,  // 133: crm.leads.v1.LeadsService.ListCustomFields:output_type -> crm.leads.v1.ListCustomFieldsResponse
+	45,  // 134: crm.leads.v1.LeadsService.DefineCustomField:output_type -> crm.leads.v1.DefineCustomFieldResponse
+	47,  // 135: crm.leads.v1.LeadsService.DeleteCustomField:output_type -> crm.leads.v1.DeleteCustomFieldResponse
+	49,  // 136: crm.leads.v1.LeadsService.GetLeadSettings:output_type -> crm.leads.v1.GetLeadSettingsResponse
+	51,  // 137: crm.leads.v1.LeadsService.UpdateLeadSettings:output_type -> crm.leads.v1.UpdateLeadSettingsResponse
+	113, // [113:138] is the sub-list for method output_type
+	88,  // [88:113] is the sub-list for method input_type
+	88,  // [88:88] is the sub-list for extension type_name
+	88,  // [88:88] is the sub-list for extension extendee
+	0,   // [0:88] is the sub-list for field type_name
 }
 
 func init() { file_crm_leads_v1_leads_service_proto_init() }
@@ -3216,14 +3562,14 @@ func file_crm_leads_v1_leads_service_proto_init() {
 	}
 	file_crm_leads_v1_config_proto_init()
 	file_crm_leads_v1_lead_proto_init()
-	file_crm_leads_v1_leads_service_proto_msgTypes[24].OneofWrappers = []any{}
+	file_crm_leads_v1_leads_service_proto_msgTypes[27].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_leads_v1_leads_service_proto_rawDesc), len(file_crm_leads_v1_leads_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   48,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	LeadsService_RemoveLeadTags_FullMethodName     = "/crm.leads.v1.LeadsService/RemoveLeadTags"
 	LeadsService_RecordEngagement_FullMethodName   = "/crm.leads.v1.LeadsService/RecordEngagement"
 	LeadsService_MergeLeads_FullMethodName         = "/crm.leads.v1.LeadsService/MergeLeads"
+	LeadsService_ConvertLead_FullMethodName        = "/crm.leads.v1.LeadsService/ConvertLead"
 	LeadsService_ListLeads_FullMethodName          = "/crm.leads.v1.LeadsService/ListLeads"
 	LeadsService_SearchLeads_FullMethodName        = "/crm.leads.v1.LeadsService/SearchLeads"
 	LeadsService_GetScoringModel_FullMethodName    = "/crm.leads.v1.LeadsService/GetScoringModel"
@@ -82,6 +83,12 @@ type LeadsServiceClient interface {
 	RecordEngagement(ctx context.Context, in *RecordEngagementRequest, opts ...grpc.CallOption) (*RecordEngagementResponse, error)
 	// Merges a duplicate into a surviving lead.
 	MergeLeads(ctx context.Context, in *MergeLeadsRequest, opts ...grpc.CallOption) (*MergeLeadsResponse, error)
+	// Converts a SALES_QUALIFIED lead (SALES_ACCEPTED too when LeadSettings allow it) into an
+	// account, a contact and optionally an opportunity in the pipeline service, then marks it
+	// CONVERTED (docs/conversion.md). A retry of the same request, after any failure, completes
+	// the conversion without duplicating a record; a lead already converted answers with what
+	// it was converted into.
+	ConvertLead(ctx context.Context, in *ConvertLeadRequest, opts ...grpc.CallOption) (*ConvertLeadResponse, error)
 	// Lists leads with filters, sorted, a page at a time.
 	ListLeads(ctx context.Context, in *ListLeadsRequest, opts ...grpc.CallOption) (*ListLeadsResponse, error)
 	// Finds leads by name, email or company (words and prefixes).
@@ -230,6 +237,16 @@ func (c *leadsServiceClient) MergeLeads(ctx context.Context, in *MergeLeadsReque
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(MergeLeadsResponse)
 	err := c.cc.Invoke(ctx, LeadsService_MergeLeads_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *leadsServiceClient) ConvertLead(ctx context.Context, in *ConvertLeadRequest, opts ...grpc.CallOption) (*ConvertLeadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConvertLeadResponse)
+	err := c.cc.Invoke(ctx, LeadsService_ConvertLead_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -393,6 +410,12 @@ type LeadsServiceServer interface {
 	RecordEngagement(context.Context, *RecordEngagementRequest) (*RecordEngagementResponse, error)
 	// Merges a duplicate into a surviving lead.
 	MergeLeads(context.Context, *MergeLeadsRequest) (*MergeLeadsResponse, error)
+	// Converts a SALES_QUALIFIED lead (SALES_ACCEPTED too when LeadSettings allow it) into an
+	// account, a contact and optionally an opportunity in the pipeline service, then marks it
+	// CONVERTED (docs/conversion.md). A retry of the same request, after any failure, completes
+	// the conversion without duplicating a record; a lead already converted answers with what
+	// it was converted into.
+	ConvertLead(context.Context, *ConvertLeadRequest) (*ConvertLeadResponse, error)
 	// Lists leads with filters, sorted, a page at a time.
 	ListLeads(context.Context, *ListLeadsRequest) (*ListLeadsResponse, error)
 	// Finds leads by name, email or company (words and prefixes).
@@ -462,6 +485,9 @@ func (UnimplementedLeadsServiceServer) RecordEngagement(context.Context, *Record
 }
 func (UnimplementedLeadsServiceServer) MergeLeads(context.Context, *MergeLeadsRequest) (*MergeLeadsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MergeLeads not implemented")
+}
+func (UnimplementedLeadsServiceServer) ConvertLead(context.Context, *ConvertLeadRequest) (*ConvertLeadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConvertLead not implemented")
 }
 func (UnimplementedLeadsServiceServer) ListLeads(context.Context, *ListLeadsRequest) (*ListLeadsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListLeads not implemented")
@@ -736,6 +762,24 @@ func _LeadsService_MergeLeads_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LeadsService_ConvertLead_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConvertLeadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LeadsServiceServer).ConvertLead(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LeadsService_ConvertLead_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LeadsServiceServer).ConvertLead(ctx, req.(*ConvertLeadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _LeadsService_ListLeads_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListLeadsRequest)
 	if err := dec(in); err != nil {
@@ -1006,6 +1050,10 @@ var LeadsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MergeLeads",
 			Handler:    _LeadsService_MergeLeads_Handler,
+		},
+		{
+			MethodName: "ConvertLead",
+			Handler:    _LeadsService_ConvertLead_Handler,
 		},
 		{
 			MethodName: "ListLeads",
