@@ -105,6 +105,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	}
 	view := pipelineview.New(store, pipelineview.Codecs{
 		Opportunity: protomap.OpportunityCodec{}, Pipeline: protomap.PipelineCodec{}, Contract: protomap.ContractCodec{}})
+	view.Cover(projection.NewCoverage(js, pipelineview.Stream, pipelineview.Subjects))
 	runner, err := projection.NewOrdered(js, projection.Config{
 		Name:               o.ProjectorName,
 		Sources:            []projection.Source{{Stream: pipelineview.Stream, FilterSubjects: pipelineview.Subjects}},

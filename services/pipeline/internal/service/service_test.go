@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -358,4 +359,28 @@ func TestPipelinesContractsAndRestart(t *testing.T) {
 		assert.Len(t, list.GetContracts(), 1)
 		h2.stop()
 	}
+}
+
+// A read that waits for the sequence of an event the read model does not follow (the
+// configuration is not projected) answers at once instead of waiting for its deadline.
+func TestReadAfterAnotherAggregatesWriteDoesNotWait(t *testing.T) {
+	t.Parallel()
+	h := start(t, testkit.StartNATS(t), t.TempDir())
+	ctx := as(t, "acme", "admin-1")
+	created, err := h.client.CreateOpportunity(ctx, &pipelinev1.CreateOpportunityRequest{Opportunity: newOpportunity("Deal", 1_000, 10)})
+	require.NoError(t, err)
+	cfg, err := h.client.GetPipelineConfig(ctx, &pipelinev1.GetPipelineConfigRequest{})
+	require.NoError(t, err)
+	next := cfg.GetConfig()
+	next.MaxCloseDatePastDays++
+	updated, err := h.client.UpdatePipelineConfig(ctx, &pipelinev1.UpdatePipelineConfigRequest{Config: next})
+	require.NoError(t, err)
+	require.Greater(t, updated.GetResult().GetSequence(), created.GetResult().GetSequence())
+
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	got, err := h.client.GetOpportunity(short, &pipelinev1.GetOpportunityRequest{
+		OpportunityId: created.GetOpportunity().GetId(), Read: after(updated.GetResult())})
+	require.NoError(t, err, "the configuration's sequence concerns no opportunity")
+	require.Equal(t, "Deal", got.GetOpportunity().GetName())
 }

@@ -35,6 +35,7 @@ type Codecs struct {
 
 // View is both the projector (a projection.CheckpointHandler) and the query side.
 type View struct {
+	cov    *projection.Coverage
 	store  *readmodel.Store
 	codecs Codecs
 }
@@ -201,9 +202,20 @@ func (v *View) contract(ctx context.Context, b *batch, k key, rec eventstore.Rec
 	return nil
 }
 
+// Cover makes WaitFor skip sequences of the stream's other subjects: without it, a read
+// that waits for the sequence of an event the view does not follow (say, a write on another
+// aggregate type) would wait until its deadline.
+func (v *View) Cover(c *projection.Coverage) { v.cov = c }
+
 // WaitFor returns once the view has applied sequence seq of the pipeline stream.
 func (v *View) WaitFor(ctx context.Context, seq uint64) error {
-	if err := v.store.WaitFor(ctx, Stream, seq); err != nil {
+	var err error
+	if v.cov != nil {
+		err = v.cov.WaitFor(ctx, v.store, seq)
+	} else {
+		err = v.store.WaitFor(ctx, Stream, seq)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return &apperr.Error{Kind: apperr.Unavailable, Message: "the read model has not caught up with the requested sequence yet", Err: err}
 		}

@@ -92,6 +92,9 @@ func (s *Store) WaitFor(ctx context.Context, stream string, seq uint64) error {
 	return s.db.WaitFor(ctx, stream, seq)
 }
 
+// Applied returns the committed checkpoint of stream as this process knows it (no query).
+func (s *Store) Applied(stream string) uint64 { return s.db.Applied(stream) }
+
 // ErrClosed is returned by a closed store.
 var ErrClosed = sqlitemodel.ErrClosed
 
