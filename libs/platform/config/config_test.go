@@ -226,3 +226,34 @@ func TestNATSCredsFileAccepted(t *testing.T) {
 	require.NoError(t, config.Loader{Args: []string{"-nats-creds", creds}, LookupEnv: envFrom(nil)}.Load(&cfg))
 	assert.Equal(t, creds, cfg.NATSCreds)
 }
+
+type extraConfig struct {
+	PipelineAddr string `flag:"pipeline-addr" default:"localhost:9102" usage:"pipeline service"`
+}
+
+func (c extraConfig) Validate() error {
+	if c.PipelineAddr == "bad" {
+		return config.Invalid("pipeline-addr", "must be host:port")
+	}
+	return nil
+}
+
+func TestLoadMoreDestinationsShareTheFlagSet(t *testing.T) {
+	t.Parallel()
+	cfg, extra := newConfig(), extraConfig{}
+	require.NoError(t, config.Loader{Args: []string{"-batch-size", "7"},
+		LookupEnv: envFrom(map[string]string{"EVCRM_PIPELINE_ADDR": "pipe:1"})}.Load(&cfg, &extra))
+	assert.Equal(t, 7, cfg.BatchSize)
+	assert.Equal(t, "pipe:1", extra.PipelineAddr, "the extra struct's env fallback")
+
+	err := config.Loader{Args: []string{"-pipeline-addr", "bad", "-batch-size", "0"}, LookupEnv: envFrom(nil)}.Load(&cfg, &extra)
+	var fe *config.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.ErrorContains(t, err, "pipeline-addr")
+	assert.ErrorContains(t, err, "batch-size", "both structs are validated")
+
+	dup := struct {
+		BatchSize int `flag:"batch-size"`
+	}{}
+	assert.ErrorContains(t, config.Loader{LookupEnv: envFrom(nil)}.Load(&cfg, &dup), "declared twice")
+}

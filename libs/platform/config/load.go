@@ -75,10 +75,15 @@ func Load(dst any) error {
 
 // Load parses l.Args and the environment into dst (a pointer to a struct), then calls dst's
 // Validate() error method if it has one. Every error about a single setting is a *[FieldError].
-func (l Loader) Load(dst any) error {
-	rv := reflect.ValueOf(dst)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
-		return fmt.Errorf("config: Load needs a non-nil pointer to a struct, got %T", dst)
+// more are further destinations sharing the flag set (a service's own settings next to the
+// shared ones); a flag declared in two of them is an error.
+func (l Loader) Load(dst any, more ...any) error {
+	dsts := append([]any{dst}, more...)
+	for _, d := range dsts {
+		rv := reflect.ValueOf(d)
+		if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+			return fmt.Errorf("config: Load needs a non-nil pointer to a struct, got %T", d)
+		}
 	}
 	name := l.Name
 	if name == "" && len(os.Args) > 0 {
@@ -100,8 +105,10 @@ func (l Loader) Load(dst any) error {
 	fs.Usage = func() {}
 
 	b := &binder{fs: fs, byFlag: map[string]*field{}}
-	if err := b.walk(rv.Elem()); err != nil {
-		return err
+	for _, d := range dsts {
+		if err := b.walk(reflect.ValueOf(d).Elem()); err != nil {
+			return err
+		}
 	}
 
 	if err := fs.Parse(l.Args); err != nil {
@@ -133,11 +140,15 @@ func (l Loader) Load(dst any) error {
 		}
 	}
 
-	if v, ok := dst.(interface{ Validate() error }); ok {
-		if err := v.Validate(); err != nil {
-			b.fillEnv(err)
-			return err
+	var errs error
+	for _, d := range dsts {
+		if v, ok := d.(interface{ Validate() error }); ok {
+			errs = errors.Join(errs, v.Validate())
 		}
+	}
+	if errs != nil {
+		b.fillEnv(errs)
+		return errs
 	}
 	return nil
 }

@@ -72,6 +72,9 @@ type Spec struct {
 	// GRPCAddr, MetricsAddr and DataDir are the defaults of -grpc-addr, -metrics-addr and
 	// -data-dir.
 	GRPCAddr, MetricsAddr, DataDir string
+	// Flags, when set, is a pointer to a struct of the service's own settings, tagged like
+	// Config (flag, default, usage, env) and loaded with it; Build reads it after loading.
+	Flags any
 	// Build builds the service on its connections.
 	Build func(ctx context.Context, env Env) (Built, error)
 }
@@ -88,7 +91,11 @@ func Main(spec Spec) {
 // ends or a signal arrives. -h prints the flags and returns nil.
 func Run(ctx context.Context, spec Spec) error {
 	cfg := Config{Base: config.Base{Service: spec.Name, GRPCAddr: spec.GRPCAddr, MetricsAddr: spec.MetricsAddr}, DataDir: spec.DataDir}
-	if err := config.Load(&cfg); err != nil {
+	var more []any
+	if spec.Flags != nil {
+		more = append(more, spec.Flags)
+	}
+	if err := (config.Loader{Args: os.Args[1:]}).Load(&cfg, more...); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
