@@ -105,7 +105,8 @@ PIPELINE_BENCH_OPPS ?= 200000
 .PHONY: bench
 bench: ## Run the benchmarks: event store, CreateLead and MoveStage vs raw publish, leads and pipeline read models
 	cd libs && go test -run '^$$' -bench . $(BENCH_FLAGS) ./eventstore/
-	cd services/leads && go test -run '^$$' -bench . $(BENCH_FLAGS) ./internal/service/
+	cd services/leads && go test -run '^$$' -bench CreateLead $(BENCH_FLAGS) ./internal/service/
+	cd services/leads && go test -run '^$$' -bench Import100k -benchtime 1x -timeout 10m ./internal/service/
 	cd services/leads && LEADS_BENCH_LEADS=$(LEADS_BENCH_LEADS) go test -run '^$$' -bench ReadModel -benchtime 1000x -timeout 2h ./internal/adapters/readmodel/
 	cd services/pipeline && go test -run '^$$' -bench MoveStage $(BENCH_FLAGS) ./internal/service/
 	cd services/pipeline && PIPELINE_BENCH_OPPS=$(PIPELINE_BENCH_OPPS) go test -run '^$$' -bench Forecast -benchtime 200x -timeout 2h ./internal/adapters/readmodel/

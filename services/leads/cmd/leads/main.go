@@ -1,35 +1,49 @@
-// Command leads runs the leads service: lead capture, lifecycle, scoring, assignment and dedupe
-// over gRPC, with its read model built from the CRM_LEADS stream. Flags have EVCRM_* environment
-// fallbacks; -h lists them.
+// Command leads runs the leads service: leads (capture, lifecycle, scoring, assignment, dedupe,
+// conversion), accounts, contacts, activities, tasks and import/export over gRPC, with read
+// models built from the CRM_LEADS stream. Flags have EVCRM_* environment fallbacks; -h lists
+// them.
 package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 
-	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 	"github.com/evcrm/evcrm/libs/platform/daemon"
 	"github.com/evcrm/evcrm/libs/platform/grpcserver"
-	"github.com/evcrm/evcrm/libs/platform/lifecycle"
 	leadsgrpc "github.com/evcrm/evcrm/services/leads/internal/ports/grpc"
 	"github.com/evcrm/evcrm/services/leads/internal/service"
 )
 
-var spec = daemon.Spec{
-	Name: "leads", GRPCAddr: ":9101", MetricsAddr: ":9201", DataDir: ".data/leads",
-	Build: func(ctx context.Context, env daemon.Env) (daemon.Built, error) {
-		svc, err := service.New(ctx, env.NATS, service.Options{DataDir: env.Config.DataDir, Replicas: env.Config.Replicas,
-			Logger: env.Logger, Metrics: env.Projection})
-		if err != nil {
-			return daemon.Built{}, err
-		}
-		return daemon.Built{
-			Register: func(s *grpcserver.Server) { leadsv1.RegisterLeadsServiceServer(s, leadsgrpc.NewServer(svc.App)) },
-			Workers:  []lifecycle.Worker{{Name: "lead-view-projector", Run: svc.Projector.Run}},
-			Close:    svc.Close,
-		}, nil
-	},
+// flags are the leads service's own settings.
+type flags struct {
+	PipelineAddr string `flag:"pipeline-addr" default:"127.0.0.1:9102" usage:"gRPC address of the pipeline service, where lead conversion opens opportunities (empty: conversions that ask for an opportunity fail UNAVAILABLE)"`
 }
 
-func main() { daemon.Main(spec) }
+func newSpec() daemon.Spec {
+	f := &flags{}
+	return daemon.Spec{
+		Name: "leads", GRPCAddr: ":9101", MetricsAddr: ":9201", DataDir: ".data/leads", Flags: f,
+		Build: func(ctx context.Context, env daemon.Env) (daemon.Built, error) {
+			svc, err := service.New(ctx, env.NATS, service.Options{DataDir: env.Config.DataDir, Replicas: env.Config.Replicas,
+				Logger: env.Logger, Metrics: env.Projection, PipelineAddr: f.PipelineAddr})
+			if err != nil {
+				return daemon.Built{}, err
+			}
+			return daemon.Built{
+				Register: func(s *grpcserver.Server) { leadsgrpc.Register(s, svc.App) },
+				Workers:  svc.Workers(),
+				Close:    svc.Close,
+			}, nil
+		},
+	}
+}
 
-func run(ctx context.Context) error { return daemon.Run(ctx, spec) }
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "leads:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error { return daemon.Run(ctx, newSpec()) }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/evcrm/evcrm/libs/eventstore"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/readmodel"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/account"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/contact"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/tenantcfg"
 )
@@ -41,6 +43,24 @@ type Deps struct {
 	Keys    KeyIndex
 	Turns   Turns
 	Views   Views
+	// Accounts and Contacts are the account and contact repositories; AccountKeys and
+	// ContactKeys their uniqueness indexes (buckets CRM_ACCOUNT_KEYS, CRM_CONTACT_KEYS);
+	// AccountViews their read model.
+	Accounts     *eventstore.Repository[account.Account, account.Event]
+	Contacts     *eventstore.Repository[contact.Contact, contact.Event]
+	AccountKeys  KeyIndex
+	ContactKeys  KeyIndex
+	AccountViews AccountViews
+	// Opportunities opens the opportunity of a lead conversion in the pipeline service; nil
+	// when no pipeline address is configured (a conversion that asks for an opportunity is then
+	// Unavailable).
+	Opportunities Opportunities
+	// AfterConversionStep, when set, runs after each step of ConvertLead (StepAccount,
+	// StepContact, StepOpportunity); an error stops the saga there as a crash would. Tests use
+	// it to fail or kill things between steps; nil in production.
+	AfterConversionStep func(step string) error
+	// Activity holds what activities, tasks and timelines run on (see activities.go).
+	Activity ActivityDeps
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// NewID returns a new lead id (a UUIDv7).

@@ -81,20 +81,21 @@ func (a *App) DeleteTerritory(ctx context.Context, tenant, id string, w Write) (
 	})
 }
 
-// DefineCustomField declares a custom field, or changes the label/required flag of one.
-func (a *App) DefineCustomField(ctx context.Context, tenant string, def customfield.Definition, w Write) (ConfigResult, error) {
+// DefineCustomField declares a custom field of obj (lead, contact, account), or changes the
+// label/required flag of one.
+func (a *App) DefineCustomField(ctx context.Context, tenant string, obj tenantcfg.Object, def customfield.Definition, w Write) (ConfigResult, error) {
 	return a.execConfig(ctx, tenant, "DefineCustomField", w, func(c tenantcfg.Config, now time.Time) ([]tenantcfg.Event, error) {
-		if _, exists := c.CustomFields[def.Name]; exists {
-			return tenantcfg.UpdateCustomField(c, def, now)
+		if _, exists := c.Fields(obj)[def.Name]; exists {
+			return tenantcfg.UpdateCustomField(c, obj, def, now)
 		}
-		return tenantcfg.DefineCustomField(c, def, now)
+		return tenantcfg.DefineCustomField(c, obj, def, now)
 	})
 }
 
-// DeleteCustomField removes a custom field definition.
-func (a *App) DeleteCustomField(ctx context.Context, tenant, name string, w Write) (ConfigResult, error) {
+// DeleteCustomField removes a custom field definition of obj.
+func (a *App) DeleteCustomField(ctx context.Context, tenant string, obj tenantcfg.Object, name string, w Write) (ConfigResult, error) {
 	return a.execConfig(ctx, tenant, "DeleteCustomField", w, func(c tenantcfg.Config, now time.Time) ([]tenantcfg.Event, error) {
-		return tenantcfg.RemoveCustomField(c, name, now)
+		return tenantcfg.RemoveCustomField(c, obj, name, now)
 	})
 }
 

@@ -102,10 +102,22 @@ func (a *App) CreateLead(ctx context.Context, tenant string, cmd lead.NewLead, a
 		}
 		return evs, nil
 	})
-	if err != nil && claimed && notStored(err) {
+	if err != nil && claimed && releasable(err, cmd.ID) {
 		a.d.Keys.Release(ctx, tenant, cmd.ID, keys)
 	}
 	return res, err
+}
+
+// releasable reports whether the uniqueness claims a failed create of record id took may be
+// released: the command stored nothing, and it did not fail because a record with this very id
+// exists. That record — a concurrent create of the same id (two identical conversions, a
+// re-run import row) that won the append — holds the same claims, which must stay.
+func releasable(err error, id string) bool {
+	var e *apperr.Error
+	if errors.As(err, &e) && e.Kind == apperr.AlreadyExists && e.ExistingID == id {
+		return false
+	}
+	return notStored(err)
 }
 
 // notStored reports whether a failed command certainly stored nothing, so its uniqueness

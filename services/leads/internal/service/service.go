@@ -16,8 +16,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/platform/lifecycle"
 	"github.com/evcrm/evcrm/libs/projection"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/accountmodel"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/activitymodel"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/leadview"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/pipelineclient"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/protomap"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/readmodel"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/roundrobin"
@@ -38,6 +42,12 @@ type Options struct {
 	Logger        *slog.Logger
 	// Metrics, when set, receives the projector's metrics.
 	Metrics *projection.Metrics
+	// PipelineAddr is the pipeline service's gRPC address (host:port or a gRPC target), which
+	// lead conversion calls to open opportunities; "" leaves it unconfigured (a conversion that
+	// asks for an opportunity is then Unavailable).
+	PipelineAddr string
+	// AfterConversionStep is app.Deps.AfterConversionStep (tests only).
+	AfterConversionStep func(step string) error
 }
 
 // Service is the built application and the worker that keeps its read model current.
@@ -46,6 +56,17 @@ type Service struct {
 	Projector *projection.Runner
 	View      *leadview.View
 	store     *readmodel.Store
+	// AccountsProjector keeps the accounts and contacts read model (accounts.db) current; run
+	// it alongside Projector.
+	AccountsProjector *projection.Runner
+	accountStore      *accountmodel.Store
+	// ActivitiesProjector keeps the activities, tasks and timeline read model (activities.db)
+	// current; Reactions is the durable consumer that raises leads' engagement for logged
+	// activities. Run both alongside Projector.
+	ActivitiesProjector *projection.Runner
+	Reactions           *projection.Runner
+	activityStore       *activitymodel.Store
+	pipeline            *pipelineclient.Client
 }
 
 // New builds the service on nc.
@@ -98,6 +119,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 		return nil, fmt.Errorf("leads: read model: %w", err)
 	}
 	view := leadview.New(store, protomap.LeadCodec{})
+	view.Cover(projection.NewCoverage(js, leadview.Stream, []string{"crm.*.lead.>"}))
 	runner, err := projection.NewOrdered(js, projection.Config{
 		Name:               o.ProjectorName,
 		Sources:            []projection.Source{{Stream: leadview.Stream, FilterSubjects: []string{"crm.*.lead.>"}}},
@@ -110,12 +132,57 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	if err != nil {
 		return nil, errors.Join(err, store.Close())
 	}
+	// A nil *pipelineclient.Client must not become a non-nil app.Opportunities.
+	var pipeline *pipelineclient.Client
+	var opportunities app.Opportunities
+	if o.PipelineAddr != "" {
+		if pipeline, err = pipelineclient.Dial(o.PipelineAddr); err != nil {
+			return nil, errors.Join(fmt.Errorf("leads: pipeline client: %w", err), store.Close())
+		}
+		opportunities = pipeline
+	}
+	acc, err := newAccounts(ctx, js, es, idem, o)
+	if err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
+	acts, err := newActivities(ctx, js, es, idem, o)
+	if err != nil {
+		return nil, errors.Join(err, store.Close(), acc.store.Close())
+	}
 	a := app.New(app.Deps{
 		Leads: leads, Configs: configs, Keys: keys, Turns: turns, Views: view,
-		NewID: uuid7.New,
+		Accounts: acc.accounts, Contacts: acc.contacts, AccountKeys: acc.accountKeys,
+		ContactKeys: acc.contactKeys, AccountViews: acc.view,
+		NewID:         uuid7.New,
+		Opportunities: opportunities, AfterConversionStep: o.AfterConversionStep,
+		Activity: acts.deps,
 	})
-	return &Service{App: a, Projector: runner, View: view, store: store}, nil
+	reacts, err := newReactions(js, a, o)
+	if err != nil {
+		return nil, errors.Join(err, store.Close(), acc.store.Close(), acts.store.Close())
+	}
+	return &Service{App: a, Projector: runner, View: view, store: store, pipeline: pipeline,
+		AccountsProjector: acc.runner, accountStore: acc.store,
+		ActivitiesProjector: acts.runner, Reactions: reacts, activityStore: acts.store}, nil
 }
 
-// Close releases the read model. Stop the projector (cancel its Run) first.
-func (s *Service) Close() error { return s.store.Close() }
+// Close releases the read model and the pipeline connection. Stop the projector (cancel its
+// Run) first.
+func (s *Service) Close() error {
+	err := errors.Join(s.store.Close(), s.accountStore.Close(), s.activityStore.Close())
+	if s.pipeline != nil {
+		err = errors.Join(err, s.pipeline.Close())
+	}
+	return err
+}
+
+// Workers are the service's background loops, to run beside the gRPC server until shutdown:
+// the three read models' projectors and the engagement reaction.
+func (s *Service) Workers() []lifecycle.Worker {
+	return []lifecycle.Worker{
+		{Name: "lead-view-projector", Run: s.Projector.Run},
+		{Name: "accounts-view-projector", Run: s.AccountsProjector.Run},
+		{Name: "activities-view-projector", Run: s.ActivitiesProjector.Run},
+		{Name: "activity-engagement-reaction", Run: s.Reactions.Run},
+	}
+}

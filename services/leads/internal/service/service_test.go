@@ -1,16 +1,11 @@
 package service_test
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -20,59 +15,8 @@ import (
 
 	commonv1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
-	"github.com/evcrm/evcrm/libs/platform/grpcserver"
 	"github.com/evcrm/evcrm/libs/testkit"
-	leadsgrpc "github.com/evcrm/evcrm/services/leads/internal/ports/grpc"
-	"github.com/evcrm/evcrm/services/leads/internal/service"
 )
-
-// harness runs the leads service on an embedded JetStream behind the platform's gRPC stack.
-type harness struct {
-	nats   *testkit.NATS
-	nc     *nats.Conn
-	client leadsv1.LeadsServiceClient
-	stop   func()
-}
-
-func start(t testing.TB, n *testkit.NATS, dataDir string) *harness {
-	t.Helper()
-	return startWith(t, n, dataDir, true)
-}
-
-// startWith starts the service; without the projector its read model stays empty (the
-// benchmarks use that to measure the command path alone).
-func startWith(t testing.TB, n *testkit.NATS, dataDir string, projector bool) *harness {
-	t.Helper()
-	nc := n.Connect(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := service.New(ctx, nc, service.Options{DataDir: dataDir, Logger: logger})
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() {
-		if !projector {
-			<-ctx.Done()
-			done <- nil
-			return
-		}
-		done <- svc.Projector.Run(ctx)
-	}()
-
-	g := testkit.StartGRPC(t, func(s *grpcserver.Server) { leadsv1.RegisterLeadsServiceServer(s, leadsgrpc.NewServer(svc.App)) })
-
-	var once sync.Once
-	h := &harness{nats: n, nc: nc, client: leadsv1.NewLeadsServiceClient(g.Conn)}
-	h.stop = func() {
-		once.Do(func() {
-			g.Stop()
-			cancel()
-			<-done
-			require.NoError(t, svc.Close())
-		})
-	}
-	t.Cleanup(h.stop)
-	return h
-}
 
 var as = testkit.As
 
@@ -80,17 +24,6 @@ var as = testkit.As
 func newLead(email string) *leadsv1.Lead {
 	return &leadsv1.Lead{FirstName: "Ada", LastName: "Lovelace", Email: email, Company: "Analytical Engines",
 		JobTitle: "Student", Country: "GB", Industry: "education", EmployeeCount: 3, Source: leadsv1.LeadSource_LEAD_SOURCE_WEB_FORM}
-}
-
-func (h *harness) leadsStreamMsgs(t *testing.T) uint64 {
-	t.Helper()
-	js, err := jetstream.New(h.nc)
-	require.NoError(t, err)
-	s, err := js.Stream(context.Background(), "CRM_LEADS")
-	require.NoError(t, err)
-	info, err := s.Info(context.Background())
-	require.NoError(t, err)
-	return info.State.Msgs
 }
 
 var violations = testkit.Violations

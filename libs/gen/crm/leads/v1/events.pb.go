@@ -1014,8 +1014,10 @@ func (x *CustomFieldDefined) GetField() *CustomFieldDefinition {
 
 // CustomFieldDeleted removes a custom field definition.
 type CustomFieldDeleted struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Whose field; LEAD when unspecified (events recorded before fields had an object).
+	Object        CustomFieldObject `protobuf:"varint,2,opt,name=object,proto3,enum=crm.leads.v1.CustomFieldObject" json:"object,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1055,6 +1057,13 @@ func (x *CustomFieldDeleted) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *CustomFieldDeleted) GetObject() CustomFieldObject {
+	if x != nil {
+		return x.Object
+	}
+	return CustomFieldObject_CUSTOM_FIELD_OBJECT_UNSPECIFIED
 }
 
 // LeadSettingsUpdated carries the new settings.
@@ -1294,9 +1303,10 @@ const file_crm_leads_v1_events_proto_rawDesc = "" +
 	"\x10TerritoryDeleted\x12!\n" +
 	"\fterritory_id\x18\x01 \x01(\tR\vterritoryId\"O\n" +
 	"\x12CustomFieldDefined\x129\n" +
-	"\x05field\x18\x01 \x01(\v2#.crm.leads.v1.CustomFieldDefinitionR\x05field\"(\n" +
+	"\x05field\x18\x01 \x01(\v2#.crm.leads.v1.CustomFieldDefinitionR\x05field\"a\n" +
 	"\x12CustomFieldDeleted\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"M\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x127\n" +
+	"\x06object\x18\x02 \x01(\x0e2\x1f.crm.leads.v1.CustomFieldObjectR\x06object\"M\n" +
 	"\x13LeadSettingsUpdated\x126\n" +
 	"\bsettings\x18\x01 \x01(\v2\x1a.crm.leads.v1.LeadSettingsR\bsettings\"\xd7\x02\n" +
 	"\rLeadConverted\x12\x1d\n" +
@@ -1363,7 +1373,8 @@ var file_crm_leads_v1_events_proto_goTypes = []any{
 	(*ScoringModel)(nil),          // 32: crm.leads.v1.ScoringModel
 	(*Territory)(nil),             // 33: crm.leads.v1.Territory
 	(*CustomFieldDefinition)(nil), // 34: crm.leads.v1.CustomFieldDefinition
-	(*LeadSettings)(nil),          // 35: crm.leads.v1.LeadSettings
+	(CustomFieldObject)(0),        // 35: crm.leads.v1.CustomFieldObject
+	(*LeadSettings)(nil),          // 36: crm.leads.v1.LeadSettings
 }
 var file_crm_leads_v1_events_proto_depIdxs = []int32{
 	19, // 0: crm.leads.v1.LeadCreated.lead:type_name -> crm.leads.v1.Lead
@@ -1388,13 +1399,14 @@ var file_crm_leads_v1_events_proto_depIdxs = []int32{
 	32, // 19: crm.leads.v1.ScoringModelUpdated.model:type_name -> crm.leads.v1.ScoringModel
 	33, // 20: crm.leads.v1.TerritoryUpserted.territory:type_name -> crm.leads.v1.Territory
 	34, // 21: crm.leads.v1.CustomFieldDefined.field:type_name -> crm.leads.v1.CustomFieldDefinition
-	35, // 22: crm.leads.v1.LeadSettingsUpdated.settings:type_name -> crm.leads.v1.LeadSettings
-	25, // 23: crm.leads.v1.LeadConverted.source:type_name -> crm.leads.v1.LeadSource
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	35, // 22: crm.leads.v1.CustomFieldDeleted.object:type_name -> crm.leads.v1.CustomFieldObject
+	36, // 23: crm.leads.v1.LeadSettingsUpdated.settings:type_name -> crm.leads.v1.LeadSettings
+	25, // 24: crm.leads.v1.LeadConverted.source:type_name -> crm.leads.v1.LeadSource
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_crm_leads_v1_events_proto_init() }

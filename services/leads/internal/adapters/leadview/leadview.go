@@ -32,6 +32,7 @@ type Codec = eventstore.Codec[lead.Event]
 
 // View is both the projector (a projection.CheckpointHandler) and the query side.
 type View struct {
+	cov   *projection.Coverage
 	store *readmodel.Store
 	codec Codec
 }
@@ -156,9 +157,20 @@ func fromRows(rows []readmodel.LeadRow) ([]lead.Lead, error) {
 	return out, nil
 }
 
+// Cover makes WaitFor skip sequences of the stream's other subjects: without it, a read
+// that waits for the sequence of an event the view does not follow (say, a write on another
+// aggregate type) would wait until its deadline.
+func (v *View) Cover(c *projection.Coverage) { v.cov = c }
+
 // WaitFor returns once the view has applied sequence seq of the leads stream.
 func (v *View) WaitFor(ctx context.Context, seq uint64) error {
-	if err := v.store.WaitFor(ctx, Stream, seq); err != nil {
+	var err error
+	if v.cov != nil {
+		err = v.cov.WaitFor(ctx, v.store, seq)
+	} else {
+		err = v.store.WaitFor(ctx, Stream, seq)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return &apperr.Error{Kind: apperr.Unavailable, Message: "the read model has not caught up with the requested sequence yet", Err: err}
 		}

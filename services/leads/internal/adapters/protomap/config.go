@@ -8,6 +8,7 @@ import (
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/scoring"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/tenantcfg"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/territory"
 )
 
@@ -132,25 +133,55 @@ func territoryFromProto(p *leadsv1.Territory) territory.Territory {
 	}
 }
 
-// CustomFieldToProto maps a custom field definition.
-func CustomFieldToProto(d customfield.Definition) *leadsv1.CustomFieldDefinition {
+// CustomFieldToProto maps a custom field definition of obj.
+func CustomFieldToProto(obj tenantcfg.Object, d customfield.Definition) *leadsv1.CustomFieldDefinition {
 	return &leadsv1.CustomFieldDefinition{Name: d.Name, Type: CustomFieldTypeToProto(d.Type),
-		Label: d.Label, Required: d.Required}
+		Label: d.Label, Required: d.Required, Object: CustomFieldObjectToProto(obj)}
 }
 
-// CustomFieldFromProto maps a custom field definition (DefineCustomField, CustomFieldDefined).
-// An undeclared type is Invalid ("field.type"); a nil definition is Invalid ("field").
-func CustomFieldFromProto(p *leadsv1.CustomFieldDefinition) (customfield.Definition, error) {
+// CustomFieldObjectToProto maps the object a custom field belongs to.
+func CustomFieldObjectToProto(o tenantcfg.Object) leadsv1.CustomFieldObject {
+	switch o {
+	case tenantcfg.ObjectContact:
+		return leadsv1.CustomFieldObject_CUSTOM_FIELD_OBJECT_CONTACT
+	case tenantcfg.ObjectAccount:
+		return leadsv1.CustomFieldObject_CUSTOM_FIELD_OBJECT_ACCOUNT
+	}
+	return leadsv1.CustomFieldObject_CUSTOM_FIELD_OBJECT_LEAD
+}
+
+// CustomFieldObjectFromProto maps a custom field object; UNSPECIFIED is LEAD (the only object
+// before contacts and accounts had fields). An undeclared value is Invalid at field.
+func CustomFieldObjectFromProto(p leadsv1.CustomFieldObject, field string) (tenantcfg.Object, error) {
+	switch p {
+	case leadsv1.CustomFieldObject_CUSTOM_FIELD_OBJECT_UNSPECIFIED, leadsv1.CustomFieldObject_CUSTOM_FIELD_OBJECT_LEAD:
+		return tenantcfg.ObjectLead, nil
+	case leadsv1.CustomFieldObject_CUSTOM_FIELD_OBJECT_CONTACT:
+		return tenantcfg.ObjectContact, nil
+	case leadsv1.CustomFieldObject_CUSTOM_FIELD_OBJECT_ACCOUNT:
+		return tenantcfg.ObjectAccount, nil
+	}
+	return 0, apperr.InvalidFields("invalid custom field object", apperr.FieldViolation{Field: field, Description: "must be lead, contact or account"})
+}
+
+// CustomFieldFromProto maps a custom field definition (DefineCustomField) and the object it
+// belongs to. An undeclared type is Invalid ("field.type"), so is an undeclared object
+// ("field.object"); a nil definition is Invalid ("field").
+func CustomFieldFromProto(p *leadsv1.CustomFieldDefinition) (tenantcfg.Object, customfield.Definition, error) {
 	var v apperr.Violations
 	if p == nil {
 		v.Add("field", "is required")
-		return customfield.Definition{}, v.Err("invalid custom field")
+		return 0, customfield.Definition{}, v.Err("invalid custom field")
 	}
 	checkEnum(p.GetType(), "field.type", &v)
-	if err := v.Err("invalid custom field"); err != nil {
-		return customfield.Definition{}, err
+	obj, err := CustomFieldObjectFromProto(p.GetObject(), "field.object")
+	if err != nil {
+		v.Add("field.object", "must be lead, contact or account")
 	}
-	return customFieldFromProto(p), nil
+	if err := v.Err("invalid custom field"); err != nil {
+		return 0, customfield.Definition{}, err
+	}
+	return obj, customFieldFromProto(p), nil
 }
 
 // customFieldFromProto maps a definition as it is (no checks).
@@ -163,7 +194,7 @@ func customFieldFromProto(p *leadsv1.CustomFieldDefinition) customfield.Definiti
 func SettingsToProto(s lead.Settings) *leadsv1.LeadSettings {
 	return &leadsv1.LeadSettings{StallDays: s.StallDays, RequireBudget: s.RequireBudget,
 		RequireAuthority: s.RequireAuthority, RequireNeed: s.RequireNeed,
-		RequireTimeline: s.RequireTimeline}
+		RequireTimeline: s.RequireTimeline, ConvertSalesAccepted: s.ConvertSalesAccepted}
 }
 
 // SettingsFromProto maps lifecycle settings (UpdateLeadSettings, LeadSettingsUpdated). A nil
@@ -181,5 +212,5 @@ func SettingsFromProto(p *leadsv1.LeadSettings) (lead.Settings, error) {
 func settingsFromProto(p *leadsv1.LeadSettings) lead.Settings {
 	return lead.Settings{StallDays: p.GetStallDays(), RequireBudget: p.GetRequireBudget(),
 		RequireAuthority: p.GetRequireAuthority(), RequireNeed: p.GetRequireNeed(),
-		RequireTimeline: p.GetRequireTimeline()}
+		RequireTimeline: p.GetRequireTimeline(), ConvertSalesAccepted: p.GetConvertSalesAccepted()}
 }

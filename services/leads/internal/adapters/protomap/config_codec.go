@@ -30,9 +30,9 @@ func (ConfigCodec) Encode(e tenantcfg.Event) (proto.Message, error) {
 	case tenantcfg.TerritoryDeleted:
 		return &leadsv1.TerritoryDeleted{TerritoryId: e.TerritoryID}, nil
 	case tenantcfg.CustomFieldDefined:
-		return &leadsv1.CustomFieldDefined{Field: CustomFieldToProto(e.Field)}, nil
+		return &leadsv1.CustomFieldDefined{Field: CustomFieldToProto(e.Object, e.Field)}, nil
 	case tenantcfg.CustomFieldDeleted:
-		return &leadsv1.CustomFieldDeleted{Name: e.Name}, nil
+		return &leadsv1.CustomFieldDeleted{Name: e.Name, Object: CustomFieldObjectToProto(e.Object)}, nil
 	case tenantcfg.LeadSettingsUpdated:
 		return &leadsv1.LeadSettingsUpdated{Settings: SettingsToProto(e.Settings)}, nil
 	case nil:
@@ -58,9 +58,19 @@ func (ConfigCodec) Decode(r eventstore.Recorded) (tenantcfg.Event, error) {
 	case *leadsv1.TerritoryDeleted:
 		return tenantcfg.TerritoryDeleted{TerritoryID: m.GetTerritoryId(), At: at}, nil
 	case *leadsv1.CustomFieldDefined:
-		return tenantcfg.CustomFieldDefined{Field: customFieldFromProto(m.GetField()), At: at}, nil
+		// An object this build does not know is an error rather than a lead field, so a
+		// newer writer's field never lands on leads.
+		obj, err := CustomFieldObjectFromProto(m.GetField().GetObject(), "field.object")
+		if err != nil {
+			return nil, err
+		}
+		return tenantcfg.CustomFieldDefined{Object: obj, Field: customFieldFromProto(m.GetField()), At: at}, nil
 	case *leadsv1.CustomFieldDeleted:
-		return tenantcfg.CustomFieldDeleted{Name: m.GetName(), At: at}, nil
+		obj, err := CustomFieldObjectFromProto(m.GetObject(), "object")
+		if err != nil {
+			return nil, err
+		}
+		return tenantcfg.CustomFieldDeleted{Object: obj, Name: m.GetName(), At: at}, nil
 	case *leadsv1.LeadSettingsUpdated:
 		return tenantcfg.LeadSettingsUpdated{Settings: settingsFromProto(m.GetSettings()), At: at}, nil
 	}

@@ -46,7 +46,7 @@ func configEvents() []tenantcfg.Event {
 			Label: "Plan", Required: true}, At: occurred},
 		tenantcfg.CustomFieldDeleted{Name: "plan", At: occurred},
 		tenantcfg.LeadSettingsUpdated{Settings: lead.Settings{StallDays: 45, RequireBudget: true,
-			RequireAuthority: true, RequireNeed: true, RequireTimeline: true}, At: occurred},
+			RequireAuthority: true, RequireNeed: true, RequireTimeline: true, ConvertSalesAccepted: true}, At: occurred},
 	}
 }
 
@@ -89,9 +89,12 @@ func TestConfigMappingsRoundTrip(t *testing.T) {
 	assert.Equal(t, fullTerritory(), tr)
 
 	def := customfield.Definition{Name: "seats", Type: customfield.TypeNumber, Label: "Seats", Required: true}
-	d, err := protomap.CustomFieldFromProto(protomap.CustomFieldToProto(def))
-	require.NoError(t, err)
-	assert.Equal(t, def, d)
+	for _, o := range []tenantcfg.Object{tenantcfg.ObjectLead, tenantcfg.ObjectContact, tenantcfg.ObjectAccount} {
+		obj, d, err := protomap.CustomFieldFromProto(protomap.CustomFieldToProto(o, def))
+		require.NoError(t, err)
+		assert.Equal(t, def, d)
+		assert.Equal(t, o, obj)
+	}
 
 	s := lead.Settings{StallDays: 9, RequireNeed: true}
 	got, err := protomap.SettingsFromProto(protomap.SettingsToProto(s))
@@ -123,10 +126,10 @@ func TestConfigFromProtoViolations(t *testing.T) {
 		}, []string{"territory.assignment_mode"}},
 		{"nil territory", func() error { _, err := protomap.TerritoryFromProto(nil); return err }, []string{"territory"}},
 		{"custom field type", func() error {
-			_, err := protomap.CustomFieldFromProto(&leadsv1.CustomFieldDefinition{Name: "x", Type: 5})
+			_, _, err := protomap.CustomFieldFromProto(&leadsv1.CustomFieldDefinition{Name: "x", Type: 5})
 			return err
 		}, []string{"field.type"}},
-		{"nil custom field", func() error { _, err := protomap.CustomFieldFromProto(nil); return err }, []string{"field"}},
+		{"nil custom field", func() error { _, _, err := protomap.CustomFieldFromProto(nil); return err }, []string{"field"}},
 		{"nil settings", func() error { _, err := protomap.SettingsFromProto(nil); return err }, []string{"settings"}},
 	}
 	for _, tt := range tests {

@@ -76,6 +76,11 @@ func (LeadCodec) Encode(e lead.Event) (proto.Message, error) {
 			EngagementGained: e.EngagementGained, Engagement: EngagementToProto(e.Engagement)}, nil
 	case lead.LeadMergedInto:
 		return &leadsv1.LeadMergedInto{SurvivorLeadId: e.SurvivorLeadID}, nil
+	case lead.LeadConverted:
+		return &leadsv1.LeadConverted{AccountId: e.AccountID, ContactId: e.ContactID,
+			OpportunityId: e.OpportunityID, ConvertedBy: e.ConvertedBy, AccountCreated: e.AccountCreated,
+			ContactCreated: e.ContactCreated, Source: SourceToProto(e.Source), CampaignId: e.CampaignID,
+			OwnerId: e.OwnerID}, nil
 	case nil:
 		return nil, fmt.Errorf("protomap: encode nil lead event")
 	}
@@ -144,6 +149,11 @@ func (LeadCodec) Decode(r eventstore.Recorded) (lead.Event, error) {
 			At: at}, nil
 	case *leadsv1.LeadMergedInto:
 		return lead.LeadMergedInto{SurvivorLeadID: m.GetSurvivorLeadId(), At: at}, nil
+	case *leadsv1.LeadConverted:
+		return lead.LeadConverted{Conversion: lead.Conversion{AccountID: m.GetAccountId(),
+			ContactID: m.GetContactId(), OpportunityID: m.GetOpportunityId(), ConvertedBy: m.GetConvertedBy(),
+			AccountCreated: m.GetAccountCreated(), ContactCreated: m.GetContactCreated()},
+			Source: lead.Source(m.GetSource()), CampaignID: m.GetCampaignId(), OwnerID: m.GetOwnerId(), At: at}, nil
 	}
 	return nil, fmt.Errorf("protomap: %s is not a lead event", r.Envelope.GetEventType())
 }

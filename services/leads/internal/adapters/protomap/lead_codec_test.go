@@ -49,6 +49,9 @@ func leadEvents() []lead.Event {
 				"trial": customfield.BoolValue(false)}},
 			TagsGained: []string{"imported"}, EngagementGained: 12.5, Engagement: fullEngagement(), At: occurred},
 		lead.LeadMergedInto{SurvivorLeadID: "lead-1", At: occurred},
+		lead.LeadConverted{Conversion: lead.Conversion{AccountID: "ac-1", ContactID: "ct-1", OpportunityID: "op-1",
+			ConvertedBy: "user-1", AccountCreated: true, ContactCreated: true},
+			Source: lead.SourcePartner, CampaignID: "camp-1", OwnerID: "user-2", At: occurred},
 	}
 }
 
@@ -70,7 +73,7 @@ func TestLeadCodecRoundTripsEveryEvent(t *testing.T) {
 			assert.Equal(t, e, got)
 		})
 	}
-	assert.Len(t, seen, 12, "every lead event type has a case")
+	assert.Len(t, seen, 13, "every lead event type has a case")
 }
 
 // The fixtures set every domain field, so an unset proto field means the codec drops data (or

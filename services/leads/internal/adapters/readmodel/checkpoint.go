@@ -64,6 +64,13 @@ func (s *Store) WaitFor(ctx context.Context, stream string, seq uint64) error {
 	}
 }
 
+// Applied returns the committed checkpoint of stream as this process knows it (no query).
+func (s *Store) Applied(stream string) uint64 {
+	s.ckMu.Lock()
+	defer s.ckMu.Unlock()
+	return s.ck[stream]
+}
+
 // advance records a committed checkpoint and wakes the waiters.
 func (s *Store) advance(stream string, seq uint64) {
 	s.ckMu.Lock()

@@ -60,6 +60,8 @@ func Apply(l Lead, e Event) Lead {
 		l.MergedFromIDs = append(l.MergedFromIDs, e.MergedLeadID)
 	case LeadMergedInto:
 		l.MergedIntoID = e.SurvivorLeadID
+	case LeadConverted:
+		l.Conversion = e.Conversion
 	}
 	return l
 }

@@ -35,11 +35,11 @@ func TestLifecycleFold(t *testing.T) {
 	step(lead.AddTags(l, []string{"hot-deal"}, t0.Add(4*day)))
 	step(lead.Assign(l, lead.Assignment{OwnerID: "closer"}, t0.Add(5*day)))
 	step(lead.ChangeStatus(l, lead.StatusChange{To: lead.StatusSQL}, p, t0.Add(6*day)))
-	step(lead.MarkConverted(l, lead.ConvertedRecords{ContactID: "c1", AccountID: "a1", OpportunityID: "o1"}, t0.Add(7*day)))
+	step(lead.Convert(l, lead.Conversion{ContactID: "c1", AccountID: "a1", OpportunityID: "o1", ConvertedBy: "closer"}, p.Settings, t0.Add(7*day)))
 
 	assert.Equal(t, []string{"LeadCreated", "LeadDetailsUpdated", "LeadTerritoryChanged", "LeadAssigned", "LeadScored",
 		"EngagementRecorded", "LeadScored", "LeadStatusChanged", "LeadStatusChanged", "BantUpdated", "LeadTagsAdded",
-		"LeadAssigned", "LeadStatusChanged", "LeadStatusChanged"}, types(log))
+		"LeadAssigned", "LeadStatusChanged", "LeadStatusChanged", "LeadConverted"}, types(log))
 
 	folded := lead.ApplyAll(lead.Lead{}, log...)
 	assert.Equal(t, l, folded)

@@ -113,7 +113,7 @@ func (b Bant) Equal(o Bant) bool {
 		b.Timeline.Equal(o.Timeline) && b.TimelineConfirmed == o.TimelineConfirmed
 }
 
-// ConvertedRecords name what a conversion created (the conversion issue fills them).
+// ConvertedRecords name what a conversion created or linked.
 type ConvertedRecords struct {
 	ContactID     string
 	AccountID     string
@@ -164,6 +164,9 @@ type Lead struct {
 	MergedFromIDs []string
 	// Converted is set once converted.
 	Converted ConvertedRecords
+	// Conversion is what LeadConverted recorded (who converted, whether the account and contact
+	// were created or linked); a repeated ConvertLead answers with it.
+	Conversion Conversion
 }
 
 // Exists reports whether the lead has been created.

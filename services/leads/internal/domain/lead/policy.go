@@ -18,6 +18,9 @@ type Settings struct {
 	RequireAuthority bool
 	RequireNeed      bool
 	RequireTimeline  bool
+	// ConvertSalesAccepted lets SALES_ACCEPTED leads convert too (by default only
+	// SALES_QUALIFIED ones do).
+	ConvertSalesAccepted bool
 }
 
 // Policy is the tenant context lead decisions need: the tenant configuration as of the

@@ -16,7 +16,7 @@ import (
 //	                                                 qualification happens inside other decisions)
 //	MARKETING_QUALIFIED      → SALES_ACCEPTED
 //	SALES_ACCEPTED           → SALES_QUALIFIED      (the BANT parts Settings require are confirmed)
-//	SALES_QUALIFIED          → CONVERTED            (only through MarkConverted)
+//	SALES_QUALIFIED          → CONVERTED            (only through Convert; SAL too when Settings.ConvertSalesAccepted)
 //	any open status          → DISQUALIFIED         (with a DisqualifyReason)
 //	DISQUALIFIED             → RECYCLED
 //	NEW, MQL, SAL, SQL       → RECYCLED             (when stalled: no status change for StallDays)
@@ -164,33 +164,4 @@ func Disqualify(l Lead, reason DisqualifyReason, note string, p Policy, now time
 // automatic marks the stall sweeper's moves.
 func Recycle(l Lead, note string, automatic bool, p Policy, now time.Time) ([]Event, error) {
 	return ChangeStatus(l, StatusChange{To: StatusRecycled, Reason: note, Automatic: automatic}, p, now)
-}
-
-// MarkConverted decides the last step of a conversion (the conversion issue creates the
-// records first): SALES_QUALIFIED → CONVERTED carrying the ids of the created contact
-// (required), account and opportunity (optional: a conversion may create no opportunity).
-func MarkConverted(l Lead, rec ConvertedRecords, now time.Time) ([]Event, error) {
-	if err := existing(l); err != nil {
-		return nil, err
-	}
-	var v apperr.Violations
-	if !ValidID(rec.ContactID) {
-		v.Add("contact_id", "must match [A-Za-z0-9_-]{1,64}")
-	}
-	if rec.AccountID != "" && !ValidID(rec.AccountID) {
-		v.Add("account_id", "must match [A-Za-z0-9_-]{1,64}")
-	}
-	if rec.OpportunityID != "" && !ValidID(rec.OpportunityID) {
-		v.Add("opportunity_id", "must match [A-Za-z0-9_-]{1,64}")
-	}
-	if err := v.Err("invalid conversion"); err != nil {
-		return nil, err
-	}
-	if l.Status != StatusSQL {
-		return nil, illegal(l.Status, StatusConverted)
-	}
-	rec.ConvertedAt = now
-	b := builder{l: l}
-	b.emit(b.statusChange(StatusConverted, now, func(e *LeadStatusChanged) { e.Converted = rec }))
-	return b.events, nil
 }

@@ -182,23 +182,3 @@ func TestRecycle(t *testing.T) {
 		assert.Equal(t, "new budget year", evs[0].(lead.LeadStatusChanged).Reason)
 	})
 }
-
-func TestMarkConverted(t *testing.T) {
-	t.Parallel()
-	rec := lead.ConvertedRecords{ContactID: "c1", AccountID: "a1", OpportunityID: "o1"}
-	l := inStatus(t, lead.StatusSQL)
-	evs, err := lead.MarkConverted(l, rec, t0.Add(day))
-	n := apply(t, l, evs, err)
-	assert.Equal(t, lead.StatusConverted, n.Status)
-	rec.ConvertedAt = t0.Add(day)
-	assert.Equal(t, rec, n.Converted)
-	assert.Equal(t, rec, evs[0].(lead.LeadStatusChanged).Converted)
-
-	_, err = lead.MarkConverted(inStatus(t, lead.StatusSAL), rec, t0)
-	reason, msg := precondition(t, err)
-	assert.Equal(t, lead.ReasonIllegalTransition, reason)
-	assert.Equal(t, "lead is SALES_ACCEPTED: it cannot move to CONVERTED", msg)
-
-	_, err = lead.MarkConverted(l, lead.ConvertedRecords{AccountID: "bad id"}, t0)
-	assert.Equal(t, []string{"contact_id", "account_id"}, violations(t, err))
-}

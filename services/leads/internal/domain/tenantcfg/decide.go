@@ -20,34 +20,35 @@ const (
 	ReasonTooManyTerritory = "TOO_MANY_TERRITORIES"
 )
 
-// DefineCustomField declares a new custom field; an existing name is AlreadyExists.
-func DefineCustomField(c Config, def customfield.Definition, now time.Time) ([]Event, error) {
+// DefineCustomField declares a new custom field of obj; an existing name of obj is
+// AlreadyExists (another object may use the name).
+func DefineCustomField(c Config, obj Object, def customfield.Definition, now time.Time) ([]Event, error) {
 	def.Label = strings.TrimSpace(def.Label)
 	var v apperr.Violations
 	def.Validate("field.", &v)
 	if err := v.Err("invalid custom field"); err != nil {
 		return nil, err
 	}
-	if _, ok := c.CustomFields[def.Name]; ok {
-		return nil, apperr.Exists(fmt.Sprintf("custom field %q already exists", def.Name), def.Name)
+	if _, ok := c.Fields(obj)[def.Name]; ok {
+		return nil, apperr.Exists(fmt.Sprintf("%s custom field %q already exists", obj, def.Name), def.Name)
 	}
-	if len(c.CustomFields) >= MaxCustomFields {
-		return nil, apperr.Precondition(ReasonTooManyFields, "a tenant has at most %d custom fields", MaxCustomFields)
+	if len(c.Fields(obj)) >= MaxCustomFields {
+		return nil, apperr.Precondition(ReasonTooManyFields, "a tenant has at most %d custom fields per object", MaxCustomFields)
 	}
-	return []Event{CustomFieldDefined{Field: def, At: now}}, nil
+	return []Event{CustomFieldDefined{Object: obj, Field: def, At: now}}, nil
 }
 
 // UpdateCustomField changes the label or required flag of a custom field. Its type cannot
 // change (stored values would stop matching it): define a new field instead. No change → no
 // events.
-func UpdateCustomField(c Config, def customfield.Definition, now time.Time) ([]Event, error) {
+func UpdateCustomField(c Config, obj Object, def customfield.Definition, now time.Time) ([]Event, error) {
 	def.Label = strings.TrimSpace(def.Label)
 	var v apperr.Violations
 	def.Validate("field.", &v)
 	if err := v.Err("invalid custom field"); err != nil {
 		return nil, err
 	}
-	old, ok := c.CustomFields[def.Name]
+	old, ok := c.Fields(obj)[def.Name]
 	if !ok {
 		return nil, apperr.NotFoundf("custom field", def.Name)
 	}
@@ -57,15 +58,15 @@ func UpdateCustomField(c Config, def customfield.Definition, now time.Time) ([]E
 	if old == def {
 		return nil, nil
 	}
-	return []Event{CustomFieldDefined{Field: def, At: now}}, nil
+	return []Event{CustomFieldDefined{Object: obj, Field: def, At: now}}, nil
 }
 
-// RemoveCustomField deletes a custom field definition.
-func RemoveCustomField(c Config, name string, now time.Time) ([]Event, error) {
-	if _, ok := c.CustomFields[name]; !ok {
-		return nil, apperr.NotFoundf("custom field", name)
+// RemoveCustomField deletes a custom field definition of obj.
+func RemoveCustomField(c Config, obj Object, name string, now time.Time) ([]Event, error) {
+	if _, ok := c.Fields(obj)[name]; !ok {
+		return nil, apperr.NotFoundf(obj.String()+" custom field", name)
 	}
-	return []Event{CustomFieldDeleted{Name: name, At: now}}, nil
+	return []Event{CustomFieldDeleted{Object: obj, Name: name, At: now}}, nil
 }
 
 // UpdateScoringModel validates m and records it as the next model version (the given

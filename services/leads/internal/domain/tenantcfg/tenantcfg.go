@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/evcrm/evcrm/libs/customfield"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/account"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/contact"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/scoring"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/territory"
@@ -30,8 +32,12 @@ const (
 // not from the zero Config: a tenant that never changed a setting uses the defaults.
 type Config struct {
 	// Version is the number of events folded.
-	Version      uint64
-	CustomFields map[string]customfield.Definition
+	Version uint64
+	// CustomFields are the lead fields; ContactFields and AccountFields those of contacts and
+	// accounts (Fields gives them by object). Names are unique per object.
+	CustomFields  map[string]customfield.Definition
+	ContactFields map[string]customfield.Definition
+	AccountFields map[string]customfield.Definition
 	// Model is the scoring model in force; its Version increases with every update.
 	Model       scoring.Model
 	Territories map[string]territory.Territory
@@ -63,13 +69,46 @@ func (c Config) Policy() lead.Policy {
 	return lead.Policy{Model: c.Model, Territories: ts, CustomFields: c.CustomFields, Settings: c.Settings}
 }
 
+// AccountPolicy returns what account decisions need: territories in match order and the
+// account fields.
+func (c Config) AccountPolicy() account.Policy {
+	return account.Policy{Territories: c.SortedTerritories(), CustomFields: c.AccountFields}
+}
+
+// ContactPolicy returns what contact decisions need: the contact fields.
+func (c Config) ContactPolicy() contact.Policy {
+	return contact.Policy{CustomFields: c.ContactFields}
+}
+
+// Fields returns the custom field definitions of obj.
+func (c Config) Fields(obj Object) map[string]customfield.Definition {
+	switch obj {
+	case ObjectContact:
+		return c.ContactFields
+	case ObjectAccount:
+		return c.AccountFields
+	}
+	return c.CustomFields
+}
+
+func (c *Config) fieldsRef(obj Object) *map[string]customfield.Definition {
+	switch obj {
+	case ObjectContact:
+		return &c.ContactFields
+	case ObjectAccount:
+		return &c.AccountFields
+	}
+	return &c.CustomFields
+}
+
 // SortedTerritories returns the territories in match order (for listings).
 func (c Config) SortedTerritories() []territory.Territory { return c.Policy().Territories }
 
-// SortedCustomFields returns the definitions ordered by name (for listings).
-func (c Config) SortedCustomFields() []customfield.Definition {
-	out := make([]customfield.Definition, 0, len(c.CustomFields))
-	for _, d := range c.CustomFields {
+// SortedCustomFields returns the definitions of obj ordered by name (for listings).
+func (c Config) SortedCustomFields(obj Object) []customfield.Definition {
+	fields := c.Fields(obj)
+	out := make([]customfield.Definition, 0, len(fields))
+	for _, d := range fields {
 		out = append(out, d)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -86,17 +125,42 @@ type Event interface {
 	isConfigEvent()
 }
 
-// CustomFieldDefined declares a custom field or changes its label or required flag.
+// Object is the kind of record a custom field belongs to. The zero value is ObjectLead, so
+// events recorded before fields had an object still read as lead fields.
+type Object int
+
+// Objects with custom fields (crm.leads.v1.CustomFieldObject, where LEAD and UNSPECIFIED both
+// map to ObjectLead).
+const (
+	ObjectLead Object = iota
+	ObjectContact
+	ObjectAccount
+)
+
+// String returns the object's name.
+func (o Object) String() string {
+	switch o {
+	case ObjectContact:
+		return "contact"
+	case ObjectAccount:
+		return "account"
+	}
+	return "lead"
+}
+
+// CustomFieldDefined declares a custom field of Object or changes its label or required flag.
 type CustomFieldDefined struct {
-	Field customfield.Definition
-	At    time.Time
+	Object Object
+	Field  customfield.Definition
+	At     time.Time
 }
 
 // CustomFieldDeleted removes a definition. Leads keep the values they have; new values for the
 // name are rejected.
 type CustomFieldDeleted struct {
-	Name string
-	At   time.Time
+	Object Object
+	Name   string
+	At     time.Time
 }
 
 // ScoringModelUpdated carries the new model; Model.Version is the new version.
@@ -152,9 +216,11 @@ func Apply(c Config, e Event) Config {
 	c.Version++
 	switch e := e.(type) {
 	case CustomFieldDefined:
-		c.CustomFields = with(c.CustomFields, e.Field.Name, e.Field)
+		m := c.fieldsRef(e.Object)
+		*m = with(*m, e.Field.Name, e.Field)
 	case CustomFieldDeleted:
-		c.CustomFields = without(c.CustomFields, e.Name)
+		m := c.fieldsRef(e.Object)
+		*m = without(*m, e.Name)
 	case ScoringModelUpdated:
 		c.Model = e.Model
 	case TerritoryUpserted:

@@ -57,34 +57,34 @@ func TestCustomFields(t *testing.T) {
 	t.Parallel()
 	c := tenantcfg.New()
 	plan := customfield.Definition{Name: "plan", Type: customfield.TypeString, Label: " Plan "}
-	evs, err := tenantcfg.DefineCustomField(c, plan, t0)
+	evs, err := tenantcfg.DefineCustomField(c, tenantcfg.ObjectLead, plan, t0)
 	c = fold(t, c, evs, err)
 	assert.Equal(t, "Plan", c.CustomFields["plan"].Label)
 
-	_, err = tenantcfg.DefineCustomField(c, plan, t0)
+	_, err = tenantcfg.DefineCustomField(c, tenantcfg.ObjectLead, plan, t0)
 	assert.Equal(t, apperr.AlreadyExists, apperr.KindOf(err))
-	_, err = tenantcfg.DefineCustomField(c, customfield.Definition{Name: "9x"}, t0)
+	_, err = tenantcfg.DefineCustomField(c, tenantcfg.ObjectLead, customfield.Definition{Name: "9x"}, t0)
 	assert.Equal(t, []string{"field.name", "field.type"}, fields(t, err))
 
-	_, err = tenantcfg.UpdateCustomField(c, customfield.Definition{Name: "plan", Type: customfield.TypeNumber}, t0)
+	_, err = tenantcfg.UpdateCustomField(c, tenantcfg.ObjectLead, customfield.Definition{Name: "plan", Type: customfield.TypeNumber}, t0)
 	e, _ := apperr.As(err)
 	require.NotNil(t, e)
 	assert.Equal(t, tenantcfg.ReasonTypeImmutable, e.Reason)
-	evs, err = tenantcfg.UpdateCustomField(c, customfield.Definition{Name: "plan", Type: customfield.TypeString, Label: "Plan"}, t0)
+	evs, err = tenantcfg.UpdateCustomField(c, tenantcfg.ObjectLead, customfield.Definition{Name: "plan", Type: customfield.TypeString, Label: "Plan"}, t0)
 	require.NoError(t, err)
 	assert.Empty(t, evs, "unchanged")
 	before := c
-	evs, err = tenantcfg.UpdateCustomField(c, customfield.Definition{Name: "plan", Type: customfield.TypeString, Label: "Plan", Required: true}, t0)
+	evs, err = tenantcfg.UpdateCustomField(c, tenantcfg.ObjectLead, customfield.Definition{Name: "plan", Type: customfield.TypeString, Label: "Plan", Required: true}, t0)
 	c = fold(t, c, evs, err)
 	assert.True(t, c.CustomFields["plan"].Required)
 	assert.False(t, before.CustomFields["plan"].Required, "Apply copies the map")
-	_, err = tenantcfg.UpdateCustomField(c, customfield.Definition{Name: "nope", Type: customfield.TypeString}, t0)
+	_, err = tenantcfg.UpdateCustomField(c, tenantcfg.ObjectLead, customfield.Definition{Name: "nope", Type: customfield.TypeString}, t0)
 	assert.Equal(t, apperr.NotFound, apperr.KindOf(err))
 
-	evs, err = tenantcfg.RemoveCustomField(c, "plan", t0)
+	evs, err = tenantcfg.RemoveCustomField(c, tenantcfg.ObjectLead, "plan", t0)
 	c = fold(t, c, evs, err)
 	assert.Empty(t, c.CustomFields)
-	_, err = tenantcfg.RemoveCustomField(c, "plan", t0)
+	_, err = tenantcfg.RemoveCustomField(c, tenantcfg.ObjectLead, "plan", t0)
 	assert.Equal(t, apperr.NotFound, apperr.KindOf(err))
 	assert.EqualValues(t, 3, c.Version)
 }
@@ -161,4 +161,28 @@ func TestSettings(t *testing.T) {
 	assert.Empty(t, evs)
 	_, err = tenantcfg.SetSettings(c, lead.Settings{StallDays: -1}, t0)
 	assert.Equal(t, []string{"settings.stall_days"}, fields(t, err))
+}
+
+func TestCustomFieldsPerObject(t *testing.T) {
+	t.Parallel()
+	c := tenantcfg.New()
+	def := customfield.Definition{Name: "tier", Type: customfield.TypeString}
+	for _, obj := range []tenantcfg.Object{tenantcfg.ObjectLead, tenantcfg.ObjectContact, tenantcfg.ObjectAccount} {
+		evs, err := tenantcfg.DefineCustomField(c, obj, def, t0)
+		require.NoError(t, err, obj)
+		c = tenantcfg.Apply(c, evs[0])
+	}
+	_, err := tenantcfg.DefineCustomField(c, tenantcfg.ObjectAccount, def, t0)
+	assert.Equal(t, apperr.AlreadyExists, apperr.KindOf(err))
+	evs, err := tenantcfg.RemoveCustomField(c, tenantcfg.ObjectContact, "tier", t0)
+	require.NoError(t, err)
+	c = tenantcfg.Apply(c, evs[0])
+	assert.Contains(t, c.CustomFields, "tier")
+	assert.NotContains(t, c.ContactFields, "tier")
+	assert.Contains(t, c.AccountPolicy().CustomFields, "tier")
+	assert.Empty(t, c.ContactPolicy().CustomFields)
+	assert.Len(t, c.SortedCustomFields(tenantcfg.ObjectAccount), 1)
+	// An event without an object (recorded before objects existed) is a lead field.
+	c = tenantcfg.Apply(tenantcfg.New(), tenantcfg.CustomFieldDefined{Field: def, At: t0})
+	assert.Contains(t, c.CustomFields, "tier")
 }

@@ -3,7 +3,6 @@ package grpc
 import (
 	"context"
 
-	"github.com/evcrm/evcrm/libs/customfield"
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/protomap"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/tenantcfg"
@@ -88,14 +87,18 @@ func (s *Server) DeleteTerritory(ctx context.Context, req *leadsv1.DeleteTerrito
 	return &leadsv1.DeleteTerritoryResponse{Result: result(res.Result)}, nil
 }
 
-func (s *Server) ListCustomFields(ctx context.Context, _ *leadsv1.ListCustomFieldsRequest) (*leadsv1.ListCustomFieldsResponse, error) {
+func (s *Server) ListCustomFields(ctx context.Context, req *leadsv1.ListCustomFieldsRequest) (*leadsv1.ListCustomFieldsResponse, error) {
+	obj, err := protomap.CustomFieldObjectFromProto(req.GetObject(), "object")
+	if err != nil {
+		return nil, err
+	}
 	c, err := s.config(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := &leadsv1.ListCustomFieldsResponse{}
-	for _, name := range customfield.SortedNames(c.CustomFields) {
-		out.Fields = append(out.Fields, protomap.CustomFieldToProto(c.CustomFields[name]))
+	for _, d := range c.SortedCustomFields(obj) {
+		out.Fields = append(out.Fields, protomap.CustomFieldToProto(obj, d))
 	}
 	return out, nil
 }
@@ -105,15 +108,15 @@ func (s *Server) DefineCustomField(ctx context.Context, req *leadsv1.DefineCusto
 	if err != nil {
 		return nil, err
 	}
-	def, err := protomap.CustomFieldFromProto(req.GetField())
+	obj, def, err := protomap.CustomFieldFromProto(req.GetField())
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.app.DefineCustomField(ctx, t, def, write(req.GetOptions()))
+	res, err := s.app.DefineCustomField(ctx, t, obj, def, write(req.GetOptions()))
 	if err != nil {
 		return nil, err
 	}
-	return &leadsv1.DefineCustomFieldResponse{Field: protomap.CustomFieldToProto(res.Config.CustomFields[def.Name]), Result: result(res.Result)}, nil
+	return &leadsv1.DefineCustomFieldResponse{Field: protomap.CustomFieldToProto(obj, res.Config.Fields(obj)[def.Name]), Result: result(res.Result)}, nil
 }
 
 func (s *Server) DeleteCustomField(ctx context.Context, req *leadsv1.DeleteCustomFieldRequest) (*leadsv1.DeleteCustomFieldResponse, error) {
@@ -121,7 +124,11 @@ func (s *Server) DeleteCustomField(ctx context.Context, req *leadsv1.DeleteCusto
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.app.DeleteCustomField(ctx, t, req.GetName(), write(req.GetOptions()))
+	obj, err := protomap.CustomFieldObjectFromProto(req.GetObject(), "object")
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.app.DeleteCustomField(ctx, t, obj, req.GetName(), write(req.GetOptions()))
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,214 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+
+	"github.com/evcrm/evcrm/services/leads/internal/domain/account"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/contact"
+)
+
+// ContactRow is a contact row. AccountName (a vCard's ORG, or a CSV "account_name" column)
+// links the contact to the account of that name when AccountID is not given.
+type ContactRow struct {
+	New         contact.New
+	Update      contact.Update
+	AccountName string
+}
+
+func contactRowKeys(r ContactRow) []string {
+	keys := contact.DedupeKeys(r.New.Details)
+	for i, k := range keys {
+		keys[i] = "contact/" + k
+	}
+	// Rows naming one organisation create its account once, in line order.
+	if r.New.Details.AccountID == "" && strings.TrimSpace(r.AccountName) != "" {
+		keys = append(keys, "org/"+strings.ToLower(strings.TrimSpace(r.AccountName)))
+	}
+	return keys
+}
+
+// AccountRow is an account row.
+type AccountRow struct {
+	New    account.New
+	Update account.Update
+}
+
+func accountRowKeys(r AccountRow) []string {
+	if k := account.DedupeKey(r.New.Details); k != "" {
+		return []string{"account/" + k}
+	}
+	return nil
+}
+
+// orgAccountID is the id of the account an import creates for an organisation name: one per
+// tenant and normalised name (not per import), so every import naming "Acme" links to the
+// same account and concurrent rows and re-runs converge on it.
+func orgAccountID(tenant, key string) string {
+	sum := sha256.Sum256([]byte(tenant + "\x00org\x00" + key))
+	sum[6] = sum[6]&0x0f | 0x80
+	sum[8] = sum[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+}
+
+// accountByName finds the account holding the organisation's name key (an account without a
+// domain is deduplicated by its normalised name), or creates it with just the name. An
+// account known only by its domain is not matched by name: a new one is created.
+func (r *importRun) accountByName(ctx context.Context, name string) (string, error) {
+	key := account.DedupeKey(account.Details{Name: name})
+	if key == "" {
+		return "", nil
+	}
+	id := orgAccountID(r.tenant, key)
+	if r.o.DryRun {
+		if l, ok := r.a.d.AccountKeys.(keyLookup); ok {
+			if holder, found, err := l.Lookup(ctx, r.tenant, key); err != nil || found {
+				return holder, err
+			}
+		}
+		return id, nil
+	}
+	_, err := r.a.CreateAccount(ctx, r.tenant, account.New{ID: id, Details: account.Details{Name: name}}, false, Write{})
+	if err == nil || ownCreate(err, id) {
+		return id, nil
+	}
+	if existing, _, dup := duplicate(err, ReasonDuplicateAccount); dup {
+		return existing, nil
+	}
+	return "", err
+}
+
+// importContact writes one contact row.
+func (r *importRun) importContact(ctx context.Context, id string, line int, row ContactRow) (RowResult, bool) {
+	row.New.ID = id
+	if row.New.Details.AccountID == "" && strings.TrimSpace(row.AccountName) != "" {
+		accID, err := r.accountByName(ctx, strings.TrimSpace(row.AccountName))
+		if err != nil {
+			res := r.failed(err)
+			res.Reason = "account " + row.AccountName + ": " + res.Reason
+			return res, isBusy(err)
+		}
+		row.New.Details.AccountID = accID
+		if len(row.Update.Paths) > 0 {
+			row.Update.Details.AccountID = accID
+			row.Update.Paths = append(row.Update.Paths, contact.PathAccountID)
+		}
+	}
+	if r.o.DryRun {
+		return r.dryRunContact(ctx, id, row), false
+	}
+	res, err := r.a.CreateContact(ctx, r.tenant, row.New, r.o.Dedupe == DedupeAllow, Write{})
+	switch {
+	case err == nil:
+		return RowResult{Outcome: RowCreated, RecordID: res.Contact.ID}, false
+	case ownCreate(err, id):
+		return RowResult{Outcome: RowCreated, RecordID: id}, false
+	case isBusy(err):
+		return r.failed(err), true
+	}
+	existing, why, dup := duplicate(err, ReasonDuplicateContact)
+	if !dup {
+		return r.failed(err), false
+	}
+	if r.o.Dedupe != DedupeUpdate || len(row.Update.Paths) == 0 {
+		return RowResult{Outcome: RowSkipped, RecordID: existing, Reason: duplicateOf(ImportContacts, existing, why)}, false
+	}
+	if _, err := r.a.UpdateContact(ctx, r.tenant, existing, row.Update, Write{IdempotencyKey: r.idempotencyKey(line)}); err != nil {
+		res := r.failed(err)
+		res.RecordID = existing
+		return res, isBusy(err)
+	}
+	return RowResult{Outcome: RowUpdated, RecordID: existing}, false
+}
+
+func (r *importRun) dryRunContact(ctx context.Context, id string, row ContactRow) RowResult {
+	cfg, err := r.a.Config(ctx, r.tenant)
+	if err != nil {
+		return r.failed(err)
+	}
+	if _, err := contact.Create(contact.Contact{}, row.New, cfg.ContactPolicy(), r.a.now()); err != nil {
+		return r.failed(err)
+	}
+	if r.o.Dedupe == DedupeAllow {
+		return RowResult{Outcome: RowCreated, RecordID: id}
+	}
+	holder, kind, found, err := r.lookupHolder(ctx, r.a.d.ContactKeys, id, contact.DedupeKeys(row.New.Details))
+	if err != nil {
+		return r.failed(err)
+	}
+	switch {
+	case !found:
+		return RowResult{Outcome: RowCreated, RecordID: id}
+	case r.o.Dedupe == DedupeUpdate && len(row.Update.Paths) > 0:
+		return RowResult{Outcome: RowUpdated, RecordID: holder}
+	}
+	why := ""
+	if kind != "" {
+		why = "a contact with this " + kind + " exists"
+	}
+	return RowResult{Outcome: RowSkipped, RecordID: holder, Reason: duplicateOf(ImportContacts, holder, why)}
+}
+
+// importAccount writes one account row.
+func (r *importRun) importAccount(ctx context.Context, id string, line int, row AccountRow) (RowResult, bool) {
+	row.New.ID = id
+	if r.o.DryRun {
+		return r.dryRunAccount(ctx, id, row), false
+	}
+	res, err := r.a.CreateAccount(ctx, r.tenant, row.New, r.o.Dedupe == DedupeAllow, Write{})
+	switch {
+	case err == nil:
+		return RowResult{Outcome: RowCreated, RecordID: res.Account.ID}, false
+	case ownCreate(err, id):
+		return RowResult{Outcome: RowCreated, RecordID: id}, false
+	case isBusy(err):
+		return r.failed(err), true
+	}
+	existing, why, dup := duplicate(err, ReasonDuplicateAccount)
+	if !dup {
+		return r.failed(err), false
+	}
+	if r.o.Dedupe != DedupeUpdate || len(row.Update.Paths) == 0 {
+		return RowResult{Outcome: RowSkipped, RecordID: existing, Reason: duplicateOf(ImportAccounts, existing, why)}, false
+	}
+	if _, err := r.a.UpdateAccount(ctx, r.tenant, existing, row.Update, Write{IdempotencyKey: r.idempotencyKey(line)}); err != nil {
+		res := r.failed(err)
+		res.RecordID = existing
+		return res, isBusy(err)
+	}
+	return RowResult{Outcome: RowUpdated, RecordID: existing}, false
+}
+
+func (r *importRun) dryRunAccount(ctx context.Context, id string, row AccountRow) RowResult {
+	cfg, err := r.a.Config(ctx, r.tenant)
+	if err != nil {
+		return r.failed(err)
+	}
+	if _, err := account.Create(account.Account{}, row.New, cfg.AccountPolicy(), r.a.now()); err != nil {
+		return r.failed(err)
+	}
+	if r.o.Dedupe == DedupeAllow {
+		return RowResult{Outcome: RowCreated, RecordID: id}
+	}
+	var keys []string
+	if k := account.DedupeKey(row.New.Details); k != "" {
+		keys = []string{k}
+	}
+	holder, kind, found, err := r.lookupHolder(ctx, r.a.d.AccountKeys, id, keys)
+	if err != nil {
+		return r.failed(err)
+	}
+	switch {
+	case !found:
+		return RowResult{Outcome: RowCreated, RecordID: id}
+	case r.o.Dedupe == DedupeUpdate && len(row.Update.Paths) > 0:
+		return RowResult{Outcome: RowUpdated, RecordID: holder}
+	}
+	why := ""
+	if kind != "" {
+		why = "an account with this " + kind + " exists"
+	}
+	return RowResult{Outcome: RowSkipped, RecordID: holder, Reason: duplicateOf(ImportAccounts, holder, why)}
+}

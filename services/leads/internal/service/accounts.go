@@ -1,0 +1,80 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/projection"
+	"github.com/evcrm/evcrm/libs/sqlitemodel"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/accountmodel"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/accountview"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/protomap"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/uniqueness"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/account"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/contact"
+)
+
+// accountsPart is the accounts and contacts side of the service: repositories, uniqueness
+// buckets, read model and its projector.
+type accountsPart struct {
+	accounts    *eventstore.Repository[account.Account, account.Event]
+	contacts    *eventstore.Repository[contact.Contact, contact.Event]
+	accountKeys *uniqueness.Index
+	contactKeys *uniqueness.Index
+	store       *accountmodel.Store
+	view        *accountview.View
+	runner      *projection.Runner
+}
+
+// newAccounts builds the accounts and contacts side. Its projector is named after the leads
+// projector ("leads-view" → "accounts-view"; a replica's "leads-view-2" → "accounts-view-2") so
+// replicas each build their own read model, like the leads one.
+func newAccounts(ctx context.Context, js jetstream.JetStream, es *eventstore.Store, idem *eventstore.Idempotency, o Options) (accountsPart, error) {
+	var p accountsPart
+	var err error
+	opts := eventstore.RepositoryOptions{Idempotency: idem}
+	if p.accounts, err = eventstore.NewRepository(es, account.AggregateType, protomap.AccountCodec{}, func() account.Account { return account.Account{} }, account.Apply, opts); err != nil {
+		return p, err
+	}
+	if p.contacts, err = eventstore.NewRepository(es, contact.AggregateType, protomap.ContactCodec{}, func() contact.Contact { return contact.Contact{} }, contact.Apply, opts); err != nil {
+		return p, err
+	}
+	if p.accountKeys, err = uniqueness.Open(ctx, js, uniqueness.Options{Bucket: "CRM_ACCOUNT_KEYS", Replicas: o.Replicas}); err != nil {
+		return p, err
+	}
+	if p.contactKeys, err = uniqueness.Open(ctx, js, uniqueness.Options{Bucket: "CRM_CONTACT_KEYS", Replicas: o.Replicas}); err != nil {
+		return p, err
+	}
+	path := ""
+	if o.DataDir != "" {
+		path = filepath.Join(o.DataDir, "accounts.db")
+	}
+	if p.store, err = accountmodel.Open(ctx, path, sqlitemodel.Options{}); err != nil {
+		return p, fmt.Errorf("leads: accounts read model: %w", err)
+	}
+	p.view = accountview.New(p.store, protomap.AccountCodec{}, protomap.ContactCodec{})
+	p.view.Cover(projection.NewCoverage(js, accountview.Stream, accountview.Subjects))
+	name := "accounts-view"
+	if o.ProjectorName != "" && o.ProjectorName != "leads-view" {
+		name = "accounts-" + o.ProjectorName
+	}
+	p.runner, err = projection.NewOrdered(js, projection.Config{
+		Name:               name,
+		Sources:            []projection.Source{{Stream: accountview.Stream, FilterSubjects: accountview.Subjects}},
+		BatchSize:          500,
+		BatchWait:          20 * time.Millisecond,
+		DeadLetterReplicas: o.Replicas,
+		Logger:             o.Logger,
+		Metrics:            o.Metrics,
+	}, p.view)
+	if err != nil {
+		return p, errors.Join(err, p.store.Close())
+	}
+	return p, nil
+}
