@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/evcrm/evcrm/libs/apperr"
 )
 
 // Coverage answers read-your-writes waits for a read model built from some of a stream's
@@ -105,4 +107,38 @@ func (c *Coverage) WaitFor(ctx context.Context, cp Checkpoints, seq uint64) erro
 	return c.Wait(ctx, seq,
 		func() uint64 { return cp.Applied(c.name) },
 		func(ctx context.Context, s uint64) error { return cp.WaitFor(ctx, c.name, s) })
+}
+
+// ReadWaiter is a view's read-your-writes wait: embed it in a view to give the view WaitFor
+// (what a query with a minimum sequence calls) and Cover.
+type ReadWaiter struct {
+	cp     Checkpoints
+	stream string
+	cov    *Coverage
+}
+
+// NewReadWaiter returns the wait of a view over stream whose position cp keeps.
+func NewReadWaiter(cp Checkpoints, stream string) ReadWaiter {
+	return ReadWaiter{cp: cp, stream: stream}
+}
+
+// Cover makes WaitFor skip sequences of the stream's other subjects: without it, a read that
+// waits for the sequence of an event the view does not follow (say, a write on another
+// aggregate type) would wait until its deadline. c must describe the view's stream.
+func (w *ReadWaiter) Cover(c *Coverage) { w.cov = c }
+
+// WaitFor returns once the view has applied stream sequence seq (or every event of its
+// subjects up to seq, when covered). When ctx ends first the error is Unavailable: the read
+// model is behind, the request may be retried.
+func (w *ReadWaiter) WaitFor(ctx context.Context, seq uint64) error {
+	var err error
+	if w.cov != nil {
+		err = w.cov.WaitFor(ctx, w.cp, seq)
+	} else {
+		err = w.cp.WaitFor(ctx, w.stream, seq)
+	}
+	if err != nil && ctx.Err() != nil {
+		return &apperr.Error{Kind: apperr.Unavailable, Message: "the read model has not caught up with the requested sequence yet", Err: err}
+	}
+	return err
 }

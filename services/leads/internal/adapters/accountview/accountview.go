@@ -25,7 +25,7 @@ var Subjects = []string{"crm.*." + account.AggregateType + ".>", "crm.*." + cont
 
 // View is both the projector (a projection.CheckpointHandler) and the query side.
 type View struct {
-	cov      *projection.Coverage
+	projection.ReadWaiter
 	store    *accountmodel.Store
 	accounts eventstore.Codec[account.Event]
 	contacts eventstore.Codec[contact.Event]
@@ -33,7 +33,7 @@ type View struct {
 
 // New returns the view over store.
 func New(store *accountmodel.Store, accounts eventstore.Codec[account.Event], contacts eventstore.Codec[contact.Event]) *View {
-	return &View{store: store, accounts: accounts, contacts: contacts}
+	return &View{store: store, accounts: accounts, contacts: contacts, ReadWaiter: projection.NewReadWaiter(store, Stream)}
 }
 
 // Checkpoint is the last applied sequence per stream, stored with the rows.
@@ -125,28 +125,6 @@ func (v *View) Handle(ctx context.Context, events []projection.Event) error {
 		return fmt.Errorf("accountview: apply: %w", err)
 	}
 	return errors.Join(poison...)
-}
-
-// Cover makes WaitFor skip sequences of the stream's other subjects: without it, a read
-// that waits for the sequence of an event the view does not follow (say, a write on another
-// aggregate type) would wait until its deadline.
-func (v *View) Cover(c *projection.Coverage) { v.cov = c }
-
-// WaitFor returns once the view has applied sequence seq of the leads stream.
-func (v *View) WaitFor(ctx context.Context, seq uint64) error {
-	var err error
-	if v.cov != nil {
-		err = v.cov.WaitFor(ctx, v.store, seq)
-	} else {
-		err = v.store.WaitFor(ctx, Stream, seq)
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return &apperr.Error{Kind: apperr.Unavailable, Message: "the read model has not caught up with the requested sequence yet", Err: err}
-		}
-		return err
-	}
-	return nil
 }
 
 // GetAccount returns one account.

@@ -8,6 +8,7 @@ package activityview
 import (
 	"context"
 	"errors"
+
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 
 	"github.com/evcrm/evcrm/libs/apperr"
@@ -32,12 +33,14 @@ var recordTypes = map[string]activity.RecordType{
 
 // View is both the projector (a projection.CheckpointHandler) and the query side.
 type View struct {
-	cov   *projection.Coverage
+	projection.ReadWaiter
 	store *activitymodel.Store
 }
 
 // New returns the view over store.
-func New(store *activitymodel.Store) *View { return &View{store: store} }
+func New(store *activitymodel.Store) *View {
+	return &View{store: store, ReadWaiter: projection.NewReadWaiter(store, Stream)}
+}
 
 // Checkpoint is the last applied sequence per stream, stored with the rows.
 func (v *View) Checkpoint(ctx context.Context) (map[string]uint64, error) {
@@ -182,28 +185,6 @@ func (v *View) task(ctx context.Context, b *batch, rec eventstore.Recorded, e pr
 		en := entry(rec, r)
 		en.Summary, en.Task = taskSummary(ev, after), &after
 		b.out.Entries = append(b.out.Entries, en)
-	}
-	return nil
-}
-
-// Cover makes WaitFor skip sequences of the stream's other subjects: without it, a read
-// that waits for the sequence of an event the view does not follow (say, a write on another
-// aggregate type) would wait until its deadline.
-func (v *View) Cover(c *projection.Coverage) { v.cov = c }
-
-// WaitFor returns once the view has applied sequence seq of the leads stream.
-func (v *View) WaitFor(ctx context.Context, seq uint64) error {
-	var err error
-	if v.cov != nil {
-		err = v.cov.WaitFor(ctx, v.store, seq)
-	} else {
-		err = v.store.WaitFor(ctx, Stream, seq)
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return &apperr.Error{Kind: apperr.Unavailable, Message: "the activities read model has not caught up with the requested sequence yet", Err: err}
-		}
-		return err
 	}
 	return nil
 }

@@ -35,13 +35,15 @@ type Codecs struct {
 
 // View is both the projector (a projection.CheckpointHandler) and the query side.
 type View struct {
-	cov    *projection.Coverage
+	projection.ReadWaiter
 	store  *readmodel.Store
 	codecs Codecs
 }
 
 // New returns the view over store.
-func New(store *readmodel.Store, codecs Codecs) *View { return &View{store: store, codecs: codecs} }
+func New(store *readmodel.Store, codecs Codecs) *View {
+	return &View{store: store, codecs: codecs, ReadWaiter: projection.NewReadWaiter(store, Stream)}
+}
 
 // Checkpoint is the last applied sequence per stream, stored with the rows.
 func (v *View) Checkpoint(ctx context.Context) (map[string]uint64, error) {
@@ -199,28 +201,6 @@ func (v *View) contract(ctx context.Context, b *batch, k key, rec eventstore.Rec
 	}
 	c.State = contract.Apply(c.State, ev)
 	c.Seq = e.Sequence
-	return nil
-}
-
-// Cover makes WaitFor skip sequences of the stream's other subjects: without it, a read
-// that waits for the sequence of an event the view does not follow (say, a write on another
-// aggregate type) would wait until its deadline.
-func (v *View) Cover(c *projection.Coverage) { v.cov = c }
-
-// WaitFor returns once the view has applied sequence seq of the pipeline stream.
-func (v *View) WaitFor(ctx context.Context, seq uint64) error {
-	var err error
-	if v.cov != nil {
-		err = v.cov.WaitFor(ctx, v.store, seq)
-	} else {
-		err = v.store.WaitFor(ctx, Stream, seq)
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return &apperr.Error{Kind: apperr.Unavailable, Message: "the read model has not caught up with the requested sequence yet", Err: err}
-		}
-		return err
-	}
 	return nil
 }
 
