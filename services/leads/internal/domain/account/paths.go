@@ -1,10 +1,9 @@
 package account
 
 import (
-	"sort"
-	"strings"
-
 	"github.com/evcrm/evcrm/libs/customfield"
+	"github.com/evcrm/evcrm/libs/fieldpath"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
 )
 
 // Field-mask paths of Details. UpdateDetails also accepts "billing_address" and
@@ -26,8 +25,8 @@ const (
 	PathType            = "type"
 	PathTags            = "tags"
 	PathDescription     = "description"
-	PathCustomFields    = "custom_fields"
-	customPrefix        = PathCustomFields + "."
+	PathCustomFields    = fieldpath.CustomFields
+	customPrefix        = fieldpath.CustomPrefix
 )
 
 // Address leaf names, under PathBilling and PathShipping.
@@ -59,156 +58,55 @@ func AddressPaths(prefix string) []string {
 	return out
 }
 
-type accessor struct {
-	get func(Details) any // a comparable value; the zero Details gives the empty value
-	set func(dst *Details, src Details)
+// AddressFields returns the leaves of an Address, to nest under a path with fieldpath.Group.
+func AddressFields() []fieldpath.Field[Address] {
+	out := make([]fieldpath.Field[Address], len(addressLeaves))
+	for i, l := range addressLeaves {
+		out[i] = fieldpath.Value(l, func(a *Address) *string { return AddressField(a, l) })
+	}
+	return out
 }
 
-var (
-	scalarPaths []string
-	accessors   = map[string]accessor{}
+// fields lists the leaves of Details in canonical order.
+var fields = fieldpath.New(func(d *Details) *map[string]customfield.Value { return &d.CustomFields },
+	fieldpath.Value(PathName, func(d *Details) *string { return &d.Name }),
+	fieldpath.Value(PathDomain, func(d *Details) *string { return &d.Domain }),
+	fieldpath.Value(PathWebsite, func(d *Details) *string { return &d.Website }),
+	fieldpath.Value(PathIndustry, func(d *Details) *string { return &d.Industry }),
+	fieldpath.Value(PathEmployeeCount, func(d *Details) *int64 { return &d.EmployeeCount }),
+	fieldpath.Value(PathAnnualRevenue, func(d *Details) *lead.Money { return &d.AnnualRevenue }),
+	fieldpath.Group(PathBilling, func(d *Details) *Address { return &d.BillingAddress }, AddressFields()...),
+	fieldpath.Group(PathShipping, func(d *Details) *Address { return &d.ShippingAddress }, AddressFields()...),
+	fieldpath.Value(PathPhone, func(d *Details) *string { return &d.Phone }),
+	fieldpath.Value(PathParentAccountID, func(d *Details) *string { return &d.ParentAccountID }),
+	fieldpath.Value(PathOwnerID, func(d *Details) *string { return &d.OwnerID }),
+	fieldpath.Value(PathTerritoryID, func(d *Details) *string { return &d.TerritoryID }),
+	fieldpath.Value(PathType, func(d *Details) *Type { return &d.Type }),
+	fieldpath.Slice(PathTags, func(d *Details) *[]string { return &d.Tags }),
+	fieldpath.Value(PathDescription, func(d *Details) *string { return &d.Description }),
 )
 
-func add(path string, get func(Details) any, set func(*Details, Details)) {
-	scalarPaths = append(scalarPaths, path)
-	accessors[path] = accessor{get, set}
-}
-
-func init() {
-	add(PathName, func(d Details) any { return d.Name }, func(d *Details, s Details) { d.Name = s.Name })
-	add(PathDomain, func(d Details) any { return d.Domain }, func(d *Details, s Details) { d.Domain = s.Domain })
-	add(PathWebsite, func(d Details) any { return d.Website }, func(d *Details, s Details) { d.Website = s.Website })
-	add(PathIndustry, func(d Details) any { return d.Industry }, func(d *Details, s Details) { d.Industry = s.Industry })
-	add(PathEmployeeCount, func(d Details) any { return d.EmployeeCount }, func(d *Details, s Details) { d.EmployeeCount = s.EmployeeCount })
-	add(PathAnnualRevenue, func(d Details) any { return d.AnnualRevenue }, func(d *Details, s Details) { d.AnnualRevenue = s.AnnualRevenue })
-	for _, pre := range []string{PathBilling, PathShipping} {
-		addr := func(d *Details) *Address {
-			if pre == PathBilling {
-				return &d.BillingAddress
-			}
-			return &d.ShippingAddress
-		}
-		for _, leaf := range addressLeaves {
-			add(pre+"."+leaf,
-				func(d Details) any { return *AddressField(addr(&d), leaf) },
-				func(d *Details, s Details) { *AddressField(addr(d), leaf) = *AddressField(addr(&s), leaf) })
-		}
-	}
-	add(PathPhone, func(d Details) any { return d.Phone }, func(d *Details, s Details) { d.Phone = s.Phone })
-	add(PathParentAccountID, func(d Details) any { return d.ParentAccountID }, func(d *Details, s Details) { d.ParentAccountID = s.ParentAccountID })
-	add(PathOwnerID, func(d Details) any { return d.OwnerID }, func(d *Details, s Details) { d.OwnerID = s.OwnerID })
-	add(PathTerritoryID, func(d Details) any { return d.TerritoryID }, func(d *Details, s Details) { d.TerritoryID = s.TerritoryID })
-	add(PathType, func(d Details) any { return d.Type }, func(d *Details, s Details) { d.Type = s.Type })
-	add(PathTags, func(d Details) any { return strings.Join(d.Tags, "\x00") }, func(d *Details, s Details) { d.Tags = append([]string(nil), s.Tags...) })
-	add(PathDescription, func(d Details) any { return d.Description }, func(d *Details, s Details) { d.Description = s.Description })
-}
-
 // Paths returns every leaf path of Details that is not a custom field, in canonical order.
-func Paths() []string { return append([]string(nil), scalarPaths...) }
+func Paths() []string { return fields.Paths() }
 
 // ExpandPath returns the leaf paths a mask path names (an address names its five fields) and
 // whether the path is known. "custom_fields" expands to nothing here: the caller lists the
 // names in play.
-func ExpandPath(path string) ([]string, bool) {
-	switch {
-	case path == PathBilling || path == PathShipping:
-		return AddressPaths(path), true
-	case path == PathCustomFields:
-		return nil, true
-	}
-	if _, ok := accessors[path]; ok {
-		return []string{path}, true
-	}
-	if _, ok := customName(path); ok {
-		return []string{path}, true
-	}
-	return nil, false
-}
+func ExpandPath(path string) ([]string, bool) { return fields.Expand(path) }
 
-func customName(path string) (string, bool) {
-	name, ok := strings.CutPrefix(path, customPrefix)
-	return name, ok && customfield.ValidName(name)
-}
-
-func leafEqual(a, b Details, path string) bool {
-	if acc, ok := accessors[path]; ok {
-		return acc.get(a) == acc.get(b)
-	}
-	name, _ := customName(path)
-	va, oka := a.CustomFields[name]
-	vb, okb := b.CustomFields[name]
-	return oka == okb && va == vb
-}
-
-// setLeaf copies the leaf path from src to dst; dst.CustomFields must be dst's own map.
-func setLeaf(dst *Details, src Details, path string) {
-	if acc, ok := accessors[path]; ok {
-		acc.set(dst, src)
-		return
-	}
-	name, _ := customName(path)
-	if v, ok := src.CustomFields[name]; ok {
-		if dst.CustomFields == nil {
-			dst.CustomFields = map[string]customfield.Value{}
-		}
-		dst.CustomFields[name] = v
-	} else {
-		delete(dst.CustomFields, name)
-	}
-}
+func leafEqual(a, b Details, path string) bool { return fields.Equal(a, b, path) }
 
 // Pick returns a Details holding only the given leaf paths of d.
-func Pick(d Details, paths []string) Details {
-	var out Details
-	for _, p := range paths {
-		setLeaf(&out, d, p)
-	}
-	return out
-}
+func Pick(d Details, paths []string) Details { return fields.Pick(d, paths...) }
 
 // ApplyLeaves returns d with the leaf paths taken from src (d is not modified).
 func ApplyLeaves(d, src Details, paths []string) Details {
 	d = d.clone()
-	for _, p := range paths {
-		setLeaf(&d, src, p)
-	}
+	fields.Copy(&d, src, paths...)
 	return d
 }
 
 // sortLeaves orders leaf paths canonically and drops duplicates.
-func sortLeaves(paths []string) []string {
-	rank := make(map[string]int, len(scalarPaths))
-	for i, p := range scalarPaths {
-		rank[p] = i
-	}
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range paths {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		ri, iok := rank[out[i]]
-		rj, jok := rank[out[j]]
-		switch {
-		case iok && jok:
-			return ri < rj
-		case iok != jok:
-			return iok
-		}
-		return out[i] < out[j]
-	})
-	return out
-}
+func sortLeaves(paths []string) []string { return fields.Sort(paths) }
 
-func customLeaves(ds ...Details) []string {
-	var out []string
-	for _, d := range ds {
-		for name := range d.CustomFields {
-			out = append(out, customPrefix+name)
-		}
-	}
-	return sortLeaves(out)
-}
+func customLeaves(ds ...Details) []string { return fields.CustomLeaves(ds...) }

@@ -1,10 +1,8 @@
 package lead
 
 import (
-	"sort"
-	"strings"
-
 	"github.com/evcrm/evcrm/libs/customfield"
+	"github.com/evcrm/evcrm/libs/fieldpath"
 )
 
 // Field-mask paths of Details. UpdateDetails accepts these, "utm" (all five UTM fields),
@@ -32,140 +30,70 @@ const (
 	PathUTMContent    = "utm.content"
 	PathCampaignID    = "campaign_id"
 	PathUTM           = "utm"
-	PathCustomFields  = "custom_fields"
-	customPrefix      = PathCustomFields + "."
+	PathCustomFields  = fieldpath.CustomFields
+	customPrefix      = fieldpath.CustomPrefix
 )
 
-type accessor struct {
-	get func(Details) any // returns a comparable value; the zero Details gives the "empty" value
-	set func(dst *Details, src Details)
-}
+// fields lists the leaves of Details in canonical order.
+var fields = fieldpath.New(func(d *Details) *map[string]customfield.Value { return &d.CustomFields },
+	fieldpath.Value(PathFirstName, func(d *Details) *string { return &d.FirstName }),
+	fieldpath.Value(PathLastName, func(d *Details) *string { return &d.LastName }),
+	fieldpath.Value(PathEmail, func(d *Details) *string { return &d.Email }),
+	fieldpath.Value(PathPhone, func(d *Details) *string { return &d.Phone }),
+	fieldpath.Value(PathCompany, func(d *Details) *string { return &d.Company }),
+	fieldpath.Value(PathJobTitle, func(d *Details) *string { return &d.JobTitle }),
+	fieldpath.Value(PathWebsite, func(d *Details) *string { return &d.Website }),
+	fieldpath.Value(PathCountry, func(d *Details) *string { return &d.Country }),
+	fieldpath.Value(PathRegion, func(d *Details) *string { return &d.Region }),
+	fieldpath.Value(PathCity, func(d *Details) *string { return &d.City }),
+	fieldpath.Value(PathIndustry, func(d *Details) *string { return &d.Industry }),
+	fieldpath.Value(PathEmployeeCount, func(d *Details) *int64 { return &d.EmployeeCount }),
+	fieldpath.Value(PathAnnualRevenue, func(d *Details) *Money { return &d.AnnualRevenue }),
+	fieldpath.Value(PathSource, func(d *Details) *Source { return &d.Source }),
+	fieldpath.Value(PathSourceDetail, func(d *Details) *string { return &d.SourceDetail }),
+	fieldpath.Group(PathUTM, func(d *Details) *UTM { return &d.UTM },
+		fieldpath.Value("source", func(u *UTM) *string { return &u.Source }),
+		fieldpath.Value("medium", func(u *UTM) *string { return &u.Medium }),
+		fieldpath.Value("campaign", func(u *UTM) *string { return &u.Campaign }),
+		fieldpath.Value("term", func(u *UTM) *string { return &u.Term }),
+		fieldpath.Value("content", func(u *UTM) *string { return &u.Content })),
+	fieldpath.Value(PathCampaignID, func(d *Details) *string { return &d.CampaignID }),
+)
 
-// scalarPaths are the non-custom leaf paths in canonical order.
-var scalarPaths = []string{PathFirstName, PathLastName, PathEmail, PathPhone, PathCompany,
-	PathJobTitle, PathWebsite, PathCountry, PathRegion, PathCity, PathIndustry, PathEmployeeCount,
-	PathAnnualRevenue, PathSource, PathSourceDetail, PathUTMSource, PathUTMMedium, PathUTMCampaign,
-	PathUTMTerm, PathUTMContent, PathCampaignID}
-
-var accessors = map[string]accessor{
-	PathFirstName:     {func(d Details) any { return d.FirstName }, func(d *Details, s Details) { d.FirstName = s.FirstName }},
-	PathLastName:      {func(d Details) any { return d.LastName }, func(d *Details, s Details) { d.LastName = s.LastName }},
-	PathEmail:         {func(d Details) any { return d.Email }, func(d *Details, s Details) { d.Email = s.Email }},
-	PathPhone:         {func(d Details) any { return d.Phone }, func(d *Details, s Details) { d.Phone = s.Phone }},
-	PathCompany:       {func(d Details) any { return d.Company }, func(d *Details, s Details) { d.Company = s.Company }},
-	PathJobTitle:      {func(d Details) any { return d.JobTitle }, func(d *Details, s Details) { d.JobTitle = s.JobTitle }},
-	PathWebsite:       {func(d Details) any { return d.Website }, func(d *Details, s Details) { d.Website = s.Website }},
-	PathCountry:       {func(d Details) any { return d.Country }, func(d *Details, s Details) { d.Country = s.Country }},
-	PathRegion:        {func(d Details) any { return d.Region }, func(d *Details, s Details) { d.Region = s.Region }},
-	PathCity:          {func(d Details) any { return d.City }, func(d *Details, s Details) { d.City = s.City }},
-	PathIndustry:      {func(d Details) any { return d.Industry }, func(d *Details, s Details) { d.Industry = s.Industry }},
-	PathEmployeeCount: {func(d Details) any { return d.EmployeeCount }, func(d *Details, s Details) { d.EmployeeCount = s.EmployeeCount }},
-	PathAnnualRevenue: {func(d Details) any { return d.AnnualRevenue }, func(d *Details, s Details) { d.AnnualRevenue = s.AnnualRevenue }},
-	PathSource:        {func(d Details) any { return d.Source }, func(d *Details, s Details) { d.Source = s.Source }},
-	PathSourceDetail:  {func(d Details) any { return d.SourceDetail }, func(d *Details, s Details) { d.SourceDetail = s.SourceDetail }},
-	PathUTMSource:     {func(d Details) any { return d.UTM.Source }, func(d *Details, s Details) { d.UTM.Source = s.UTM.Source }},
-	PathUTMMedium:     {func(d Details) any { return d.UTM.Medium }, func(d *Details, s Details) { d.UTM.Medium = s.UTM.Medium }},
-	PathUTMCampaign:   {func(d Details) any { return d.UTM.Campaign }, func(d *Details, s Details) { d.UTM.Campaign = s.UTM.Campaign }},
-	PathUTMTerm:       {func(d Details) any { return d.UTM.Term }, func(d *Details, s Details) { d.UTM.Term = s.UTM.Term }},
-	PathUTMContent:    {func(d Details) any { return d.UTM.Content }, func(d *Details, s Details) { d.UTM.Content = s.UTM.Content }},
-	PathCampaignID:    {func(d Details) any { return d.CampaignID }, func(d *Details, s Details) { d.CampaignID = s.CampaignID }},
-}
+// accessors is the set of non-custom leaf paths, which UpdateDetails looks paths up in.
+var accessors = func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range fields.Paths() {
+		m[p] = true
+	}
+	return m
+}()
 
 // Paths returns every leaf path of Details that is not a custom field, in canonical order.
-func Paths() []string { return append([]string(nil), scalarPaths...) }
+func Paths() []string { return fields.Paths() }
 
-func customName(path string) (string, bool) {
-	name, ok := strings.CutPrefix(path, customPrefix)
-	return name, ok && customfield.ValidName(name)
-}
+func customName(path string) (string, bool) { return fields.CustomName(path) }
 
 // leafEqual reports whether a and b agree on the leaf path.
-func leafEqual(a, b Details, path string) bool {
-	if acc, ok := accessors[path]; ok {
-		return acc.get(a) == acc.get(b)
-	}
-	name, _ := customName(path)
-	va, oka := a.CustomFields[name]
-	vb, okb := b.CustomFields[name]
-	return oka == okb && va == vb
-}
+func leafEqual(a, b Details, path string) bool { return fields.Equal(a, b, path) }
 
 // leafEmpty reports whether d has no value at the leaf path.
 func leafEmpty(d Details, path string) bool { return leafEqual(d, Details{}, path) }
 
-// setLeaf copies the leaf path from src to dst. dst.CustomFields must be dst's own map (it is
-// written to).
-func setLeaf(dst *Details, src Details, path string) {
-	if acc, ok := accessors[path]; ok {
-		acc.set(dst, src)
-		return
-	}
-	name, _ := customName(path)
-	if v, ok := src.CustomFields[name]; ok {
-		if dst.CustomFields == nil {
-			dst.CustomFields = map[string]customfield.Value{}
-		}
-		dst.CustomFields[name] = v
-	} else {
-		delete(dst.CustomFields, name)
-	}
-}
-
 // pick returns a Details holding only the given leaf paths of d.
-func pick(d Details, paths []string) Details {
-	var out Details
-	for _, p := range paths {
-		setLeaf(&out, d, p)
-	}
-	return out
-}
+func pick(d Details, paths []string) Details { return fields.Pick(d, paths...) }
 
 // applyLeaves returns d with the leaf paths taken from src (d's map is not modified).
 func applyLeaves(d Details, src Details, paths []string) Details {
 	d = d.clone()
-	for _, p := range paths {
-		setLeaf(&d, src, p)
-	}
+	fields.Copy(&d, src, paths...)
 	return d
 }
 
 // sortLeaves orders leaf paths canonically (scalar paths in Paths order, then custom fields
 // by name) and drops duplicates.
-func sortLeaves(paths []string) []string {
-	rank := make(map[string]int, len(scalarPaths))
-	for i, p := range scalarPaths {
-		rank[p] = i
-	}
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range paths {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		ri, iok := rank[out[i]]
-		rj, jok := rank[out[j]]
-		switch {
-		case iok && jok:
-			return ri < rj
-		case iok != jok:
-			return iok
-		}
-		return out[i] < out[j]
-	})
-	return out
-}
+func sortLeaves(paths []string) []string { return fields.Sort(paths) }
 
 // customLeaves lists the custom-field leaf paths that have a value in any of ds, in canonical
 // order (for merges and whole-map masks).
-func customLeaves(ds ...Details) []string {
-	var out []string
-	for _, d := range ds {
-		for name := range d.CustomFields {
-			out = append(out, customPrefix+name)
-		}
-	}
-	return sortLeaves(out)
-}
+func customLeaves(ds ...Details) []string { return fields.CustomLeaves(ds...) }
