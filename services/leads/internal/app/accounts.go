@@ -146,8 +146,13 @@ func (a *App) CreateAccount(ctx context.Context, tenant string, cmd account.New,
 			}
 			created := evs[0].(account.AccountCreated).Account
 			if created.ParentAccountID != "" {
-				if _, err := a.ancestors(ctx, tenant, created.ParentAccountID, account.Field+account.PathParentAccountID); err != nil {
+				anc, err := a.ancestors(ctx, tenant, created.ParentAccountID, account.Field+account.PathParentAccountID)
+				if err != nil {
 					return nil, err
+				}
+				// The same bound UpdateDetails puts on a re-parenting.
+				if len(anc) >= account.MaxDepth {
+					return nil, apperr.Precondition(account.ReasonTooDeep, "an account hierarchy is at most %d levels deep", account.MaxDepth)
 				}
 			}
 			if k := account.DedupeKey(created.Details); k != "" && !allowDuplicate && !claimed {

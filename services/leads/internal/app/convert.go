@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -256,7 +257,17 @@ func (s *saga) account(ctx context.Context) error {
 			return err
 		}
 		if upd := accountFill(existing.Details, from); len(upd.Paths) > 0 {
-			if _, err := s.a.UpdateAccount(ctx, s.tenant, existing.ID, upd, Write{}); err != nil {
+			_, err := s.a.UpdateAccount(ctx, s.tenant, existing.ID, upd, Write{})
+			// The fill is best effort: a domain another account holds is not copied, rather
+			// than failing the link the caller asked for.
+			if _, _, dup := duplicate(err, ReasonDuplicateAccount); dup {
+				if upd.Paths = slices.DeleteFunc(upd.Paths, func(p string) bool { return p == account.PathDomain }); len(upd.Paths) > 0 {
+					_, err = s.a.UpdateAccount(ctx, s.tenant, existing.ID, upd, Write{})
+				} else {
+					err = nil
+				}
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -291,7 +302,16 @@ func (s *saga) contact(ctx context.Context) error {
 			return err
 		}
 		if upd := contactFill(existing.Details, from); len(upd.Paths) > 0 {
-			if _, err := s.a.UpdateContact(ctx, s.tenant, existing.ID, upd, Write{}); err != nil {
+			_, err := s.a.UpdateContact(ctx, s.tenant, existing.ID, upd, Write{})
+			// As for the account: an email another contact holds is not copied.
+			if _, _, dup := duplicate(err, ReasonDuplicateContact); dup {
+				if upd.Paths = slices.DeleteFunc(upd.Paths, func(p string) bool { return p == contact.PathEmail }); len(upd.Paths) > 0 {
+					_, err = s.a.UpdateContact(ctx, s.tenant, existing.ID, upd, Write{})
+				} else {
+					err = nil
+				}
+			}
+			if err != nil {
 				return err
 			}
 		}

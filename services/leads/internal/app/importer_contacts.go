@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/account"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/contact"
 )
@@ -83,6 +84,9 @@ func (r *importRun) accountByName(ctx context.Context, name string) (string, err
 // importContact writes one contact row.
 func (r *importRun) importContact(ctx context.Context, id string, line int, row ContactRow) (RowResult, bool) {
 	row.New.ID = id
+	// An account the file names by id must exist (a dry run checks it as CreateContact does);
+	// one found or made by name need not exist yet in a dry run.
+	fileAccount := row.New.Details.AccountID != ""
 	if row.New.Details.AccountID == "" && strings.TrimSpace(row.AccountName) != "" {
 		accID, err := r.accountByName(ctx, strings.TrimSpace(row.AccountName))
 		if err != nil {
@@ -97,7 +101,7 @@ func (r *importRun) importContact(ctx context.Context, id string, line int, row 
 		}
 	}
 	if r.o.DryRun {
-		return r.dryRunContact(ctx, id, row), false
+		return r.dryRunContact(ctx, id, row, fileAccount), false
 	}
 	res, err := r.a.CreateContact(ctx, r.tenant, row.New, r.o.Dedupe == DedupeAllow, Write{})
 	switch {
@@ -123,13 +127,19 @@ func (r *importRun) importContact(ctx context.Context, id string, line int, row 
 	return RowResult{Outcome: RowUpdated, RecordID: existing}, false
 }
 
-func (r *importRun) dryRunContact(ctx context.Context, id string, row ContactRow) RowResult {
+func (r *importRun) dryRunContact(ctx context.Context, id string, row ContactRow, checkAccount bool) RowResult {
 	cfg, err := r.a.Config(ctx, r.tenant)
 	if err != nil {
 		return r.failed(err)
 	}
-	if _, err := contact.Create(contact.Contact{}, row.New, cfg.ContactPolicy(), r.a.now()); err != nil {
+	evs, err := contact.Create(contact.Contact{}, row.New, cfg.ContactPolicy(), r.a.now())
+	if err != nil {
 		return r.failed(err)
+	}
+	if acc := evs[0].(contact.ContactCreated).Contact.AccountID; checkAccount && acc != "" {
+		if err := r.a.requireAccount(ctx, r.tenant, acc); err != nil {
+			return r.failed(err)
+		}
 	}
 	if r.o.Dedupe == DedupeAllow {
 		return RowResult{Outcome: RowCreated, RecordID: id}
@@ -186,8 +196,19 @@ func (r *importRun) dryRunAccount(ctx context.Context, id string, row AccountRow
 	if err != nil {
 		return r.failed(err)
 	}
-	if _, err := account.Create(account.Account{}, row.New, cfg.AccountPolicy(), r.a.now()); err != nil {
+	evs, err := account.Create(account.Account{}, row.New, cfg.AccountPolicy(), r.a.now())
+	if err != nil {
 		return r.failed(err)
+	}
+	// The parent checks CreateAccount makes in its decision.
+	if parent := evs[0].(account.AccountCreated).Account.ParentAccountID; parent != "" {
+		anc, err := r.a.ancestors(ctx, r.tenant, parent, account.Field+account.PathParentAccountID)
+		if err == nil && len(anc) >= account.MaxDepth {
+			err = apperr.Precondition(account.ReasonTooDeep, "an account hierarchy is at most %d levels deep", account.MaxDepth)
+		}
+		if err != nil {
+			return r.failed(err)
+		}
 	}
 	if r.o.Dedupe == DedupeAllow {
 		return RowResult{Outcome: RowCreated, RecordID: id}

@@ -2,11 +2,14 @@ package service_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/metadata"
 
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/csvfile"
@@ -14,7 +17,8 @@ import (
 
 // BenchmarkImport100k imports a CSV of LEADS_IMPORT_BENCH_ROWS (default 100,000) distinct
 // leads over gRPC with the default SKIP dedupe policy (every row claims its email and phone),
-// the read-model projector running beside it, and reports rows/s. One iteration is one whole
+// every worker running beside it, and reports rows/s next to raw JetStream publishes of as
+// many LeadCreated payloads with the same concurrency, measured in the same run. One iteration is one whole
 // import: run it with -benchtime 1x (make bench does).
 func BenchmarkImport100k(b *testing.B) {
 	if b.N > 1 {
@@ -26,8 +30,16 @@ func BenchmarkImport100k(b *testing.B) {
 	}
 	file := benchCSV(b, rows)
 	h := startTransfer(b, true)
-	ctx := as(b, "bench", "rep-1")
 	b.ResetTimer()
+	// The baseline: as many raw publishes as rows, with the importer's concurrency (64 rows in
+	// flight), in the same run.
+	const clients = 64
+	raw := rawPublish(b, h.harness, clients, max(rows/clients, 1))
+	b.ReportMetric(float64(clients*max(rows/clients, 1))/raw.Seconds(), "raw_publish/s")
+	// A whole import is one call: give it longer than testkit.As's 30 s.
+	md, _ := metadata.FromOutgoingContext(as(b, "bench", "rep-1"))
+	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), md), 10*time.Minute)
+	defer cancel()
 	for i := range b.N {
 		start := time.Now()
 		rep, _, err := h.importFile(ctx, &leadsv1.ImportStart{Object: leadsv1.TransferObject_TRANSFER_OBJECT_LEAD,
@@ -40,6 +52,7 @@ func BenchmarkImport100k(b *testing.B) {
 			b.Fatalf("created %d of %d: %v", rep.GetCreated(), rows, rep.GetResults()[:min(3, len(rep.GetResults()))])
 		}
 		b.ReportMetric(float64(rows)/el.Seconds(), "rows/s")
+		b.ReportMetric((float64(rows)/el.Seconds())/(float64(clients*max(rows/clients, 1))/raw.Seconds()), "import/raw")
 		b.ReportMetric(el.Seconds(), "s/import")
 	}
 	b.ReportMetric(0, "ns/op")
