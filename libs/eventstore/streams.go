@@ -41,7 +41,7 @@ var (
 	}
 	CampaignStream = StreamSpec{
 		Name:           "CRM_CAMPAIGN",
-		AggregateTypes: []string{"campaign", "segment", "rule", "member"},
+		AggregateTypes: []string{"campaign", "segment", "rule", "member", "rulerun"},
 		Description:    "Events of the campaign service: campaigns, members, segments, automation rules.",
 	}
 )

@@ -451,6 +451,11 @@ type Lead struct {
 	Engagement *Engagement `protobuf:"bytes,37,opt,name=engagement,proto3" json:"engagement,omitempty"`
 	// When the latest engagement signal happened.
 	LastEngagedAt *timestamppb.Timestamp `protobuf:"bytes,38,opt,name=last_engaged_at,json=lastEngagedAt,proto3" json:"last_engaged_at,omitempty"`
+	// The person asked not to receive marketing email (set by an unsubscribe in any campaign,
+	// or by hand); campaigns suppress them.
+	EmailOptOut bool `protobuf:"varint,39,opt,name=email_opt_out,json=emailOptOut,proto3" json:"email_opt_out,omitempty"`
+	// The person asked not to be contacted at all; campaigns suppress them.
+	DoNotContact  bool `protobuf:"varint,40,opt,name=do_not_contact,json=doNotContact,proto3" json:"do_not_contact,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -749,6 +754,20 @@ func (x *Lead) GetLastEngagedAt() *timestamppb.Timestamp {
 		return x.LastEngagedAt
 	}
 	return nil
+}
+
+func (x *Lead) GetEmailOptOut() bool {
+	if x != nil {
+		return x.EmailOptOut
+	}
+	return false
+}
+
+func (x *Lead) GetDoNotContact() bool {
+	if x != nil {
+		return x.DoNotContact
+	}
+	return false
 }
 
 // Utm holds the UTM parameters of the lead's first touch.
@@ -1264,7 +1283,7 @@ var File_crm_leads_v1_lead_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_lead_proto_rawDesc = "" +
 	"\n" +
-	"\x17crm/leads/v1/lead.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1bcrm/events/v1/options.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb6\r\n" +
+	"\x17crm/leads/v1/lead.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1bcrm/events/v1/options.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x0e\n" +
 	"\x04Lead\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12#\n" +
@@ -1310,7 +1329,9 @@ const file_crm_leads_v1_lead_proto_rawDesc = "" +
 	"\n" +
 	"engagement\x18% \x01(\v2\x18.crm.leads.v1.EngagementR\n" +
 	"engagement\x12B\n" +
-	"\x0flast_engaged_at\x18& \x01(\v2\x1a.google.protobuf.TimestampR\rlastEngagedAt\x1aZ\n" +
+	"\x0flast_engaged_at\x18& \x01(\v2\x1a.google.protobuf.TimestampR\rlastEngagedAt\x12\"\n" +
+	"\remail_opt_out\x18' \x01(\bR\vemailOptOut\x12$\n" +
+	"\x0edo_not_contact\x18( \x01(\bR\fdoNotContact\x1aZ\n" +
 	"\x11CustomFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
 	"\x05value\x18\x02 \x01(\v2\x19.crm.leads.v1.CustomValueR\x05value:\x028\x01\"\x7f\n" +
