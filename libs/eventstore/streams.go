@@ -41,7 +41,7 @@ var (
 	}
 	CampaignStream = StreamSpec{
 		Name:           "CRM_CAMPAIGN",
-		AggregateTypes: []string{"campaign", "segment", "rule", "member", "rulerun"},
+		AggregateTypes: []string{"campaign", "segment", "rule", "member", "rulerun", "enrollment"},
 		Description:    "Events of the campaign service: campaigns, members, segments, automation rules.",
 	}
 )

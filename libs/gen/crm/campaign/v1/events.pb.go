@@ -252,7 +252,8 @@ func (x *CampaignCostRecorded) GetChannel() CampaignChannel {
 	return CampaignChannel_CAMPAIGN_CHANNEL_UNSPECIFIED
 }
 
-// EnrollmentProgressed records how far an enrollment of a segment into the campaign got: the
+// EnrollmentProgressed records how far an enrollment of a segment into a campaign got
+// (aggregate "enrollment", id derived from the campaign, the segment and its version): the
 // cursor lets an interrupted enrollment resume.
 type EnrollmentProgressed struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
