@@ -11,8 +11,8 @@ import (
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/eventstore"
-	commonv1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
 	campaignv1 "github.com/evcrm/evcrm/libs/gen/crm/campaign/v1"
+	commonv1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
 	"github.com/evcrm/evcrm/libs/reqctx"
 	"github.com/evcrm/evcrm/services/campaign/internal/app"
 )
