@@ -103,6 +103,10 @@ func contactFromLead(l lead.Lead, accountID, owner string) contact.Details {
 		OwnerID:        owner,
 		Source:         l.Source,
 		Tags:           slices.Clone(l.Tags),
+		// The person's opt-outs are theirs, not the lead record's: an unsubscribe must
+		// survive the conversion so campaigns keep suppressing the contact.
+		EmailOptOut:  l.EmailOptOut,
+		DoNotContact: l.DoNotContact,
 	}
 }
 
@@ -114,10 +118,12 @@ var accountFillPaths = []string{account.PathDomain, account.PathWebsite, account
 	account.PathBilling + ".region", account.PathBilling + ".country"}
 
 // contactFillPaths are the contact fields a linked contact gains from the lead when empty;
-// account_id links a contact that had no account to the conversion's.
+// account_id links a contact that had no account to the conversion's. The opt-out flags are
+// "empty" while false, so a linked contact gains an opt-out from the lead but never loses one.
 var contactFillPaths = []string{contact.PathFirstName, contact.PathLastName, contact.PathEmail,
 	contact.PathPhone, contact.PathJobTitle, contact.PathAccountID, contact.PathMailingAddress + ".city",
-	contact.PathMailingAddress + ".region", contact.PathMailingAddress + ".country", contact.PathSource}
+	contact.PathMailingAddress + ".region", contact.PathMailingAddress + ".country", contact.PathSource,
+	contact.PathEmailOptOut, contact.PathDoNotContact}
 
 // accountFill returns the update that fills the empty fields of existing from the lead's
 // values in from (no paths: nothing to fill).
@@ -157,7 +163,8 @@ func isZeroAccount(d account.Details) bool {
 
 func isZeroContact(d contact.Details) bool {
 	return d.FirstName == "" && d.LastName == "" && d.Email == "" && d.Phone == "" && d.JobTitle == "" &&
-		d.AccountID == "" && d.MailingAddress == (account.Address{}) && d.Source == lead.SourceUnspecified
+		d.AccountID == "" && d.MailingAddress == (account.Address{}) && d.Source == lead.SourceUnspecified &&
+		!d.EmailOptOut && !d.DoNotContact
 }
 
 // DefaultCloseAfter is how far ahead a conversion's opportunity is expected to close when

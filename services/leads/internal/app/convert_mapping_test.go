@@ -121,3 +121,24 @@ func TestOpportunityDefaults(t *testing.T) {
 	assert.Equal(t, "2026-08-08", opportunityFromLead(l, ConversionOpportunity{}, now).ExpectedCloseDate,
 		"a timeline in the past is not a close date")
 }
+
+func TestOptOutsCarryToTheContact(t *testing.T) {
+	t.Parallel()
+	l := sampleLead()
+	l.EmailOptOut, l.DoNotContact = true, true
+	d := contactFromLead(l, "acc-1", "owner-9")
+	assert.True(t, d.EmailOptOut, "an unsubscribed lead becomes an unsubscribed contact")
+	assert.True(t, d.DoNotContact)
+
+	full := contactFromLead(sampleLead(), "acc-1", "owner-9")
+	upd := contactFill(full, d)
+	assert.Equal(t, []string{contact.PathEmailOptOut, contact.PathDoNotContact}, upd.Paths,
+		"a linked contact gains the lead's opt-outs")
+	assert.True(t, upd.Details.EmailOptOut)
+	assert.True(t, upd.Details.DoNotContact)
+
+	optedOut := full
+	optedOut.EmailOptOut = true
+	assert.Empty(t, contactFill(optedOut, contactFromLead(sampleLead(), "acc-1", "owner-9")).Paths,
+		"a lead without opt-outs never clears the contact's")
+}

@@ -66,7 +66,10 @@ type Service struct {
 	ActivitiesProjector *projection.Runner
 	Reactions           *projection.Runner
 	activityStore       *activitymodel.Store
-	pipeline            *pipelineclient.Client
+	// CampaignReactions is the durable consumer of the campaign service's member responses:
+	// engagement on leads, unsubscribes as email opt-outs. Run it alongside Projector.
+	CampaignReactions *projection.Runner
+	pipeline          *pipelineclient.Client
 }
 
 // New builds the service on nc.
@@ -161,9 +164,14 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	if err != nil {
 		return nil, errors.Join(err, store.Close(), acc.store.Close(), acts.store.Close())
 	}
+	campaignReacts, err := newCampaignReactions(js, a, o)
+	if err != nil {
+		return nil, errors.Join(err, store.Close(), acc.store.Close(), acts.store.Close())
+	}
 	return &Service{App: a, Projector: runner, View: view, store: store, pipeline: pipeline,
 		AccountsProjector: acc.runner, accountStore: acc.store,
-		ActivitiesProjector: acts.runner, Reactions: reacts, activityStore: acts.store}, nil
+		ActivitiesProjector: acts.runner, Reactions: reacts, activityStore: acts.store,
+		CampaignReactions: campaignReacts}, nil
 }
 
 // Close releases the read model and the pipeline connection. Stop the projector (cancel its
@@ -177,12 +185,14 @@ func (s *Service) Close() error {
 }
 
 // Workers are the service's background loops, to run beside the gRPC server until shutdown:
-// the three read models' projectors and the engagement reaction.
+// the three read models' projectors, the activity engagement reaction and the campaign-response
+// reaction.
 func (s *Service) Workers() []lifecycle.Worker {
 	return []lifecycle.Worker{
 		{Name: "lead-view-projector", Run: s.Projector.Run},
 		{Name: "accounts-view-projector", Run: s.AccountsProjector.Run},
 		{Name: "activities-view-projector", Run: s.ActivitiesProjector.Run},
 		{Name: "activity-engagement-reaction", Run: s.Reactions.Run},
+		{Name: "campaign-response-reaction", Run: s.CampaignReactions.Run},
 	}
 }

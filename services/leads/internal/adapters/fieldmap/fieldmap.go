@@ -69,7 +69,7 @@ var (
 	leadPaths = []string{"first_name", "last_name", "email", "phone", "company", "job_title",
 		"website", "country", "region", "city", "industry", "employee_count", "annual_revenue",
 		"source", "source_detail", "utm.source", "utm.medium", "utm.campaign", "utm.term",
-		"utm.content", "campaign_id", "tags", "owner_id"}
+		"utm.content", "campaign_id", "email_opt_out", "do_not_contact", "tags", "owner_id"}
 	contactPaths = []string{"first_name", "last_name", "email", "phone", "mobile_phone",
 		"job_title", "department", "account_id", "roles", "email_opt_out", "do_not_contact",
 		"mailing_address.street", "mailing_address.city", "mailing_address.region",
@@ -124,6 +124,8 @@ var aliases = map[Object]map[string][]string{
 		"annual_revenue": {"Revenue", "Annual Revenue"},
 		"source":         {"Lead Source"},
 		"campaign_id":    {"Campaign"},
+		"email_opt_out":  {"Opt Out", "Email Opt-Out", "Unsubscribed"},
+		"do_not_contact": {"DNC", "Do Not Call"},
 		"tags":           {"Labels", "Categories", "Tag"},
 		"owner_id":       {"Owner", "Lead Owner"},
 	},

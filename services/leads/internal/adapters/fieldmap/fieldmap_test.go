@@ -38,6 +38,8 @@ func TestAutoMappingByCommonNames(t *testing.T) {
 		{fieldmap.ObjectLead, "Custom_Fields.Region_Code", "custom_fields.region_code"},
 		{fieldmap.ObjectLead, "Region Code", "custom_fields.region_code"},
 		{fieldmap.ObjectLead, "Favourite colour", ""},
+		{fieldmap.ObjectLead, "Email Opt-Out", "email_opt_out"},
+		{fieldmap.ObjectLead, "DNC", "do_not_contact"},
 		{fieldmap.ObjectContact, "Mobile", "mobile_phone"},
 		{fieldmap.ObjectContact, "Zip", "mailing_address.postal_code"},
 		{fieldmap.ObjectAccount, "Account Name", "name"},

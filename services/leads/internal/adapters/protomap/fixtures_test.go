@@ -29,7 +29,7 @@ func fullDetails() lead.Details {
 		AnnualRevenue: lead.Money{Currency: "GBP", Units: 12_000_000, Nanos: 500_000_000},
 		Source:        lead.SourcePartner, SourceDetail: "partner portal",
 		UTM:        lead.UTM{Source: "newsletter", Medium: "email", Campaign: "spring", Term: "crm", Content: "hero"},
-		CampaignID: "camp-1",
+		CampaignID: "camp-1", EmailOptOut: true, DoNotContact: true,
 		CustomFields: map[string]customfield.Value{
 			"plan":     customfield.StringValue("enterprise"),
 			"seats":    customfield.NumberValue(42.5),

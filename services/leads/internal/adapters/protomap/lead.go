@@ -84,6 +84,8 @@ func DetailsToProto(d lead.Details) *leadsv1.Lead {
 		Source:        SourceToProto(d.Source),
 		SourceDetail:  d.SourceDetail,
 		CampaignId:    d.CampaignID,
+		EmailOptOut:   d.EmailOptOut,
+		DoNotContact:  d.DoNotContact,
 	}
 	if d.UTM != (lead.UTM{}) {
 		p.Utm = &leadsv1.Utm{Source: d.UTM.Source, Medium: d.UTM.Medium, Campaign: d.UTM.Campaign,
@@ -120,7 +122,9 @@ func DetailsFromProto(p *leadsv1.Lead) lead.Details {
 		SourceDetail:  p.GetSourceDetail(),
 		UTM: lead.UTM{Source: u.GetSource(), Medium: u.GetMedium(), Campaign: u.GetCampaign(),
 			Term: u.GetTerm(), Content: u.GetContent()},
-		CampaignID: p.GetCampaignId(),
+		CampaignID:   p.GetCampaignId(),
+		EmailOptOut:  p.GetEmailOptOut(),
+		DoNotContact: p.GetDoNotContact(),
 	}
 	if len(p.GetCustomFields()) > 0 {
 		d.CustomFields = make(map[string]customfield.Value, len(p.GetCustomFields()))

@@ -78,6 +78,13 @@ type Details struct {
 	UTM          UTM
 	// CampaignID is the originating campaign (the campaign service's id).
 	CampaignID string
+	// EmailOptOut is set when the person asked not to receive marketing email — by hand, by
+	// import, or by an unsubscribe in any campaign (the leads service reacts to the campaign
+	// service's CampaignMemberResponded). Campaigns suppress such leads.
+	EmailOptOut bool
+	// DoNotContact is set when the person asked not to be contacted at all; campaigns suppress
+	// such leads too.
+	DoNotContact bool
 	// CustomFields are values of the tenant's custom fields, by name.
 	CustomFields map[string]customfield.Value
 }

@@ -29,6 +29,8 @@ const (
 	PathUTMTerm       = "utm.term"
 	PathUTMContent    = "utm.content"
 	PathCampaignID    = "campaign_id"
+	PathEmailOptOut   = "email_opt_out"
+	PathDoNotContact  = "do_not_contact"
 	PathUTM           = "utm"
 	PathCustomFields  = fieldpath.CustomFields
 	customPrefix      = fieldpath.CustomPrefix
@@ -58,6 +60,8 @@ var fields = fieldpath.New(func(d *Details) *map[string]customfield.Value { retu
 		fieldpath.Value("term", func(u *UTM) *string { return &u.Term }),
 		fieldpath.Value("content", func(u *UTM) *string { return &u.Content })),
 	fieldpath.Value(PathCampaignID, func(d *Details) *string { return &d.CampaignID }),
+	fieldpath.Value(PathEmailOptOut, func(d *Details) *bool { return &d.EmailOptOut }),
+	fieldpath.Value(PathDoNotContact, func(d *Details) *bool { return &d.DoNotContact }),
 )
 
 // accessors is the set of non-custom leaf paths, which UpdateDetails looks paths up in.
