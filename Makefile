@@ -103,14 +103,19 @@ LEADS_BENCH_LEADS ?= 1000000
 PIPELINE_BENCH_OPPS ?= 200000
 
 .PHONY: bench
-bench: ## Run the benchmarks: event store, CreateLead and MoveStage vs raw publish, leads and pipeline read models
+bench: ## Run the benchmarks: event store, commands vs raw publish, import, read models, campaign responses, enrollment, rules
 	cd libs && go test -run '^$$' -bench . $(BENCH_FLAGS) ./eventstore/
 	cd services/leads && go test -run '^$$' -bench CreateLead $(BENCH_FLAGS) ./internal/service/
 	cd services/leads && go test -run '^$$' -bench Import100k -benchtime 1x -timeout 10m ./internal/service/
+	cd services/leads && go test -run '^$$' -bench CampaignResponseReaction -benchtime 2000x -timeout 20m ./internal/service/
 	cd services/leads && LEADS_BENCH_LEADS=$(LEADS_BENCH_LEADS) go test -run '^$$' -bench ReadModel -benchtime 1000x -timeout 2h ./internal/adapters/readmodel/
 	cd services/pipeline && go test -run '^$$' -bench MoveStage $(BENCH_FLAGS) ./internal/service/
 	cd services/pipeline && PIPELINE_BENCH_OPPS=$(PIPELINE_BENCH_OPPS) go test -run '^$$' -bench Forecast -benchtime 200x -timeout 2h ./internal/adapters/readmodel/
 	cd services/leads && LEADS_BENCH_LEADS=$(LEADS_BENCH_LEADS) go test -run '^$$' -bench Rebuild -benchtime 1x -timeout 2h ./internal/adapters/leadview/
+	cd services/campaign && go test -run '^$$' -bench RecordResponses -benchtime 100000x -timeout 20m ./internal/service/
+	cd services/campaign && go test -run '^$$' -bench EnrollSegment100k -benchtime 1x -timeout 40m ./internal/service/
+	cd services/campaign && go test -run '^$$' -bench RuleLatency -benchtime 500x -timeout 10m ./internal/service/
+	cd services/campaign && go test -run '^$$' -bench ConditionEval $(BENCH_FLAGS) ./internal/domain/rule/
 
 .PHONY: run
 run: ## Start the whole system with demo data (arrives with the launcher)

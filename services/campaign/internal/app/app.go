@@ -22,6 +22,8 @@ type Deps struct {
 // App is the campaign application.
 type App struct {
 	d Deps
+	// campaigns caches campaigns for the member commands (campaigns.go).
+	campaigns *campaignCache
 }
 
 // New returns the application.
@@ -29,7 +31,7 @@ func New(d Deps) *App {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &App{d: d}
+	return &App{d: d, campaigns: newCampaignCache(campaignCacheTTL)}
 }
 
 // Write carries what every command accepts besides its own fields.

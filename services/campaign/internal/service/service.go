@@ -16,6 +16,7 @@ import (
 	"github.com/evcrm/evcrm/libs/platform/lifecycle"
 	"github.com/evcrm/evcrm/libs/projection"
 	"github.com/evcrm/evcrm/libs/uuid7"
+	"github.com/evcrm/evcrm/services/campaign/internal/adapters/leadsclient"
 	"github.com/evcrm/evcrm/services/campaign/internal/app"
 )
 
@@ -27,7 +28,10 @@ type Options struct {
 	Replicas int
 	// LeadsAddr is the leads service's gRPC address (segments, suppression, rule actions).
 	LeadsAddr string
-	Logger    *slog.Logger
+	// SegmentPageSize is how many records an enrollment asks the leads service for at a time
+	// (one progress event each); 500 when 0.
+	SegmentPageSize int
+	Logger          *slog.Logger
 	// Metrics, when set, receives the projectors' metrics.
 	Metrics *projection.Metrics
 }
@@ -37,6 +41,9 @@ type Service struct {
 	App     *app.App
 	workers []lifecycle.Worker
 	closers []func() error
+	// leads is the leads service client, built by buildCampaigns (which runs first) and shared
+	// by the parts that call leads (suppression, segments, rule actions).
+	leads *leadsclient.Client
 }
 
 // env is what each part's builder gets.
