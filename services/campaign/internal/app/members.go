@@ -68,7 +68,8 @@ const addConcurrency = 32
 // "campaign_id" and "people[i]…"; nothing is appended then.
 //
 // Membership is idempotent by construction (the member id is derived from the campaign and the
-// person), so w.IdempotencyKey needs no bookkeeping: a retry finds the members it added.
+// person), so w.IdempotencyKey needs no bookkeeping: a retry finds the members it added. The
+// key is recorded in the causation id of the members added ("<key>/<member id>").
 func (a *App) AddMembers(ctx context.Context, tenant, campaignID string, people []Person, addedBy string, w Write) ([]AddResult, eventstore.Result, error) {
 	var v apperr.Violations
 	if !campaign.ValidID(campaignID) {
@@ -115,7 +116,7 @@ func (a *App) AddMembers(ctx context.Context, tenant, campaignID string, people 
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			r, res, err := a.addOne(ctx, tenant, c, p, addedBy, unsub[campaignmodel.Person{Type: p.Type, ID: p.ID}])
+			r, res, err := a.addOne(ctx, tenant, c, p, addedBy, w.IdempotencyKey, unsub[campaignmodel.Person{Type: p.Type, ID: p.ID}])
 			results[i], errs[i] = r, err
 			if err == nil && r.Outcome == AddAdded {
 				mu.Lock()
@@ -141,7 +142,7 @@ func (a *App) AddMembers(ctx context.Context, tenant, campaignID string, people 
 // costs one append, and an existing one is found by the append's concurrency check, which makes
 // the repository reload it and decide again (no events: ALREADY_MEMBER). So a person who is a
 // member and has opted out since is reported SUPPRESSED, not ALREADY_MEMBER.
-func (a *App) addOne(ctx context.Context, tenant string, c campaign.Campaign, p Person, addedBy string, unsubscribed bool) (AddResult, eventstore.Result, error) {
+func (a *App) addOne(ctx context.Context, tenant string, c campaign.Campaign, p Person, addedBy, key string, unsubscribed bool) (AddResult, eventstore.Result, error) {
 	id := member.ID(c.ID, p.Type, p.ID)
 	r := AddResult{Person: p}
 	if !p.Known {
@@ -168,7 +169,13 @@ func (a *App) addOne(ctx context.Context, tenant string, c campaign.Campaign, p 
 	}
 	now := a.now()
 	var existing member.Member
-	res, err := a.d.Campaigns.Members.Execute(ctx, a.d.Campaigns.Members.Ref(tenant, id), eventstore.Command{Name: "AddMember", New: true},
+	cmd := eventstore.Command{Name: "AddMember", New: true}
+	if key != "" {
+		// The caller's key (a rule action's) becomes the event's causation id, so the rule
+		// engine can follow the chain of events a rule caused (cycle detection).
+		cmd.ID = key + "/" + id
+	}
+	res, err := a.d.Campaigns.Members.Execute(ctx, a.d.Campaigns.Members.Ref(tenant, id), cmd,
 		func(m member.Member) ([]member.Event, error) {
 			existing = m
 			return member.Add(m, c, p.Type, p.ID, addedBy, now)

@@ -213,6 +213,7 @@ func (a *App) RecordResponses(ctx context.Context, tenant string, b Batch) (Batc
 			var acc, dup int64
 			var hi eventstore.Result
 			for id := range work {
+			member:
 				for _, i := range groups[id] {
 					r := b.Responses[i]
 					key := ""
@@ -226,6 +227,9 @@ func (a *App) RecordResponses(ctx context.Context, tenant string, b Batch) (Batc
 							mu.Lock()
 							fatal = errors.Join(fatal, err)
 							mu.Unlock()
+							// The member's later responses wait for the resend: recorded now,
+							// they would precede this one (a send ahead of an unsubscribe).
+							break member
 						}
 					case res.Duplicate:
 						dup++

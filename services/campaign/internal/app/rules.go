@@ -165,11 +165,15 @@ func (a *App) DryRunRule(ctx context.Context, tenant string, in DryRun) (examine
 		return 0, nil, apperr.InvalidFields("the rule's condition no longer compiles", apperr.FieldViolation{Field: "rule.condition", Description: err.Error()})
 	}
 	since := a.now().Add(-in.Lookback)
+	var recErr error
 	err = a.d.Rules.Recent.Read(ctx, tenant, r.EventType, since, in.MaxEvents, func(ev RuleEvent) bool {
 		examined++
+		// A record that does not exist is empty, as the engine sees it; one that cannot be read
+		// (leads down) fails the dry run rather than drop the event from the answer.
 		rec, err := a.ruleRecord(ctx, ev)
 		if err != nil {
-			return true // a record that cannot be read is reported as it would be by the engine: absent
+			recErr = err
+			return false
 		}
 		d := rule.Evaluate(r, cond, rule.Values{Event: ev.Payload, Record: rec.Values}, false)
 		run := rule.Run{RuleID: r.ID, RuleVersion: r.Version, EventID: ev.EventID, EventType: ev.EventType,
@@ -180,6 +184,9 @@ func (a *App) DryRunRule(ctx context.Context, tenant string, in DryRun) (examine
 		runs = append(runs, run)
 		return true
 	})
+	if err == nil {
+		err = recErr
+	}
 	if err != nil {
 		return 0, nil, err
 	}

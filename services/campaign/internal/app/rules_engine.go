@@ -143,6 +143,13 @@ func (a *App) ruleRecord(ctx context.Context, ev RuleEvent) (Record, error) {
 func (a *App) runRule1(ctx context.Context, ev RuleEvent, r rule.Rule, rec Record) error {
 	runID := rule.RunID(r.ID, ev.EventID)
 	ref := eventstore.Ref{Tenant: ev.Tenant, Type: rule.RunAggregateType, ID: runID}
+	// A run in the log is done: a redelivery, or a consumer replayed from the start long after
+	// the other services forgot the actions' idempotency keys (24 h), must not run the actions
+	// again (a second task, a tag a user removed since put back) nor decide again on a record
+	// that has changed since.
+	if _, done, err := a.d.Rules.Store.Last(ctx, ref); err != nil || done {
+		return err
+	}
 	run := rule.Run{RuleID: r.ID, RuleVersion: r.Version, EventID: ev.EventID, EventType: ev.EventType,
 		RecordID: rec.ID, At: a.now()}
 	cond, err := a.condition(ev.Tenant, r)

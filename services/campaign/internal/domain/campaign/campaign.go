@@ -79,9 +79,11 @@ func (c Campaign) StatusNamed(name string) (MemberStatus, bool) {
 }
 
 // Currency is the currency of the campaign's money: the budget's, else the expected revenue's,
-// else that of the cost recorded so far.
+// else that of the cost recorded so far. (An actual cost of zero may still carry the currency
+// the budget had at creation; a non-zero cost pins the budget's and expected revenue's
+// currency, see UpdateDetails, so it can never disagree with them.)
 func (c Campaign) Currency() string {
-	for _, m := range []Money{c.Budget, c.ActualCost, c.ExpectedRevenue} {
+	for _, m := range []Money{c.Budget, c.ExpectedRevenue, c.ActualCost} {
 		if m.Currency != "" {
 			return m.Currency
 		}

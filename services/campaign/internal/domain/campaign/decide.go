@@ -169,9 +169,18 @@ func RecordCost(c Campaign, e CostEntry, now time.Time) ([]Event, error) {
 	if err := v.Err("invalid cost entry"); err != nil {
 		return nil, err
 	}
+	// A zero actual cost may carry the currency of a budget changed since (Currency): the
+	// first real entry starts the total in the campaign's currency, not in that stale one.
+	total := NewMoney(e.Amount.Currency, e.Amount.Decimal())
+	if !c.ActualCost.Decimal().IsZero() {
+		total = c.ActualCost.Add(e.Amount)
+	}
+	if total.Decimal().GreaterThan(MaxAmount) {
+		return nil, apperr.InvalidFields("invalid cost entry", apperr.FieldViolation{Field: "entry.amount",
+			Description: "the campaign's total cost would exceed " + MaxAmount.String()})
+	}
 	if e.Date == "" {
 		e.Date = now.Format(time.DateOnly)
 	}
-	total := c.ActualCost.Add(e.Amount)
 	return []Event{CampaignCostRecorded{Entry: e, ActualCost: total, Channel: c.Channel, At: now}}, nil
 }

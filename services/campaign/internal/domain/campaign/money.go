@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 
 	"github.com/shopspring/decimal"
@@ -18,6 +19,10 @@ type Money struct {
 }
 
 var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// MaxAmount is the largest amount the API's Money (int64 units) carries: a running total
+// beyond it could not be written into its event and read back.
+var MaxAmount = decimal.NewFromInt(math.MaxInt64)
 
 // ValidCurrency reports whether c looks like an ISO 4217 code (three upper-case letters).
 func ValidCurrency(c string) bool { return currencyRE.MatchString(c) }
