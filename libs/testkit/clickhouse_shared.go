@@ -15,20 +15,23 @@ import (
 	"github.com/evcrm/evcrm/libs/chembed"
 )
 
-// Main runs a package's tests, then stops what the test kit shares between them (the
-// ClickHouse server of SharedClickHouse) and exits. Call it from TestMain:
+// Main runs a package's tests, then stops and removes what the test kit shares between them
+// (the ClickHouse server of SharedClickHouse, the executables of BuildBinary) and exits. Call
+// it from TestMain:
 //
 //	func TestMain(m *testing.M) { testkit.Main(m) }
 //
 // Without it the shared server still goes down when the test binary exits (on Linux the kernel
 // sends it SIGTERM), but its temporary directory stays behind until a later test binary
-// sweeps it up.
+// sweeps it up, and built executables stay in the system's temporary directory.
 func Main(m *testing.M) {
 	code := m.Run()
-	if err := stopSharedClickHouse(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		if code == 0 {
-			code = 1
+	for _, err := range []error{stopSharedClickHouse(), removeBinaries()} {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			if code == 0 {
+				code = 1
+			}
 		}
 	}
 	os.Exit(code)

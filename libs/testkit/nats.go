@@ -1,5 +1,7 @@
 // Package testkit starts the real infrastructure evcrm's tests run against: an in-process
-// nats-server with JetStream (single node or a 3-node cluster) and a ClickHouse server process.
+// nats-server with JetStream (single node or a 3-node cluster), a ClickHouse server process,
+// and evcrm's own services, as child processes (BuildBinary, StartProcess) or in process
+// through a main package's run function (CheckDaemon).
 package testkit
 
 import (

@@ -151,7 +151,7 @@ func TestSuppressionAgainstTheLeadsService(t *testing.T) {
 	t.Parallel()
 	n := testkit.StartNATS(t)
 	lp := startLeadsProcess(t, n)
-	h := start(t, n, harnessOptions{LeadsAddr: lp.addr})
+	h := start(t, n, harnessOptions{LeadsAddr: lp.Addr()})
 	ctx := as(t, "acme", "marketer-1")
 	leads, contacts := lp.leads(t), lp.contacts(t)
 

@@ -19,7 +19,7 @@ func TestResponsesReachTheLeadInTheLeadsService(t *testing.T) {
 	t.Parallel()
 	n := testkit.StartNATS(t)
 	lp := startLeadsProcess(t, n)
-	h := start(t, n, harnessOptions{LeadsAddr: lp.addr})
+	h := start(t, n, harnessOptions{LeadsAddr: lp.Addr()})
 	ctx := as(t, "acme", "marketer-1")
 	leads := lp.leads(t)
 

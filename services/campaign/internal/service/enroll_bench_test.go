@@ -36,13 +36,13 @@ func BenchmarkEnrollSegment100k(b *testing.B) {
 	}
 	n := testkit.StartNATS(b)
 	lp := startLeadsProcess(b, n)
-	h := startWithPageSize(b, n, lp.addr, 1000)
+	h := startWithPageSize(b, n, lp.Addr(), 1000)
 	md, _ := metadata.FromOutgoingContext(as(b, "acme", "marketer-1"))
 	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), md), 30*time.Minute)
 	defer cancel()
 
 	loadStart := time.Now()
-	importLeads(b, ctx, leadsv1.NewDataTransferServiceClient(lp.conn(b)), enrollBenchCSV(b, rows))
+	importLeads(b, ctx, leadsv1.NewDataTransferServiceClient(lp.Conn(b)), enrollBenchCSV(b, rows))
 	waitLeadsReadModel(b, ctx, h, lp)
 	b.Logf("loaded %d leads in %s", rows, time.Since(loadStart).Round(time.Millisecond))
 

@@ -25,7 +25,7 @@ import (
 func BenchmarkRuleLatency(b *testing.B) {
 	n := testkit.StartNATS(b)
 	lp := startLeadsProcess(b, n)
-	h := start(b, n, harnessOptions{LeadsAddr: lp.addr})
+	h := start(b, n, harnessOptions{LeadsAddr: lp.Addr()})
 	leads := lp.leads(b)
 	const tenant = "bench"
 	ctx := as(b, tenant, "marketer-1")

@@ -35,7 +35,7 @@ func startRules(t *testing.T) *rulesEnv {
 	t.Helper()
 	n := testkit.StartNATS(t)
 	lp := startLeadsProcess(t, n)
-	h := start(t, n, harnessOptions{LeadsAddr: lp.addr})
+	h := start(t, n, harnessOptions{LeadsAddr: lp.Addr()})
 	return &rulesEnv{n: n, lp: lp, h: h, leads: lp.leads(t)}
 }
 
@@ -181,7 +181,7 @@ func TestAutomationRules(t *testing.T) {
 		e.h.stop()
 		js := e.n.JetStream(t)
 		require.NoError(t, js.DeleteConsumer(context.Background(), "CRM_LEADS", rules.Name))
-		e.h = start(top, e.n, harnessOptions{LeadsAddr: e.lp.addr})
+		e.h = start(top, e.n, harnessOptions{LeadsAddr: e.lp.Addr()})
 		e.engineIdle(t, "CRM_LEADS")
 		assert.Equal(t, 1, e.count(t, "CRM_CAMPAIGN", runSubject), "one RuleRunRecorded")
 		assert.Equal(t, 1, e.count(t, "CRM_LEADS", tagSubject), "one tag event")

@@ -173,7 +173,7 @@ func enroll(t *testing.T, h *harness, campaignID, segmentID string, stopAfter in
 func TestSegmentEnrollmentInterruptedAndResumedGivesTheExactMemberSet(t *testing.T) {
 	n := testkit.StartNATS(t)
 	lp := startLeadsProcess(t, n)
-	h := startWithPageSize(t, n, lp.addr, 7)
+	h := startWithPageSize(t, n, lp.Addr(), 7)
 	ctx := as(t, "acme", "marketer-1")
 	leads := createSegmentLeads(t, ctx, lp.leads(t), 60)
 	var selected, wantMembers []string
@@ -257,7 +257,7 @@ func TestSegmentEnrollmentInterruptedAndResumedGivesTheExactMemberSet(t *testing
 				break
 			}
 		}
-		lp.kill()
+		lp.Kill()
 		var last error
 		for last == nil {
 			_, last = stream.Recv()
@@ -265,7 +265,7 @@ func TestSegmentEnrollmentInterruptedAndResumedGivesTheExactMemberSet(t *testing
 		if !errors.Is(last, io.EOF) { // the run may have finished its pages before the kill landed
 			assert.Equal(t, codes.Unavailable, status.Code(last), "%v", last)
 		}
-		lp.start()
+		lp.Restart(t)
 		// The campaign's connection to leads reconnects with backoff: a call that still finds
 		// it down fails Unavailable, and the caller calls again.
 		var msgs []*campaignv1.Enrollment

@@ -3,15 +3,8 @@ package service_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,9 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -34,110 +25,22 @@ import (
 	pipelinev1 "github.com/evcrm/evcrm/libs/gen/crm/pipeline/v1"
 )
 
-// The pipeline binary is built once per test binary and run as a child process, so a test can
-// SIGKILL it like a crashed server and start it again.
-var pipelineBin struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-func pipelineBinary(t *testing.T) string {
-	t.Helper()
-	pipelineBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "evcrm-pipeline-bin-")
-		if err != nil {
-			pipelineBin.err = err
-			return
-		}
-		pipelineBin.path = filepath.Join(dir, "pipeline")
-		out, err := exec.Command("go", "build", "-o", pipelineBin.path, "github.com/evcrm/evcrm/services/pipeline/cmd/pipeline").CombinedOutput()
-		if err != nil {
-			pipelineBin.err = fmt.Errorf("go build pipeline: %w\n%s", err, out)
-		}
-	})
-	require.NoError(t, pipelineBin.err)
-	return pipelineBin.path
-}
+// pipelineProc is the real pipeline service as a child process on the test's NATS, so a test
+// can SIGKILL it like a crashed server and start it again.
+type pipelineProc struct{ *testkit.Process }
 
 // TestMain removes the pipeline binary after the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if pipelineBin.path != "" {
-		_ = os.RemoveAll(filepath.Dir(pipelineBin.path))
-	}
-	os.Exit(code)
-}
-
-// pipelineProc is the real pipeline service as a child process on the test's NATS.
-type pipelineProc struct {
-	t        *testing.T
-	bin      string
-	natsURL  string
-	addr     string
-	dataDir  string
-	mu       sync.Mutex
-	cmd      *exec.Cmd
-	waitDone chan struct{}
-}
-
-func convFreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 func startPipeline(t *testing.T, n *testkit.NATS) *pipelineProc {
 	t.Helper()
-	p := &pipelineProc{t: t, bin: pipelineBinary(t), natsURL: n.ClientURL(), addr: convFreeAddr(t), dataDir: t.TempDir()}
-	p.start()
-	t.Cleanup(p.kill)
-	return p
-}
-
-// start runs the binary on p's fixed address and waits until it serves CreateOpportunity.
-func (p *pipelineProc) start() {
-	t := p.t
-	t.Helper()
-	cmd := exec.Command(p.bin, "-nats-url", p.natsURL, "-grpc-addr", p.addr, "-metrics-addr", "",
-		"-dev-auth", "-data-dir", p.dataDir, "-log-level", "warn")
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	require.NoError(t, cmd.Start())
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	p.mu.Lock()
-	p.cmd, p.waitDone = cmd, done
-	p.mu.Unlock()
-	require.Eventually(t, func() bool {
-		c, err := net.Dial("tcp", p.addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, 30*time.Second, 20*time.Millisecond, "pipeline did not start listening")
-}
-
-// kill SIGKILLs the process (no graceful stop) and waits until it is gone.
-func (p *pipelineProc) kill() {
-	p.mu.Lock()
-	cmd, done := p.cmd, p.waitDone
-	p.cmd = nil
-	p.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	<-done
+	bin := testkit.BuildBinary(t, "github.com/evcrm/evcrm/services/pipeline/cmd/pipeline")
+	return &pipelineProc{testkit.StartProcess(t, bin, n)}
 }
 
 func (p *pipelineProc) client(t *testing.T) pipelinev1.PipelineServiceClient {
 	t.Helper()
-	conn, err := grpc.NewClient("passthrough:///"+p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	return pipelinev1.NewPipelineServiceClient(conn)
+	return pipelinev1.NewPipelineServiceClient(p.Conn(t))
 }
 
 // convHarness is one leads service instance wired to the pipeline process.
@@ -146,7 +49,7 @@ type convHarness = harness
 // startLeads builds a leads service on n; hook runs after each conversion step.
 func startLeads(t *testing.T, n *testkit.NATS, p *pipelineProc, hook func(step string) error) *convHarness {
 	t.Helper()
-	return startService(t, n, harnessOptions{PipelineAddr: p.addr, AfterConversionStep: hook})
+	return startService(t, n, harnessOptions{PipelineAddr: p.Addr(), AfterConversionStep: hook})
 }
 
 // sqlLead creates a lead and walks it to SALES_QUALIFIED (or only to SALES_ACCEPTED).
@@ -298,7 +201,7 @@ func TestConvertLeadRetryAfterPipelineWasKilled(t *testing.T) {
 	var killOnce atomic.Bool
 	h := startLeads(t, n, p, func(step string) error {
 		if step == app.StepContact && killOnce.CompareAndSwap(false, true) {
-			p.kill() // between the contact and the opportunity
+			p.Kill() // between the contact and the opportunity
 		}
 		return nil
 	})
@@ -319,7 +222,7 @@ func TestConvertLeadRetryAfterPipelineWasKilled(t *testing.T) {
 	assert.Equal(t, leadsv1.LeadStatus_LEAD_STATUS_SALES_QUALIFIED, got.GetLead().GetStatus(), "the lead stays unconverted")
 	assert.Equal(t, recordCounts{1, 1, 0, 0}, counts(t, n))
 
-	p.start()
+	p.Restart(t)
 	res, err := h.client.ConvertLead(ctx, convertReq(l.GetId()))
 	require.NoError(t, err)
 	assert.Equal(t, leadsv1.LeadStatus_LEAD_STATUS_CONVERTED, res.GetLead().GetStatus())

@@ -10,7 +10,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -29,36 +28,18 @@ var migrationFiles embed.FS
 // Store is the read model. It is safe for concurrent use: one writer (the projector) and any
 // number of readers.
 type Store struct {
+	// ReadModel promotes the database's Checkpoint, Applied, WaitFor and Close.
+	sqlitemodel.ReadModel
 	db *sqlitemodel.DB
 }
 
 // Open opens (creating if needed) the read model at path; "" gives an ephemeral store.
 func Open(ctx context.Context, path string, opts sqlitemodel.Options) (*Store, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	db, err := sqlitemodel.Open(ctx, path, sub, opts)
+	db, err := sqlitemodel.OpenDir(ctx, path, migrationFiles, "migrations", opts)
 	if err != nil {
 		return nil, fmt.Errorf("campaignmodel: open: %w", err)
 	}
-	return &Store{db: db}, nil
-}
-
-// Close releases the connections.
-func (s *Store) Close() error { return s.db.Close() }
-
-// Checkpoint returns the last applied sequence per stream.
-func (s *Store) Checkpoint(ctx context.Context) (map[string]uint64, error) {
-	return s.db.Checkpoint(ctx)
-}
-
-// Applied returns the committed checkpoint of stream.
-func (s *Store) Applied(stream string) uint64 { return s.db.Applied(stream) }
-
-// WaitFor returns once stream is applied up to seq.
-func (s *Store) WaitFor(ctx context.Context, stream string, seq uint64) error {
-	return s.db.WaitFor(ctx, stream, seq)
+	return &Store{ReadModel: db, db: db}, nil
 }
 
 // Reset empties the read model so the projector rebuilds it.

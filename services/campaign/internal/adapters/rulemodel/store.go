@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	"github.com/evcrm/evcrm/libs/apperr"
@@ -24,35 +23,19 @@ var migrationFiles embed.FS
 
 // Store is the rules read model: one writer (the projector, through Apply) and any number of
 // readers.
-type Store struct{ db *sqlitemodel.DB }
+type Store struct {
+	// ReadModel promotes the database's Checkpoint, Applied, WaitFor and Close.
+	sqlitemodel.ReadModel
+	db *sqlitemodel.DB
+}
 
 // Open opens (creating if needed) the read model at path; "" gives an ephemeral one.
 func Open(ctx context.Context, path string, opts sqlitemodel.Options) (*Store, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("rulemodel: migrations: %w", err)
-	}
-	db, err := sqlitemodel.Open(ctx, path, sub, opts)
+	db, err := sqlitemodel.OpenDir(ctx, path, migrationFiles, "migrations", opts)
 	if err != nil {
 		return nil, fmt.Errorf("rulemodel: open: %w", err)
 	}
-	return &Store{db: db}, nil
-}
-
-// Close releases the connections.
-func (s *Store) Close() error { return s.db.Close() }
-
-// Checkpoint returns, per stream, the last applied sequence.
-func (s *Store) Checkpoint(ctx context.Context) (map[string]uint64, error) {
-	return s.db.Checkpoint(ctx)
-}
-
-// Applied returns the committed checkpoint of stream (no query).
-func (s *Store) Applied(stream string) uint64 { return s.db.Applied(stream) }
-
-// WaitFor returns once stream has been applied up to seq.
-func (s *Store) WaitFor(ctx context.Context, stream string, seq uint64) error {
-	return s.db.WaitFor(ctx, stream, seq)
+	return &Store{ReadModel: db, db: db}, nil
 }
 
 // RunRow is one run to store.

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"unicode"
 
@@ -28,37 +27,21 @@ const (
 
 // Store is the accounts and contacts read model: one writer (the projector, through Apply),
 // any number of readers.
-type Store struct{ db *sqlitemodel.DB }
+type Store struct {
+	// ReadModel promotes the database's Checkpoint, Applied, WaitFor and Close.
+	sqlitemodel.ReadModel
+	db *sqlitemodel.DB
+}
 
 // Open opens (creating if needed) the read model at path and migrates it; "" gives an
 // ephemeral store removed by Close.
 func Open(ctx context.Context, path string, opts sqlitemodel.Options) (*Store, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("accountmodel: migrations: %w", err)
-	}
-	db, err := sqlitemodel.Open(ctx, path, sub, opts)
+	db, err := sqlitemodel.OpenDir(ctx, path, migrationFiles, "migrations", opts)
 	if err != nil {
 		return nil, fmt.Errorf("accountmodel: open: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{ReadModel: db, db: db}, nil
 }
-
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
-
-// Checkpoint returns the last applied sequence per stream.
-func (s *Store) Checkpoint(ctx context.Context) (map[string]uint64, error) {
-	return s.db.Checkpoint(ctx)
-}
-
-// WaitFor returns once the checkpoint of stream has reached seq.
-func (s *Store) WaitFor(ctx context.Context, stream string, seq uint64) error {
-	return s.db.WaitFor(ctx, stream, seq)
-}
-
-// Applied returns the committed checkpoint of stream as this process knows it (no query).
-func (s *Store) Applied(stream string) uint64 { return s.db.Applied(stream) }
 
 // AccountRow is an account with the sequence of its latest event.
 type AccountRow struct {

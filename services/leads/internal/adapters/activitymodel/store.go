@@ -11,7 +11,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"time"
 
@@ -40,38 +39,20 @@ const noDue = math.MaxInt64
 // Store is the read model. It is safe for concurrent use: one writer (the projector) and any
 // number of readers, which never wait for it.
 type Store struct {
+	// ReadModel promotes the database's Checkpoint, Applied, WaitFor and Close.
+	sqlitemodel.ReadModel
 	db *sqlitemodel.DB
 }
 
 // Open opens (creating if needed) the read model at path; "" gives an ephemeral store that
 // Close removes.
 func Open(ctx context.Context, path string, opts sqlitemodel.Options) (*Store, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("activitymodel: migrations: %w", err)
-	}
-	db, err := sqlitemodel.Open(ctx, path, sub, opts)
+	db, err := sqlitemodel.OpenDir(ctx, path, migrationFiles, "migrations", opts)
 	if err != nil {
 		return nil, fmt.Errorf("activitymodel: open: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{ReadModel: db, db: db}, nil
 }
-
-// Close releases the connections and wakes WaitFor callers with sqlitemodel.ErrClosed.
-func (s *Store) Close() error { return s.db.Close() }
-
-// Checkpoint returns, per stream, the last applied sequence.
-func (s *Store) Checkpoint(ctx context.Context) (map[string]uint64, error) {
-	return s.db.Checkpoint(ctx)
-}
-
-// WaitFor returns once stream has been applied up to seq.
-func (s *Store) WaitFor(ctx context.Context, stream string, seq uint64) error {
-	return s.db.WaitFor(ctx, stream, seq)
-}
-
-// Applied returns the committed checkpoint of stream as this process knows it (no query).
-func (s *Store) Applied(stream string) uint64 { return s.db.Applied(stream) }
 
 // ActivityRow is an activity to store.
 type ActivityRow struct {

@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sync"
 
 	"github.com/evcrm/evcrm/libs/apperr"
@@ -19,6 +18,8 @@ var migrationFiles embed.FS
 // Store is the pipeline read model. It is safe for concurrent use: one writer (the projector,
 // through Apply and Reset) and any number of readers, which never wait for the writer.
 type Store struct {
+	// ReadModel promotes the database's Checkpoint, Applied, WaitFor and Close.
+	sqlitemodel.ReadModel
 	db *sqlitemodel.DB
 
 	statsMu     sync.Mutex
@@ -29,15 +30,11 @@ type Store struct {
 // Open opens (creating if needed) the read model at path and migrates its schema. path ""
 // gives an ephemeral store in a temporary directory that Close removes.
 func Open(ctx context.Context, path string, opts sqlitemodel.Options) (*Store, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("readmodel: migrations: %w", err)
-	}
-	db, err := sqlitemodel.Open(ctx, path, sub, opts)
+	db, err := sqlitemodel.OpenDir(ctx, path, migrationFiles, "migrations", opts)
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: open: %w", err)
 	}
-	return &Store{db: db, nextAnalyze: analyzeAfter}, nil
+	return &Store{ReadModel: db, db: db, nextAnalyze: analyzeAfter}, nil
 }
 
 // analyzeAfter is how many applied changes the first refresh of the query planner's
@@ -72,28 +69,9 @@ func (s *Store) changed(ctx context.Context, n int) {
 	})
 }
 
-// Close releases the connections and wakes WaitFor callers with ErrClosed.
-func (s *Store) Close() error { return s.db.Close() }
-
 // Reset empties the read model and its checkpoints, so the projector rebuilds it from the
 // start of the stream.
 func (s *Store) Reset(ctx context.Context) error { return s.db.Reset(ctx) }
-
-// Checkpoint returns, per stream, the sequence of the last event whose effects are stored: the
-// projector resumes after it.
-func (s *Store) Checkpoint(ctx context.Context) (map[string]uint64, error) {
-	return s.db.Checkpoint(ctx)
-}
-
-// WaitFor returns once the read model has applied stream up to seq (read-after-write for a
-// command that returned seq), ctx's error when ctx ends first, and ErrClosed when the store
-// closes.
-func (s *Store) WaitFor(ctx context.Context, stream string, seq uint64) error {
-	return s.db.WaitFor(ctx, stream, seq)
-}
-
-// Applied returns the committed checkpoint of stream as this process knows it (no query).
-func (s *Store) Applied(stream string) uint64 { return s.db.Applied(stream) }
 
 // ErrClosed is returned by a closed store.
 var ErrClosed = sqlitemodel.ErrClosed
