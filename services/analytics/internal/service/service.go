@@ -6,14 +6,24 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/evcrm/evcrm/libs/eventstore"
 	"github.com/evcrm/evcrm/libs/platform/lifecycle"
 	"github.com/evcrm/evcrm/libs/projection"
+	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chschema"
+	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chwriter"
 	"github.com/evcrm/evcrm/services/analytics/internal/app"
+	"github.com/evcrm/evcrm/services/analytics/internal/ports/projector"
 )
 
 // ClickHouseOptions say where the analytics tables live.
@@ -36,6 +46,8 @@ type Options struct {
 	Logger   *slog.Logger
 	// Metrics, when set, receives the projector's metrics.
 	Metrics *projection.Metrics
+	// Backoff, when set, replaces the projector's redelivery delays (tests shorten them).
+	Backoff []time.Duration
 }
 
 // Service is the built application and its background workers.
@@ -45,13 +57,92 @@ type Service struct {
 	closers []func() error
 }
 
-// New builds the service on nc.
-func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
+// New builds the service on nc: it creates the event streams if missing (so the service can
+// start before the others), connects to ClickHouse, creates the database and applies the
+// migrations, and prepares the projector (run by Workers) and its rebuild.
+func New(ctx context.Context, nc *nats.Conn, o Options) (_ *Service, err error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Service{App: app.New(app.Deps{})}
+	if o.ClickHouse.Database == "" {
+		o.ClickHouse.Database = "evcrm"
+	}
+	s := &Service{}
+	defer func() {
+		if err != nil {
+			_ = s.Close()
+		}
+	}()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: jetstream: %w", err)
+	}
+	if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: o.Replicas}); err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+
+	// admin runs the DDL that names databases explicitly (CREATE DATABASE, the rebuild's
+	// RENAME); conn works in the analytics database, so that the migrations and every query
+	// name tables without a database. admin names no database: a user confined to the
+	// analytics databases (deploy/clickhouse/users.d) may not log in to "default".
+	admin, err := o.ClickHouse.open(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, admin.Close)
+	if err := chschema.EnsureDatabase(ctx, admin, o.ClickHouse.Database); err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	conn, err := o.ClickHouse.open(ctx, o.ClickHouse.Database)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, conn.Close)
+	applied, err := chschema.Migrate(ctx, conn)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	if len(applied) > 0 {
+		o.Logger.Info("analytics: applied clickhouse migrations", "database", o.ClickHouse.Database, "versions", applied)
+	}
+
+	popts := projector.Options{BatchSize: o.BatchSize, BatchWait: o.BatchWait, Backoff: o.Backoff,
+		DeadLetterReplicas: o.Replicas, Metrics: o.Metrics, Logger: o.Logger}
+	var gate sync.RWMutex
+	proj, err := projector.New(js, chwriter.New(conn, chwriter.Options{Logger: o.Logger}), &gate, popts)
+	if err != nil {
+		return nil, err
+	}
+	// Creating the consumers now makes the status answer from the start and a bad stream
+	// setup fail here rather than in a retry loop.
+	if err := proj.Provision(ctx); err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	rebuilder := projector.NewRebuilder(js, projector.RebuildConfig{
+		Admin: admin, Open: o.ClickHouse.open, Database: o.ClickHouse.Database, Gate: &gate, Options: popts,
+	})
+	s.workers = append(s.workers, lifecycle.Worker{Name: "analytics-projector", Run: proj.Run})
+	s.App = app.New(app.Deps{Projection: projector.Control{Projector: proj, Rebuilder: rebuilder}, ClickHouse: conn})
 	return s, nil
+}
+
+// open connects to ClickHouse over the native protocol with database as the current database.
+func (c ClickHouseOptions) open(ctx context.Context, database string) (driver.Conn, error) {
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Protocol:    clickhouse.Native,
+		Addr:        strings.Split(c.Addr, ","),
+		Auth:        clickhouse.Auth{Database: database, Username: c.User, Password: c.Password},
+		DialTimeout: 5 * time.Second,
+		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("analytics: clickhouse %s: %w", c.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("analytics: clickhouse %s (database %s): %w", c.Addr, database, err)
+	}
+	return conn, nil
 }
 
 // Workers are the service's background loops (the projector), to run beside the gRPC server.

@@ -1,0 +1,220 @@
+// Package chschema holds the analytics tables' schema: versioned migrations as embedded .sql
+// files (migrations/NNNN_name.sql, applied in version order) and the runner that applies them
+// at start and records them in schema_migrations.
+//
+// The files name no database: they run in the connection's current database, so the projector,
+// a rebuild's staging database and tools/chcompat (ClickHouse 26.x through chDB) all run the same
+// files. Every statement must also run on ClickHouse 18.16 (DESIGN.md §5). Each CREATE says
+// IF NOT EXISTS, so a migration that was applied but not recorded (a crash in between, or two
+// replicas starting at once) applies again harmlessly.
+package chschema
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+//go:embed migrations/*.sql
+var files embed.FS
+
+// Migration is one .sql file.
+type Migration struct {
+	// Version is the file name's number; 0 is schema_migrations itself, applied every time.
+	Version uint32
+	// Name is the file name without the number and extension.
+	Name string
+	// Statements are the file's statements, split with Split.
+	Statements []string
+}
+
+var fileRE = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
+
+// Migrations returns the embedded migrations in version order.
+func Migrations() ([]Migration, error) {
+	names, err := fs.Glob(files, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Migration, 0, len(names))
+	seen := map[uint32]string{}
+	for _, n := range names {
+		base := path.Base(n)
+		m := fileRE.FindStringSubmatch(base)
+		if m == nil {
+			return nil, fmt.Errorf("chschema: migration file %s is not named NNNN_name.sql", base)
+		}
+		v, _ := strconv.ParseUint(m[1], 10, 32)
+		if prev, dup := seen[uint32(v)]; dup {
+			return nil, fmt.Errorf("chschema: migrations %s and %s share version %d", prev, base, v)
+		}
+		seen[uint32(v)] = base
+		body, err := fs.ReadFile(files, n)
+		if err != nil {
+			return nil, err
+		}
+		stmts := Split(string(body))
+		if len(stmts) == 0 {
+			return nil, fmt.Errorf("chschema: migration %s holds no statement", base)
+		}
+		out = append(out, Migration{Version: uint32(v), Name: m[2], Statements: stmts})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out, nil
+}
+
+var createRE = regexp.MustCompile(`(?i)^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z0-9_]+)`)
+
+// Tables lists the tables the migrations create, schema_migrations excepted: the ones a rebuild
+// fills and swaps.
+func Tables() ([]string, error) {
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range ms {
+		for _, s := range m.Statements {
+			if t := createRE.FindStringSubmatch(s); t != nil && t[1] != "schema_migrations" && !contains(out, t[1]) {
+				out = append(out, t[1])
+			}
+		}
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Split cuts a .sql file into statements by the rule tools/chcompat uses (its README): a line
+// whose first non-blank characters are "--" is a comment and is dropped; a statement ends on a
+// line whose last non-blank character is ";" (which is dropped); text after the last such line
+// is a last statement; statements of only blanks are skipped. 18.16's native protocol takes one
+// statement per query, so each is sent on its own.
+func Split(sql string) []string {
+	var out []string
+	var cur []string
+	flush := func() {
+		s := strings.TrimSpace(strings.Join(cur, "\n"))
+		if s != "" {
+			out = append(out, s)
+		}
+		cur = cur[:0]
+	}
+	for _, line := range strings.Split(sql, "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "--") {
+			continue
+		}
+		if strings.HasSuffix(t, ";") {
+			cur = append(cur, strings.TrimSuffix(strings.TrimRight(line, " \t\r"), ";"))
+			flush()
+			continue
+		}
+		cur = append(cur, line)
+	}
+	flush()
+	return out
+}
+
+// EnsureDatabase creates database unless it exists. conn may use any database.
+func EnsureDatabase(ctx context.Context, conn driver.Conn, database string) error {
+	if !identRE.MatchString(database) {
+		return fmt.Errorf("chschema: database name %q must match %s", database, identRE)
+	}
+	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+database); err != nil {
+		return fmt.Errorf("chschema: create database %s: %w", database, err)
+	}
+	return nil
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Migrate applies the migrations not yet recorded in schema_migrations of conn's current
+// database, in version order, recording each after it applied. It returns the versions it
+// applied.
+func Migrate(ctx context.Context, conn driver.Conn) ([]uint32, error) {
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	// Version 0 creates schema_migrations; it is idempotent and runs every time so the table
+	// can be read below.
+	if err := apply(ctx, conn, ms[0]); err != nil {
+		return nil, err
+	}
+	done, err := Applied(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	var applied []uint32
+	for _, m := range ms {
+		if done[m.Version] {
+			continue
+		}
+		if err := apply(ctx, conn, m); err != nil {
+			return applied, err
+		}
+		if err := record(ctx, conn, m); err != nil {
+			return applied, err
+		}
+		applied = append(applied, m.Version)
+	}
+	return applied, nil
+}
+
+// Applied returns the versions recorded in conn's database.
+func Applied(ctx context.Context, conn driver.Conn) (map[uint32]bool, error) {
+	rows, err := conn.Query(ctx, "SELECT DISTINCT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("chschema: read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	out := map[uint32]bool{}
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("chschema: read schema_migrations: %w", err)
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
+}
+
+func apply(ctx context.Context, conn driver.Conn, m Migration) error {
+	for i, s := range m.Statements {
+		if err := conn.Exec(ctx, s); err != nil {
+			return fmt.Errorf("chschema: migration %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
+		}
+	}
+	return nil
+}
+
+func record(ctx context.Context, conn driver.Conn, m Migration) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
+	if err != nil {
+		return fmt.Errorf("chschema: record %04d: %w", m.Version, err)
+	}
+	if err := b.Append(m.Version, m.Name, time.Now().UTC()); err != nil {
+		return fmt.Errorf("chschema: record %04d: %w", m.Version, err)
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("chschema: record %04d: %w", m.Version, err)
+	}
+	return nil
+}

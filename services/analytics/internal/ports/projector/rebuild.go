@@ -1,0 +1,232 @@
+package projector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/projection"
+	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chschema"
+	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chwriter"
+)
+
+// ErrRebuilding is returned by Rebuild while another rebuild runs in this process.
+var ErrRebuilding = &apperr.Error{Kind: apperr.FailedPrecondition, Reason: "REBUILD_RUNNING",
+	Message: "a rebuild is already running"}
+
+// RebuildConfig is what a Rebuilder needs besides the live projector.
+type RebuildConfig struct {
+	// Admin is a connection for DDL (any current database).
+	Admin driver.Conn
+	// Open connects with database as the current database.
+	Open func(ctx context.Context, database string) (driver.Conn, error)
+	// Database holds the live tables.
+	Database string
+	// Gate is the live projector's gate: held exclusively while the tables are swapped.
+	Gate *sync.RWMutex
+	// Options of the rebuild's runners (Name is replaced).
+	Options Options
+	// PollInterval is how often progress is measured and reported. Default 500ms.
+	PollInterval time.Duration
+	// Tail is how long the rebuild keeps projecting into the swapped-in tables, to catch the
+	// events other replicas wrote into the old tables during the swap. Default
+	// 2 × BatchWait + 1s.
+	Tail time.Duration
+}
+
+// Rebuilder rebuilds every table from the start of the streams.
+//
+// It applies the migrations to a staging database (<database>_rebuild), projects the streams
+// into it with consumers of its own (<name>-rebuild-<STREAM>) while the live projector and the
+// queries carry on with the live tables, and once the staging tables have caught up it pauses
+// the live projector, lets the staging tables catch up with the last events, and swaps the
+// tables with one RENAME TABLE statement (live → <database>_old, staging → live). The old tables
+// are then dropped. The live consumers are untouched: their positions hold for the new tables
+// too, which contain every event up to the swap.
+type Rebuilder struct {
+	js      jetstream.JetStream
+	cfg     RebuildConfig
+	running atomic.Bool
+}
+
+// NewRebuilder returns a Rebuilder.
+func NewRebuilder(js jetstream.JetStream, cfg RebuildConfig) *Rebuilder {
+	cfg.Options = cfg.Options.withDefaults()
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 500 * time.Millisecond
+	}
+	if cfg.Tail <= 0 {
+		cfg.Tail = 2*cfg.Options.BatchWait + time.Second
+	}
+	return &Rebuilder{js: js, cfg: cfg}
+}
+
+// Rebuilding reports whether a rebuild runs in this process.
+func (r *Rebuilder) Rebuilding() bool { return r.running.Load() }
+
+// switchWriter sends batches to the writer of the moment: the staging tables, then the swapped
+// live ones.
+type switchWriter struct {
+	cur atomic.Pointer[chwriter.Writer]
+}
+
+func (s *switchWriter) Write(ctx context.Context, evs []projection.Event) error {
+	return s.cur.Load().Write(ctx, evs)
+}
+
+// Rebuild runs a rebuild to the end, calling progress with the rebuild consumers' positions
+// every PollInterval. On error or cancellation the live tables are left as they were.
+func (r *Rebuilder) Rebuild(ctx context.Context, progress func([]StreamStatus)) (err error) {
+	if !r.running.CompareAndSwap(false, true) {
+		return ErrRebuilding
+	}
+	defer r.running.Store(false)
+	cfg := r.cfg
+	log := cfg.Options.Logger.With("rebuild", cfg.Database)
+	staging, old := cfg.Database+"_rebuild", cfg.Database+"_old"
+	name := cfg.Options.Name + "-rebuild"
+	tables, err := chschema.Tables()
+	if err != nil {
+		return err
+	}
+
+	// Leftovers of an interrupted rebuild go first.
+	if err := r.cleanup(context.WithoutCancel(ctx), name, staging, old); err != nil {
+		return err
+	}
+	if err := chschema.EnsureDatabase(ctx, cfg.Admin, staging); err != nil {
+		return err
+	}
+	sconn, err := cfg.Open(ctx, staging)
+	if err != nil {
+		return fmt.Errorf("projector: rebuild: %w", err)
+	}
+	defer sconn.Close()
+	if _, err := chschema.Migrate(ctx, sconn); err != nil {
+		return fmt.Errorf("projector: rebuild: %w", err)
+	}
+	lconn, err := cfg.Open(ctx, cfg.Database)
+	if err != nil {
+		return fmt.Errorf("projector: rebuild: %w", err)
+	}
+	defer lconn.Close()
+
+	sw := &switchWriter{}
+	sw.cur.Store(chwriter.New(sconn, chwriter.Options{Logger: cfg.Options.Logger}))
+	opts := cfg.Options
+	opts.Name = name
+	var rgate sync.RWMutex
+	p, err := New(r.js, sw, &rgate, opts)
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = p.Run(runCtx) })
+	stopRunners := sync.OnceFunc(func() { stop(); wg.Wait() })
+	defer func() {
+		stopRunners()
+		if cerr := r.cleanup(context.WithoutCancel(ctx), name, staging, old); cerr != nil {
+			log.Warn("projector: rebuild cleanup failed", "err", cerr)
+		}
+	}()
+
+	log.Info("projector: rebuild started", "staging", staging)
+	// Catch up with the streams while everything else carries on.
+	if err := r.waitCaughtUp(ctx, p, progress); err != nil {
+		return err
+	}
+	// Pause the live projector (its batch in flight finishes into the old tables) and the
+	// rebuild's, catch up with what arrived meanwhile, swap.
+	cfg.Gate.Lock()
+	gateHeld := true
+	defer func() {
+		if gateHeld {
+			cfg.Gate.Unlock()
+		}
+	}()
+	if err := r.waitCaughtUp(ctx, p, progress); err != nil {
+		return err
+	}
+	rgate.Lock()
+	if err := chschema.EnsureDatabase(ctx, cfg.Admin, old); err != nil {
+		rgate.Unlock()
+		return err
+	}
+	pairs := make([]string, 0, 2*len(tables))
+	for _, t := range tables {
+		pairs = append(pairs, cfg.Database+"."+t+" TO "+old+"."+t, staging+"."+t+" TO "+cfg.Database+"."+t)
+	}
+	// One statement: ClickHouse renames under one lock, so no query sees a mix of old and new.
+	if err := cfg.Admin.Exec(ctx, "RENAME TABLE "+strings.Join(pairs, ", ")); err != nil {
+		rgate.Unlock()
+		return fmt.Errorf("projector: rebuild: swap tables: %w", err)
+	}
+	sw.cur.Store(chwriter.New(lconn, chwriter.Options{Logger: cfg.Options.Logger}))
+	rgate.Unlock()
+	cfg.Gate.Unlock()
+	gateHeld = false
+	log.Info("projector: rebuild swapped the tables in")
+
+	// Other replicas' live projectors may have written into the old tables up to the swap;
+	// the rebuild consumers carry on a little to project those events into the new ones.
+	select {
+	case <-time.After(cfg.Tail):
+	case <-ctx.Done():
+	}
+	if sts, err := status(ctx, r.js, name, nil); err == nil && progress != nil {
+		progress(sts)
+	}
+	return nil
+}
+
+// waitCaughtUp polls the rebuild consumers until none has pending events.
+func (r *Rebuilder) waitCaughtUp(ctx context.Context, p *Projector, progress func([]StreamStatus)) error {
+	t := time.NewTicker(r.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		sts, err := p.Status(ctx)
+		if err == nil {
+			if progress != nil {
+				progress(sts)
+			}
+			done := true
+			for _, s := range sts {
+				if s.Pending > 0 || s.ProjectedSequence < s.LastSequence {
+					done = false
+				}
+			}
+			if done {
+				return nil
+			}
+		} else if ctx.Err() == nil {
+			r.cfg.Options.Logger.Debug("projector: rebuild status", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// cleanup removes the rebuild consumers and the staging and old databases.
+func (r *Rebuilder) cleanup(ctx context.Context, name, staging, old string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	errs := []error{DeleteConsumers(ctx, r.js, name)}
+	for _, db := range []string{staging, old} {
+		if err := r.cfg.Admin.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+			errs = append(errs, fmt.Errorf("projector: drop %s: %w", db, err))
+		}
+	}
+	return errors.Join(errs...)
+}
