@@ -83,8 +83,9 @@ type decoded struct {
 var jsonOpts = protojson.MarshalOptions{UseProtoNames: true}
 
 // Write projects evs. It returns nil when every row is in ClickHouse; projection.Poison errors
-// (joined) for events whose payload does not decode, having written nothing; an error wrapping
-// ErrOutOfOrder when the batch must wait; a *StoreError when ClickHouse failed.
+// (joined) for events whose payload does not decode, having written nothing; errors wrapping
+// ErrOutOfOrder (joined) when some aggregates must wait, having written the batch's other
+// events; a *StoreError when ClickHouse failed.
 func (w *Writer) Write(ctx context.Context, evs []projection.Event) error {
 	ds := make([]decoded, 0, len(evs))
 	var poison []error
@@ -103,15 +104,30 @@ func (w *Writer) Write(ctx context.Context, evs []projection.Event) error {
 	if err := b.load(ctx, ds); err != nil {
 		return &StoreError{Err: err}
 	}
+	// An aggregate whose next event is missing holds back only its own events: the rest of
+	// the batch is written. Replicas sharing a consumer hold each other's predecessors; if
+	// each refused its whole batch, neither would progress until GapPatience ran out and
+	// the events were applied over the gap, losing the earlier ones for good. The batch is
+	// offered again whole; what was written now is a replay then and changes nothing.
+	held := map[string]bool{}
+	var wait []error
 	for _, d := range ds {
+		agg := key(d.Envelope.GetTenantId(), d.Envelope.GetAggregateType(), d.Envelope.GetAggregateId())
+		if held[agg] {
+			continue
+		}
 		if err := b.add(d); err != nil {
-			return err
+			if !errors.Is(err, ErrOutOfOrder) {
+				return err
+			}
+			held[agg] = true
+			wait = append(wait, err)
 		}
 	}
 	if err := b.insert(ctx); err != nil {
 		return &StoreError{Err: err}
 	}
-	return nil
+	return errors.Join(wait...)
 }
 
 // batch is the rows of one Write.
@@ -158,9 +174,26 @@ func (b *batch) step(d decoded, cur uint64) (bool, error) {
 	}
 }
 
-// add folds one event into the batch.
+// add folds one event into the batch. An event that must wait (ErrOutOfOrder) adds no row,
+// not even to events.
 func (b *batch) add(d decoded) error {
 	env := d.Envelope
+	var err error
+	switch env.GetAggregateType() {
+	case "lead":
+		err = b.addLead(d)
+	case "contact":
+		err = b.addContact(d)
+	case "opportunity":
+		err = b.addOpportunity(d)
+	case "campaign":
+		err = b.addCampaign(d)
+	case "member":
+		err = b.addMember(d)
+	}
+	if err != nil {
+		return err
+	}
 	payload, err := jsonOpts.Marshal(d.msg)
 	if err != nil {
 		payload = nil // a payload protojson cannot render still counts as an event
@@ -170,18 +203,6 @@ func (b *batch) add(d decoded) error {
 		env.GetEventType(), ts(env.GetOccurredAt()), orTime(ts(env.GetRecordedAt()), clamp(d.Stored)),
 		env.GetActor().GetId(), env.GetCorrelationId(), env.GetCausationId(), string(payload),
 		enumName(env.GetActor().GetType()), env.GetSchemaVersion(), clamp(d.Stored))
-	switch env.GetAggregateType() {
-	case "lead":
-		return b.addLead(d)
-	case "contact":
-		return b.addContact(d)
-	case "opportunity":
-		return b.addOpportunity(d)
-	case "campaign":
-		return b.addCampaign(d)
-	case "member":
-		return b.addMember(d)
-	}
 	return nil
 }
 
