@@ -18,7 +18,16 @@
 -- the sorted values, no interpolation). Step conversion = count / previous count, overall =
 -- count / created: computed by the caller from the counts.
 --
--- Replay safety: the funnel takes min() times and argMax() state, which duplicates do not move.
+-- Replay safety: the funnel takes min() times and the current state of `leads` and
+-- `opportunities` through FINAL (ReplacingMergeTree(seq): the row of the highest seq per key),
+-- which duplicates do not move. FINAL sits in an inner subquery filtered on the tenant only (a
+-- key column, the same in every row of a lead), so the other filters see the collapsed state,
+-- never an older row.
+--
+-- Speed: FINAL merges the sorted parts instead of hashing every row for ten argMax() of
+-- strings, and one GROUP BY lead_id over the cohort rows and the step rows replaces a JOIN of
+-- two grouped subqueries (the row with r = 0 is the lead itself; HAVING keeps the cohort's
+-- leads). Only the opportunities a lead converted into are read.
 SELECT
     period_start,
     key,
@@ -41,7 +50,12 @@ SELECT
 FROM
 (
     SELECT
-        period_start,
+        multiIf(
+            {period:String} = 'day', toDate(toDateTime(t_created), 'UTC'),
+            {period:String} = 'week', toMonday(toDate(toDateTime(t_created), 'UTC')),
+            {period:String} = 'quarter', toStartOfQuarter(toDate(toDateTime(t_created), 'UTC')),
+            {period:String} = 'year', toStartOfYear(toDate(toDateTime(t_created), 'UTC')),
+            toStartOfMonth(toDate(toDateTime(t_created), 'UTC'))) AS period_start,
         key,
         t_created,
         if(r1 != 0 AND ({window_s:Int64} = 0 OR toInt64(r1) - toInt64(t_created) <= {window_s:Int64}), r1, toUInt32(0)) AS t_mql,
@@ -53,44 +67,8 @@ FROM
     (
         SELECT
             lead_id,
-            toUInt32(created_at) AS t_created,
-            multiIf(
-                {period:String} = 'day', toDate(created_at, 'UTC'),
-                {period:String} = 'week', toMonday(toDate(created_at, 'UTC')),
-                {period:String} = 'quarter', toStartOfQuarter(toDate(created_at, 'UTC')),
-                {period:String} = 'year', toStartOfYear(toDate(created_at, 'UTC')),
-                toStartOfMonth(toDate(created_at, 'UTC'))) AS period_start,
-            multiIf(
-                {breakdown:String} = 'source', source,
-                {breakdown:String} = 'campaign', campaign_id,
-                {breakdown:String} = 'owner', owner_id,
-                {breakdown:String} = 'territory', territory_id,
-                '') AS key
-        FROM
-        (
-            SELECT
-                lead_id,
-                argMax(created_at, seq) AS created_at,
-                argMax(source, seq) AS source,
-                argMax(campaign_id, seq) AS campaign_id,
-                argMax(owner_id, seq) AS owner_id,
-                argMax(territory_id, seq) AS territory_id,
-                argMax(merged_into_id, seq) AS merged_into_id
-            FROM leads
-            WHERE tenant = {tenant:String}
-            GROUP BY lead_id
-        )
-        WHERE created_at >= {from:DateTime} AND created_at < {to:DateTime}
-            AND merged_into_id = ''
-            AND (empty({sources:Array(String)}) OR has({sources:Array(String)}, source))
-            AND (empty({campaign_ids:Array(String)}) OR has({campaign_ids:Array(String)}, campaign_id))
-            AND (empty({owner_ids:Array(String)}) OR has({owner_ids:Array(String)}, owner_id))
-            AND (empty({territory_ids:Array(String)}) OR has({territory_ids:Array(String)}, territory_id))
-    ) AS cohort
-    ANY LEFT JOIN
-    (
-        SELECT
-            lead_id,
+            anyIf(key, r = 0) AS key,
+            toUInt32(minIf(t, r = 0)) AS t_created,
             toUInt32(minIf(t, r >= 1)) AS r1,
             toUInt32(minIf(t, r >= 2)) AS r2,
             toUInt32(minIf(t, r >= 3)) AS r3,
@@ -100,29 +78,50 @@ FROM
         (
             SELECT
                 lead_id,
+                toUInt8(0) AS r,
+                created_at AS t,
+                multiIf(
+                    {breakdown:String} = 'source', source,
+                    {breakdown:String} = 'campaign', campaign_id,
+                    {breakdown:String} = 'owner', owner_id,
+                    {breakdown:String} = 'territory', territory_id,
+                    '') AS key
+            FROM
+            (
+                SELECT lead_id, created_at, source, campaign_id, owner_id, territory_id, merged_into_id
+                FROM leads FINAL
+                WHERE tenant = {tenant:String}
+            )
+            WHERE created_at >= {from:DateTime} AND created_at < {to:DateTime}
+                AND merged_into_id = ''
+                AND (empty({sources:Array(String)}) OR has({sources:Array(String)}, source))
+                AND (empty({campaign_ids:Array(String)}) OR has({campaign_ids:Array(String)}, campaign_id))
+                AND (empty({owner_ids:Array(String)}) OR has({owner_ids:Array(String)}, owner_id))
+                AND (empty({territory_ids:Array(String)}) OR has({territory_ids:Array(String)}, territory_id))
+            UNION ALL
+            SELECT
+                lead_id,
                 toUInt8(transform(to_status,
                     ['marketing_qualified', 'sales_accepted', 'sales_qualified', 'converted'],
                     [1, 2, 3, 4], 0)) AS r,
-                at AS t
+                at AS t,
+                '' AS key
             FROM lead_transitions
             WHERE tenant = {tenant:String}
                 AND lead_created_at >= {from:DateTime} AND lead_created_at < {to:DateTime}
+                AND to_status IN ('marketing_qualified', 'sales_accepted', 'sales_qualified', 'converted')
             UNION ALL
-            SELECT lead_id, toUInt8(4) AS r, at AS t
+            SELECT lead_id, toUInt8(4) AS r, at AS t, '' AS key
             FROM conversions
             WHERE tenant = {tenant:String}
             UNION ALL
-            SELECT lead_id, toUInt8(5) AS r, closed_at AS t
+            SELECT lead_id, toUInt8(5) AS r, closed_at AS t, '' AS key
             FROM
             (
-                SELECT
-                    opportunity_id,
-                    argMax(lead_id, seq) AS lead_id,
-                    argMax(status, seq) AS status,
-                    argMax(closed_at, seq) AS closed_at
-                FROM opportunities
+                SELECT opportunity_id, lead_id, status, closed_at
+                FROM opportunities FINAL
                 WHERE tenant = {tenant:String}
-                GROUP BY opportunity_id
+                    AND opportunity_id IN (SELECT opportunity_id FROM conversions WHERE tenant = {tenant:String})
             )
             WHERE status = 'won'
                 AND (lead_id, opportunity_id) IN
@@ -133,7 +132,8 @@ FROM
                 )
         )
         GROUP BY lead_id
-    ) AS steps USING lead_id
+        HAVING countIf(r = 0) > 0
+    )
 )
 GROUP BY period_start, key
 ORDER BY period_start, key

@@ -13,6 +13,12 @@
 --   velocity_micros_per_day = open_opportunities × win_rate × avg_deal_micros /
 --                        sales_cycle_days (0 when the cycle is 0).
 -- Breakdown: source, campaign_id, owner_id or pipeline_id ('' without one).
+--
+-- Replay safety and speed: the current state comes from FINAL (ReplacingMergeTree(seq) keeps
+-- the row of the highest seq per opportunity, so duplicates collapse), which merges the sorted
+-- parts instead of hashing every row for ten argMax() of strings. FINAL sits in an inner
+-- subquery filtered on the tenant only (a key column), so the other filters see the collapsed
+-- state, never an older row.
 SELECT
     period_start,
     key,
@@ -74,20 +80,9 @@ FROM
                     '') AS key
             FROM
             (
-                SELECT
-                    opportunity_id,
-                    argMax(status, seq) AS status,
-                    argMax(amount_micros, seq) AS amount_micros,
-                    argMax(currency, seq) AS currency,
-                    argMax(created_at, seq) AS created_at,
-                    argMax(closed_at, seq) AS closed_at,
-                    argMax(source, seq) AS source,
-                    argMax(campaign_id, seq) AS campaign_id,
-                    argMax(owner_id, seq) AS owner_id,
-                    argMax(pipeline_id, seq) AS pipeline_id
-                FROM opportunities
+                SELECT status, amount_micros, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id
+                FROM opportunities FINAL
                 WHERE tenant = {tenant:String}
-                GROUP BY opportunity_id
             )
             WHERE status IN ('won', 'lost')
                 AND closed_at >= {from:DateTime} AND closed_at < {to:DateTime}
@@ -120,19 +115,9 @@ FROM
                     '') AS key
             FROM
             (
-                SELECT
-                    opportunity_id,
-                    argMax(status, seq) AS status,
-                    argMax(currency, seq) AS currency,
-                    argMax(created_at, seq) AS created_at,
-                    argMax(closed_at, seq) AS closed_at,
-                    argMax(source, seq) AS source,
-                    argMax(campaign_id, seq) AS campaign_id,
-                    argMax(owner_id, seq) AS owner_id,
-                    argMax(pipeline_id, seq) AS pipeline_id
-                FROM opportunities
+                SELECT status, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id
+                FROM opportunities FINAL
                 WHERE tenant = {tenant:String}
-                GROUP BY opportunity_id
             )
             WHERE currency = {currency:String}
                 AND (empty({sources:Array(String)}) OR has({sources:Array(String)}, source))
