@@ -103,28 +103,15 @@ func (r *importRun) importContact(ctx context.Context, id string, line int, row 
 	if r.o.DryRun {
 		return r.dryRunContact(ctx, id, row, fileAccount), false
 	}
-	res, err := r.a.CreateContact(ctx, r.tenant, row.New, r.o.Dedupe == DedupeAllow, Write{})
-	switch {
-	case err == nil:
-		return RowResult{Outcome: RowCreated, RecordID: res.Contact.ID}, false
-	case ownCreate(err, id):
-		return RowResult{Outcome: RowCreated, RecordID: id}, false
-	case isBusy(err):
-		return r.failed(err), true
+	create := func() (string, error) {
+		res, err := r.a.CreateContact(ctx, r.tenant, row.New, r.o.Dedupe == DedupeAllow, Write{})
+		return res.Contact.ID, err
 	}
-	existing, why, dup := duplicate(err, ReasonDuplicateContact)
-	if !dup {
-		return r.failed(err), false
+	update := func(existing string, w Write) error {
+		_, err := r.a.UpdateContact(ctx, r.tenant, existing, row.Update, w)
+		return err
 	}
-	if r.o.Dedupe != DedupeUpdate || len(row.Update.Paths) == 0 {
-		return RowResult{Outcome: RowSkipped, RecordID: existing, Reason: duplicateOf(ImportContacts, existing, why)}, false
-	}
-	if _, err := r.a.UpdateContact(ctx, r.tenant, existing, row.Update, Write{IdempotencyKey: r.idempotencyKey(line)}); err != nil {
-		res := r.failed(err)
-		res.RecordID = existing
-		return res, isBusy(err)
-	}
-	return RowResult{Outcome: RowUpdated, RecordID: existing}, false
+	return r.createOrUpdate(id, line, ImportContacts, ReasonDuplicateContact, len(row.Update.Paths) > 0, create, update)
 }
 
 func (r *importRun) dryRunContact(ctx context.Context, id string, row ContactRow, checkAccount bool) RowResult {
@@ -144,21 +131,7 @@ func (r *importRun) dryRunContact(ctx context.Context, id string, row ContactRow
 	if r.o.Dedupe == DedupeAllow {
 		return RowResult{Outcome: RowCreated, RecordID: id}
 	}
-	holder, kind, found, err := r.lookupHolder(ctx, r.a.d.ContactKeys, id, contact.DedupeKeys(row.New.Details))
-	if err != nil {
-		return r.failed(err)
-	}
-	switch {
-	case !found:
-		return RowResult{Outcome: RowCreated, RecordID: id}
-	case r.o.Dedupe == DedupeUpdate && len(row.Update.Paths) > 0:
-		return RowResult{Outcome: RowUpdated, RecordID: holder}
-	}
-	why := ""
-	if kind != "" {
-		why = "a contact with this " + kind + " exists"
-	}
-	return RowResult{Outcome: RowSkipped, RecordID: holder, Reason: duplicateOf(ImportContacts, holder, why)}
+	return r.dryRunDuplicate(ctx, r.a.d.ContactKeys, id, contact.DedupeKeys(row.New.Details), ImportContacts, "a contact", len(row.Update.Paths) > 0)
 }
 
 // importAccount writes one account row.
@@ -167,28 +140,15 @@ func (r *importRun) importAccount(ctx context.Context, id string, line int, row 
 	if r.o.DryRun {
 		return r.dryRunAccount(ctx, id, row), false
 	}
-	res, err := r.a.CreateAccount(ctx, r.tenant, row.New, r.o.Dedupe == DedupeAllow, Write{})
-	switch {
-	case err == nil:
-		return RowResult{Outcome: RowCreated, RecordID: res.Account.ID}, false
-	case ownCreate(err, id):
-		return RowResult{Outcome: RowCreated, RecordID: id}, false
-	case isBusy(err):
-		return r.failed(err), true
+	create := func() (string, error) {
+		res, err := r.a.CreateAccount(ctx, r.tenant, row.New, r.o.Dedupe == DedupeAllow, Write{})
+		return res.Account.ID, err
 	}
-	existing, why, dup := duplicate(err, ReasonDuplicateAccount)
-	if !dup {
-		return r.failed(err), false
+	update := func(existing string, w Write) error {
+		_, err := r.a.UpdateAccount(ctx, r.tenant, existing, row.Update, w)
+		return err
 	}
-	if r.o.Dedupe != DedupeUpdate || len(row.Update.Paths) == 0 {
-		return RowResult{Outcome: RowSkipped, RecordID: existing, Reason: duplicateOf(ImportAccounts, existing, why)}, false
-	}
-	if _, err := r.a.UpdateAccount(ctx, r.tenant, existing, row.Update, Write{IdempotencyKey: r.idempotencyKey(line)}); err != nil {
-		res := r.failed(err)
-		res.RecordID = existing
-		return res, isBusy(err)
-	}
-	return RowResult{Outcome: RowUpdated, RecordID: existing}, false
+	return r.createOrUpdate(id, line, ImportAccounts, ReasonDuplicateAccount, len(row.Update.Paths) > 0, create, update)
 }
 
 func (r *importRun) dryRunAccount(ctx context.Context, id string, row AccountRow) RowResult {
@@ -217,19 +177,5 @@ func (r *importRun) dryRunAccount(ctx context.Context, id string, row AccountRow
 	if k := account.DedupeKey(row.New.Details); k != "" {
 		keys = []string{k}
 	}
-	holder, kind, found, err := r.lookupHolder(ctx, r.a.d.AccountKeys, id, keys)
-	if err != nil {
-		return r.failed(err)
-	}
-	switch {
-	case !found:
-		return RowResult{Outcome: RowCreated, RecordID: id}
-	case r.o.Dedupe == DedupeUpdate && len(row.Update.Paths) > 0:
-		return RowResult{Outcome: RowUpdated, RecordID: holder}
-	}
-	why := ""
-	if kind != "" {
-		why = "an account with this " + kind + " exists"
-	}
-	return RowResult{Outcome: RowSkipped, RecordID: holder, Reason: duplicateOf(ImportAccounts, holder, why)}
+	return r.dryRunDuplicate(ctx, r.a.d.AccountKeys, id, keys, ImportAccounts, "an account", len(row.Update.Paths) > 0)
 }

@@ -71,19 +71,5 @@ func (r *importRun) dryRunLead(ctx context.Context, id string, row LeadRow) RowR
 		return RowResult{Outcome: RowCreated, RecordID: id}
 	}
 	keys := dedupe.Keys(row.New.Details.Email, row.New.Details.Phone)
-	holder, kind, found, err := r.lookupHolder(ctx, r.a.d.Keys, id, keys)
-	if err != nil {
-		return r.failed(err)
-	}
-	if !found {
-		return RowResult{Outcome: RowCreated, RecordID: id}
-	}
-	why := ""
-	if kind != "" {
-		why = "a lead with this " + kind + " exists"
-	}
-	if r.o.Dedupe == DedupeUpdate && len(row.Update.Paths) > 0 {
-		return RowResult{Outcome: RowUpdated, RecordID: holder}
-	}
-	return RowResult{Outcome: RowSkipped, RecordID: holder, Reason: duplicateOf(ImportLeads, holder, why)}
+	return r.dryRunDuplicate(ctx, r.a.d.Keys, id, keys, ImportLeads, "a lead", len(row.Update.Paths) > 0)
 }

@@ -91,3 +91,54 @@ func duplicate(err error, reason string) (string, string, bool) {
 	}
 	return ae.ExistingID, ae.Message, true
 }
+
+// createOrUpdate writes a contact or account row: create returns the new record's id; when
+// the create is a dedupe rejection with dupReason, the row is skipped, or under DedupeUpdate
+// (hasUpdate: the row names fields to update) update writes it to the existing record.
+// Leads add a reason of their own for a row with nothing to update, so they keep their flow.
+func (r *importRun) createOrUpdate(id string, line int, o ImportObject, dupReason string, hasUpdate bool,
+	create func() (string, error), update func(existing string, w Write) error) (RowResult, bool) {
+	created, err := create()
+	switch {
+	case err == nil:
+		return RowResult{Outcome: RowCreated, RecordID: created}, false
+	case ownCreate(err, id):
+		return RowResult{Outcome: RowCreated, RecordID: id}, false
+	case isBusy(err):
+		return r.failed(err), true
+	}
+	existing, why, dup := duplicate(err, dupReason)
+	if !dup {
+		return r.failed(err), false
+	}
+	if r.o.Dedupe != DedupeUpdate || !hasUpdate {
+		return RowResult{Outcome: RowSkipped, RecordID: existing, Reason: duplicateOf(o, existing, why)}, false
+	}
+	if err := update(existing, Write{IdempotencyKey: r.idempotencyKey(line)}); err != nil {
+		res := r.failed(err)
+		res.RecordID = existing
+		return res, isBusy(err)
+	}
+	return RowResult{Outcome: RowUpdated, RecordID: existing}, false
+}
+
+// dryRunDuplicate is the outcome a dry run reports for a valid row: created unless a record
+// (noun: "a contact") already holds one of keys, then updated or skipped as the dedupe policy
+// and hasUpdate (the row names fields to update) say.
+func (r *importRun) dryRunDuplicate(ctx context.Context, idx KeyIndex, id string, keys []string, o ImportObject, noun string, hasUpdate bool) RowResult {
+	holder, kind, found, err := r.lookupHolder(ctx, idx, id, keys)
+	if err != nil {
+		return r.failed(err)
+	}
+	switch {
+	case !found:
+		return RowResult{Outcome: RowCreated, RecordID: id}
+	case r.o.Dedupe == DedupeUpdate && hasUpdate:
+		return RowResult{Outcome: RowUpdated, RecordID: holder}
+	}
+	why := ""
+	if kind != "" {
+		why = noun + " with this " + kind + " exists"
+	}
+	return RowResult{Outcome: RowSkipped, RecordID: holder, Reason: duplicateOf(o, holder, why)}
+}

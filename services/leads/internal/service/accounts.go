@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -32,9 +30,7 @@ type accountsPart struct {
 	runner      *projection.Runner
 }
 
-// newAccounts builds the accounts and contacts side. Its projector is named after the leads
-// projector ("leads-view" → "accounts-view"; a replica's "leads-view-2" → "accounts-view-2") so
-// replicas each build their own read model, like the leads one.
+// newAccounts builds the accounts and contacts side; its projector is named by besideLeads.
 func newAccounts(ctx context.Context, js jetstream.JetStream, es *eventstore.Store, idem *eventstore.Idempotency, o Options) (accountsPart, error) {
 	var p accountsPart
 	var err error
@@ -51,28 +47,12 @@ func newAccounts(ctx context.Context, js jetstream.JetStream, es *eventstore.Sto
 	if p.contactKeys, err = uniqueness.Open(ctx, js, uniqueness.Options{Bucket: "CRM_CONTACT_KEYS", Replicas: o.Replicas}); err != nil {
 		return p, err
 	}
-	path := ""
-	if o.DataDir != "" {
-		path = filepath.Join(o.DataDir, "accounts.db")
-	}
-	if p.store, err = accountmodel.Open(ctx, path, sqlitemodel.Options{}); err != nil {
+	if p.store, err = accountmodel.Open(ctx, modelPath(o, "accounts.db"), sqlitemodel.Options{}); err != nil {
 		return p, fmt.Errorf("leads: accounts read model: %w", err)
 	}
 	p.view = accountview.New(p.store, protomap.AccountCodec{}, protomap.ContactCodec{})
 	p.view.Cover(projection.NewCoverage(js, accountview.Stream, accountview.Subjects))
-	name := "accounts-view"
-	if o.ProjectorName != "" && o.ProjectorName != "leads-view" {
-		name = "accounts-" + o.ProjectorName
-	}
-	p.runner, err = projection.NewOrdered(js, projection.Config{
-		Name:               name,
-		Sources:            []projection.Source{{Stream: accountview.Stream, FilterSubjects: accountview.Subjects}},
-		BatchSize:          500,
-		BatchWait:          20 * time.Millisecond,
-		DeadLetterReplicas: o.Replicas,
-		Logger:             o.Logger,
-		Metrics:            o.Metrics,
-	}, p.view)
+	p.runner, err = newViewRunner(js, o, besideLeads("accounts", o), accountview.Stream, accountview.Subjects, p.view)
 	if err != nil {
 		return p, errors.Join(err, p.store.Close())
 	}

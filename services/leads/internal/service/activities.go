@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -29,9 +27,7 @@ type activitiesPart struct {
 	runner *projection.Runner
 }
 
-// newActivities builds the activities side. Its projector is named after the leads projector
-// ("leads-view" → "activities-view"; a replica's "leads-view-2" → "activities-leads-view-2") so
-// replicas each build their own read model.
+// newActivities builds the activities side; its projector is named by besideLeads.
 func newActivities(ctx context.Context, js jetstream.JetStream, es *eventstore.Store, idem *eventstore.Idempotency, o Options) (activitiesPart, error) {
 	var p activitiesPart
 	var err error
@@ -45,29 +41,13 @@ func newActivities(ctx context.Context, js jetstream.JetStream, es *eventstore.S
 		return p, err
 	}
 	p.deps.Records = es
-	path := ""
-	if o.DataDir != "" {
-		path = filepath.Join(o.DataDir, "activities.db")
-	}
-	if p.store, err = activitymodel.Open(ctx, path, sqlitemodel.Options{}); err != nil {
+	if p.store, err = activitymodel.Open(ctx, modelPath(o, "activities.db"), sqlitemodel.Options{}); err != nil {
 		return p, fmt.Errorf("leads: activities read model: %w", err)
 	}
 	view := activityview.New(p.store)
 	view.Cover(projection.NewCoverage(js, activityview.Stream, activityview.Subjects))
 	p.deps.Views = view
-	name := "activities-view"
-	if o.ProjectorName != "" && o.ProjectorName != "leads-view" {
-		name = "activities-" + o.ProjectorName
-	}
-	p.runner, err = projection.NewOrdered(js, projection.Config{
-		Name:               name,
-		Sources:            []projection.Source{{Stream: activityview.Stream, FilterSubjects: activityview.Subjects}},
-		BatchSize:          500,
-		BatchWait:          20 * time.Millisecond,
-		DeadLetterReplicas: o.Replicas,
-		Logger:             o.Logger,
-		Metrics:            o.Metrics,
-	}, view)
+	p.runner, err = newViewRunner(js, o, besideLeads("activities", o), activityview.Stream, activityview.Subjects, view)
 	if err != nil {
 		return p, errors.Join(err, p.store.Close())
 	}

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
-	"time"
 
 	"github.com/evcrm/evcrm/libs/uuid7"
 	"github.com/nats-io/nats.go"
@@ -113,25 +111,13 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := ""
-	if o.DataDir != "" {
-		path = filepath.Join(o.DataDir, "leads.db")
-	}
-	store, err := readmodel.Open(ctx, path, readmodel.Options{})
+	store, err := readmodel.Open(ctx, modelPath(o, "leads.db"), readmodel.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("leads: read model: %w", err)
 	}
 	view := leadview.New(store, protomap.LeadCodec{})
 	view.Cover(projection.NewCoverage(js, leadview.Stream, []string{"crm.*.lead.>"}))
-	runner, err := projection.NewOrdered(js, projection.Config{
-		Name:               o.ProjectorName,
-		Sources:            []projection.Source{{Stream: leadview.Stream, FilterSubjects: []string{"crm.*.lead.>"}}},
-		BatchSize:          500,
-		BatchWait:          20 * time.Millisecond,
-		DeadLetterReplicas: o.Replicas,
-		Logger:             o.Logger,
-		Metrics:            o.Metrics,
-	}, view)
+	runner, err := newViewRunner(js, o, o.ProjectorName, leadview.Stream, []string{"crm.*.lead.>"}, view)
 	if err != nil {
 		return nil, errors.Join(err, store.Close())
 	}

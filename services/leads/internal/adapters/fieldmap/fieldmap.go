@@ -13,10 +13,6 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-
-	"google.golang.org/protobuf/reflect/protoreflect"
-
-	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 )
 
 // Object is the kind of record a file holds.
@@ -82,19 +78,6 @@ var (
 		"shipping_address.postal_code", "shipping_address.country", "phone",
 		"parent_account_id", "owner_id", "territory_id", "type", "tags", "description"}
 )
-
-// Descriptor returns the message an object's rows are mapped onto.
-func Descriptor(o Object) protoreflect.MessageDescriptor {
-	switch o {
-	case ObjectLead:
-		return (&leadsv1.Lead{}).ProtoReflect().Descriptor()
-	case ObjectContact:
-		return (&leadsv1.Contact{}).ProtoReflect().Descriptor()
-	case ObjectAccount:
-		return (&leadsv1.Account{}).ProtoReflect().Descriptor()
-	}
-	return nil
-}
 
 // normalize folds a header or alias for comparison: lower case, letters and digits only.
 func normalize(s string) string {

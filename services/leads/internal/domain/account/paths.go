@@ -49,15 +49,6 @@ func AddressField(a *Address, leaf string) *string {
 	return nil
 }
 
-// AddressPaths returns the leaf paths of the address at prefix ("billing_address").
-func AddressPaths(prefix string) []string {
-	out := make([]string, len(addressLeaves))
-	for i, l := range addressLeaves {
-		out[i] = prefix + "." + l
-	}
-	return out
-}
-
 // AddressFields returns the leaves of an Address, to nest under a path with fieldpath.Group.
 func AddressFields() []fieldpath.Field[Address] {
 	out := make([]fieldpath.Field[Address], len(addressLeaves))
@@ -85,9 +76,6 @@ var fields = fieldpath.New(func(d *Details) *map[string]customfield.Value { retu
 	fieldpath.Slice(PathTags, func(d *Details) *[]string { return &d.Tags }),
 	fieldpath.Value(PathDescription, func(d *Details) *string { return &d.Description }),
 )
-
-// Paths returns every leaf path of Details that is not a custom field, in canonical order.
-func Paths() []string { return fields.Paths() }
 
 // ExpandPath returns the leaf paths a mask path names (an address names its five fields) and
 // whether the path is known. "custom_fields" expands to nothing here: the caller lists the

@@ -51,9 +51,6 @@ var fields = fieldpath.New(func(d *Details) *map[string]customfield.Value { retu
 	fieldpath.Value(PathDescription, func(d *Details) *string { return &d.Description }),
 )
 
-// Paths returns every leaf path of Details that is not a custom field, in canonical order.
-func Paths() []string { return fields.Paths() }
-
 // ExpandPath returns the leaf paths a mask path names and whether it is known.
 // "custom_fields" expands to nothing here: the caller lists the names in play.
 func ExpandPath(path string) ([]string, bool) { return fields.Expand(path) }

@@ -65,14 +65,9 @@ func (s *AccountsServer) GetAccount(ctx context.Context, req *leadsv1.GetAccount
 	if err != nil {
 		return nil, err
 	}
-	out := &leadsv1.GetAccountResponse{Account: protomap.AccountToProto(d.Account)}
-	for _, c := range d.Contacts {
-		out.Contacts = append(out.Contacts, protomap.ContactToProto(c))
-	}
-	for _, a := range d.Children {
-		out.ChildAccounts = append(out.ChildAccounts, protomap.AccountToProto(a))
-	}
-	return out, nil
+	return &leadsv1.GetAccountResponse{Account: protomap.AccountToProto(d.Account),
+		Contacts:      toProtos(d.Contacts, protomap.ContactToProto),
+		ChildAccounts: toProtos(d.Children, protomap.AccountToProto)}, nil
 }
 
 var accountOrder = map[leadsv1.AccountOrderBy]accountmodel.AccountOrder{
@@ -113,11 +108,7 @@ func (s *AccountsServer) ListAccounts(ctx context.Context, req *leadsv1.ListAcco
 	if err != nil {
 		return nil, err
 	}
-	out := &leadsv1.ListAccountsResponse{NextPageToken: next}
-	for _, a := range accs {
-		out.Accounts = append(out.Accounts, protomap.AccountToProto(a))
-	}
-	return out, nil
+	return &leadsv1.ListAccountsResponse{Accounts: toProtos(accs, protomap.AccountToProto), NextPageToken: next}, nil
 }
 
 func (s *AccountsServer) SearchAccounts(ctx context.Context, req *leadsv1.SearchAccountsRequest) (*leadsv1.SearchAccountsResponse, error) {
@@ -125,25 +116,13 @@ func (s *AccountsServer) SearchAccounts(ctx context.Context, req *leadsv1.Search
 	if err != nil {
 		return nil, err
 	}
-	var v apperr.Violations
-	pageSizeCheck(req.GetPageSize(), &v)
-	if err := v.Err("invalid search"); err != nil {
-		return nil, err
-	}
-	accs, next, err := s.app.SearchAccounts(ctx, accountmodel.SearchQuery{Tenant: t, Query: req.GetQuery(),
-		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken()}, read(req.GetRead()))
+	q, err := searchQuery(t, req)
 	if err != nil {
 		return nil, err
 	}
-	out := &leadsv1.SearchAccountsResponse{NextPageToken: next}
-	for _, a := range accs {
-		out.Accounts = append(out.Accounts, protomap.AccountToProto(a))
+	accs, next, err := s.app.SearchAccounts(ctx, q, read(req.GetRead()))
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
-}
-
-func pageSizeCheck(n int32, v *apperr.Violations) {
-	if n < 0 || n > accountmodel.MaxPageSize {
-		v.Add("page_size", "must be 1 to %d (0 for the default %d)", accountmodel.MaxPageSize, accountmodel.DefaultPageSize)
-	}
+	return &leadsv1.SearchAccountsResponse{Accounts: toProtos(accs, protomap.AccountToProto), NextPageToken: next}, nil
 }

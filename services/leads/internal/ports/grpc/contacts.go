@@ -3,9 +3,6 @@ package grpc
 import (
 	"context"
 	"fmt"
-	"time"
-
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
@@ -23,14 +20,6 @@ type ContactsServer struct {
 
 // NewContactsServer returns the contacts gRPC server of a.
 func NewContactsServer(a *app.App) *ContactsServer { return &ContactsServer{app: a} }
-
-// optTime maps an optional timestamp filter; unset is the zero time (no filter).
-func optTime(t *timestamppb.Timestamp) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.AsTime()
-}
 
 func (s *ContactsServer) CreateContact(ctx context.Context, req *leadsv1.CreateContactRequest) (*leadsv1.CreateContactResponse, error) {
 	t, err := tenant(ctx)
@@ -117,11 +106,7 @@ func (s *ContactsServer) ListContacts(ctx context.Context, req *leadsv1.ListCont
 	if err != nil {
 		return nil, err
 	}
-	out := &leadsv1.ListContactsResponse{NextPageToken: next}
-	for _, c := range cs {
-		out.Contacts = append(out.Contacts, protomap.ContactToProto(c))
-	}
-	return out, nil
+	return &leadsv1.ListContactsResponse{Contacts: toProtos(cs, protomap.ContactToProto), NextPageToken: next}, nil
 }
 
 func (s *ContactsServer) SearchContacts(ctx context.Context, req *leadsv1.SearchContactsRequest) (*leadsv1.SearchContactsResponse, error) {
@@ -129,19 +114,13 @@ func (s *ContactsServer) SearchContacts(ctx context.Context, req *leadsv1.Search
 	if err != nil {
 		return nil, err
 	}
-	var v apperr.Violations
-	pageSizeCheck(req.GetPageSize(), &v)
-	if err := v.Err("invalid search"); err != nil {
-		return nil, err
-	}
-	cs, next, err := s.app.SearchContacts(ctx, accountmodel.SearchQuery{Tenant: t, Query: req.GetQuery(),
-		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken()}, read(req.GetRead()))
+	q, err := searchQuery(t, req)
 	if err != nil {
 		return nil, err
 	}
-	out := &leadsv1.SearchContactsResponse{NextPageToken: next}
-	for _, c := range cs {
-		out.Contacts = append(out.Contacts, protomap.ContactToProto(c))
+	cs, next, err := s.app.SearchContacts(ctx, q, read(req.GetRead()))
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return &leadsv1.SearchContactsResponse{Contacts: toProtos(cs, protomap.ContactToProto), NextPageToken: next}, nil
 }
