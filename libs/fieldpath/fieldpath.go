@@ -47,6 +47,17 @@ func Value[D any, V comparable](path string, field func(*D) *V) Field[D] {
 	}}}
 }
 
+// Equal returns the leaf at path for a value that field points into and that equal compares:
+// for types == cannot compare, or compares wrongly (money.Money, whose decimal amounts may
+// differ in exponent while equal). The value is copied by assignment.
+func Equal[D, V any](path string, field func(*D) *V, equal func(a, b V) bool) Field[D] {
+	return Field[D]{leaves: []leaf[D]{{
+		path:  path,
+		equal: func(a, b D) bool { return equal(*field(&a), *field(&b)) },
+		copy:  func(dst *D, src D) { *field(dst) = *field(&src) },
+	}}}
+}
+
 // Slice returns the leaf at path for a slice that is replaced as a whole. Slices are equal when
 // their elements are (nil equals empty); a copy gets its own backing array, or nil when empty,
 // so the copy never aliases the source.

@@ -3,6 +3,7 @@ package fieldpath_test
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/evcrm/evcrm/libs/customfield"
@@ -254,4 +255,51 @@ func TestNewPanicsOnDuplicatePath(t *testing.T) {
 	fieldpath.New(func(r *record) *map[string]customfield.Value { return &r.Custom },
 		fieldpath.Value("name", func(r *record) *string { return &r.Name }),
 		fieldpath.Value("name", func(r *record) *string { return &r.Name }))
+}
+
+// amount stands for a value == cannot compare (a decimal with an exponent): 10 and 10.00 are
+// the same amount.
+type amount struct{ digits []byte }
+
+type priced struct {
+	Price amount
+	Note  string
+}
+
+func TestEqualLeafUsesTheGivenEquality(t *testing.T) {
+	t.Parallel()
+	canonical := func(a amount) string {
+		s := string(a.digits)
+		if strings.Contains(s, ".") {
+			s = strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+		}
+		return s
+	}
+	sameAmount := func(a, b amount) bool { return canonical(a) == canonical(b) }
+	table := fieldpath.New(func(*priced) *map[string]customfield.Value { m := map[string]customfield.Value{}; return &m },
+		fieldpath.Equal("price", func(p *priced) *amount { return &p.Price }, sameAmount),
+		fieldpath.Value("note", func(p *priced) *string { return &p.Note }),
+	)
+	a := priced{Price: amount{[]byte("10.00")}, Note: "x"}
+	tests := []struct {
+		name string
+		b    priced
+		want bool
+	}{
+		{"same amount, other form", priced{Price: amount{[]byte("10")}}, true},
+		{"other amount", priced{Price: amount{[]byte("10.5")}}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := table.Equal(a, tc.b, "price"); got != tc.want {
+				t.Fatalf("Equal(price) = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	var dst priced
+	table.Copy(&dst, a, "price")
+	if string(dst.Price.digits) != "10.00" || dst.Note != "" {
+		t.Fatalf("Copy(price) = %+v", dst)
+	}
 }

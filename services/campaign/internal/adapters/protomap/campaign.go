@@ -7,13 +7,14 @@ package protomap
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	campaignv1 "github.com/evcrm/evcrm/libs/gen/crm/campaign/v1"
 	commonv1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
+	"github.com/evcrm/evcrm/libs/money"
+	"github.com/evcrm/evcrm/libs/money/moneypb"
 	"github.com/evcrm/evcrm/libs/protoconv"
 	"github.com/evcrm/evcrm/services/campaign/internal/domain/campaign"
 )
@@ -24,7 +25,7 @@ func CampaignToProto(c campaign.Campaign) *campaignv1.Campaign {
 	p.Id = c.ID
 	p.Version = c.Version
 	p.Status = campaignv1.CampaignStatus(c.Status)
-	p.ActualCost = MoneyToProto(c.ActualCost)
+	p.ActualCost = moneyToProto(c.ActualCost)
 	p.CreatedAt = protoconv.Timestamp(c.CreatedAt)
 	p.UpdatedAt = protoconv.Timestamp(c.UpdatedAt)
 	return p
@@ -38,8 +39,8 @@ func DetailsToProto(d campaign.Details) *campaignv1.Campaign {
 		Channel:          campaignv1.CampaignChannel(d.Channel),
 		StartDate:        d.StartDate,
 		EndDate:          d.EndDate,
-		Budget:           MoneyToProto(d.Budget),
-		ExpectedRevenue:  MoneyToProto(d.ExpectedRevenue),
+		Budget:           moneyToProto(d.Budget),
+		ExpectedRevenue:  moneyToProto(d.ExpectedRevenue),
 		ParentCampaignId: d.ParentCampaignID,
 		OwnerId:          d.OwnerID,
 		TargetSegmentId:  d.TargetSegmentID,
@@ -119,7 +120,7 @@ func detailsFromProto(p *campaignv1.Campaign, prefix string) (campaign.Details, 
 	}
 	if e := p.GetExpectedResponsePercent().GetValue(); e != "" {
 		if x, err := decimal.NewFromString(e); err == nil {
-			d.ExpectedResponsePercent = campaign.CanonicalDecimal(x)
+			d.ExpectedResponsePercent = x.String()
 		} else {
 			d.ExpectedResponsePercent = e
 		}
@@ -130,59 +131,40 @@ func detailsFromProto(p *campaignv1.Campaign, prefix string) (campaign.Details, 
 	return d, nil
 }
 
-// MoneyToProto maps an amount; the zero Money is nil.
-func MoneyToProto(m campaign.Money) *commonv1.Money {
-	if m.IsZero() {
-		return nil
-	}
-	d := m.Decimal()
-	whole := d.Truncate(0)
-	return &commonv1.Money{CurrencyCode: m.Currency, Units: whole.IntPart(), Nanos: int32(d.Sub(whole).Shift(9).IntPart())}
-}
-
-var (
-	maxUnits = decimal.NewFromInt(math.MaxInt64)
-)
-
-// moneyFromProto maps an amount; nil is the zero Money. Units and nanos must agree in sign and
-// nanos be below 10⁹.
-func moneyFromProto(p *commonv1.Money) (campaign.Money, error) {
-	if p == nil {
-		return campaign.Money{}, nil
-	}
-	u, n := p.GetUnits(), p.GetNanos()
-	if n <= -1e9 || n >= 1e9 {
-		return campaign.Money{}, fmt.Errorf("nanos %d out of range", n)
-	}
-	if (u > 0 && n < 0) || (u < 0 && n > 0) {
-		return campaign.Money{}, fmt.Errorf("units and nanos have different signs")
-	}
-	d := decimal.NewFromInt(u).Add(decimal.New(int64(n), -9))
-	if d.Abs().GreaterThan(maxUnits) {
-		return campaign.Money{}, fmt.Errorf("amount too large")
-	}
-	return campaign.NewMoney(p.GetCurrencyCode(), d), nil
-}
-
-// MoneyFromProto maps a request's amount, reporting a malformed one as a violation of field.
-func MoneyFromProto(p *commonv1.Money, field string) (campaign.Money, error) {
-	m, err := moneyFromProto(p)
+// moneyToProto maps an amount; the zero Money is nil. Every amount of a campaign came in
+// through moneyFromProto (at most 9 fraction digits, within MaxAmount) and totals stay within
+// money.MaxAmount (RecordCost), so each has a wire form; one without is a bug upstream.
+func moneyToProto(m money.Money) *commonv1.Money {
+	p, err := moneypb.ToProto(m)
 	if err != nil {
-		return m, apperr.InvalidFields("invalid amount", apperr.FieldViolation{Field: field, Description: err.Error()})
+		panic(fmt.Sprintf("campaign: %v", err))
+	}
+	return p
+}
+
+// moneyFromProto maps an amount (moneypb.FromProto); nil is the zero Money. The campaign's
+// totals are kept within money.MaxAmount, so an amount beyond it is refused here too.
+func moneyFromProto(p *commonv1.Money) (money.Money, error) {
+	m, err := moneypb.FromProto(p)
+	if err != nil {
+		return money.Money{}, err
+	}
+	if m.Amount.Abs().GreaterThan(money.MaxAmount) {
+		return money.Money{}, fmt.Errorf("amount too large")
 	}
 	return m, nil
 }
 
 // CostEntryToProto maps a cost entry.
 func CostEntryToProto(e campaign.CostEntry) *campaignv1.CostEntry {
-	return &campaignv1.CostEntry{Amount: MoneyToProto(e.Amount), Date: e.Date, Description: e.Description}
+	return &campaignv1.CostEntry{Amount: moneyToProto(e.Amount), Date: e.Date, Description: e.Description}
 }
 
 // CostEntryFromProto maps a request's cost entry (field paths under "entry").
 func CostEntryFromProto(p *campaignv1.CostEntry) (campaign.CostEntry, error) {
-	m, err := MoneyFromProto(p.GetAmount(), "entry.amount")
+	m, err := moneyFromProto(p.GetAmount())
 	if err != nil {
-		return campaign.CostEntry{}, err
+		return campaign.CostEntry{}, apperr.InvalidFields("invalid amount", apperr.FieldViolation{Field: "entry.amount", Description: err.Error()})
 	}
 	return campaign.CostEntry{Amount: m, Date: p.GetDate(), Description: p.GetDescription()}, nil
 }

@@ -35,7 +35,7 @@ func (CampaignCodec) Encode(ev campaign.Event) (proto.Message, error) {
 	case campaign.CampaignStatusChanged:
 		return &campaignv1.CampaignStatusChanged{From: campaignv1.CampaignStatus(ev.From), To: campaignv1.CampaignStatus(ev.To), Note: ev.Note}, nil
 	case campaign.CampaignCostRecorded:
-		return &campaignv1.CampaignCostRecorded{Entry: CostEntryToProto(ev.Entry), ActualCost: MoneyToProto(ev.ActualCost),
+		return &campaignv1.CampaignCostRecorded{Entry: CostEntryToProto(ev.Entry), ActualCost: moneyToProto(ev.ActualCost),
 			Channel: campaignv1.CampaignChannel(ev.Channel)}, nil
 	}
 	return nil, fmt.Errorf("protomap: unknown campaign event %T", ev)

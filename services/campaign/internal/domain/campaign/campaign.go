@@ -6,6 +6,8 @@ package campaign
 import (
 	"slices"
 	"time"
+
+	"github.com/evcrm/evcrm/libs/money"
 )
 
 // MemberStatus is one status of a campaign's member status set.
@@ -38,8 +40,8 @@ type Details struct {
 	// StartDate and EndDate are YYYY-MM-DD or "".
 	StartDate       string
 	EndDate         string
-	Budget          Money
-	ExpectedRevenue Money
+	Budget          money.Money
+	ExpectedRevenue money.Money
 	// ExpectedResponsePercent is a canonical decimal "0" to "100", or "".
 	ExpectedResponsePercent string
 	ParentCampaignID        string
@@ -60,7 +62,7 @@ type Campaign struct {
 	Details
 	Status Status
 	// ActualCost is the sum of the cost entries, in the budget's currency.
-	ActualCost Money
+	ActualCost money.Money
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
@@ -83,7 +85,7 @@ func (c Campaign) StatusNamed(name string) (MemberStatus, bool) {
 // the budget had at creation; a non-zero cost pins the budget's and expected revenue's
 // currency, see UpdateDetails, so it can never disagree with them.)
 func (c Campaign) Currency() string {
-	for _, m := range []Money{c.Budget, c.ExpectedRevenue, c.ActualCost} {
+	for _, m := range []money.Money{c.Budget, c.ExpectedRevenue, c.ActualCost} {
 		if m.Currency != "" {
 			return m.Currency
 		}

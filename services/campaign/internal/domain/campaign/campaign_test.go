@@ -4,16 +4,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/campaign/internal/domain/campaign"
 )
 
 var now = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func eur(s string) campaign.Money { return campaign.Money{Currency: "EUR", Amount: s} }
+// eur is s in EUR; s may exceed ParseDecimal's API bounds (totals near the int64 limit).
+func eur(s string) money.Money { return money.New("EUR", decimal.RequireFromString(s)) }
+
+// assertMoney compares amounts by value: the exponent of a decimal (10 vs 10.00) is not part
+// of it.
+func assertMoney(t *testing.T, want, got money.Money, msgAndArgs ...any) {
+	t.Helper()
+	assert.True(t, want.Equal(got), append([]any{"want %s, got %s", want, got}, msgAndArgs...)...)
+}
 
 func valid() campaign.Details {
 	return campaign.Details{Name: "Spring launch", Channel: campaign.ChannelEmail, StartDate: "2025-03-01", EndDate: "2025-03-31",
@@ -48,7 +58,7 @@ func TestCreate(t *testing.T) {
 	c := created(t, valid())
 	assert.Equal(t, campaign.StatusPlanned, c.Status)
 	assert.Equal(t, campaign.DefaultStatuses(), c.MemberStatuses)
-	assert.Equal(t, eur("0"), c.ActualCost)
+	assertMoney(t, eur("0"), c.ActualCost)
 	assert.Equal(t, uint64(1), c.Version)
 
 	tests := []struct {
@@ -61,7 +71,7 @@ func TestCreate(t *testing.T) {
 		{"end before start", func(d *campaign.Details) { d.EndDate = "2025-02-01" }, []string{"end_date"}},
 		{"bad date", func(d *campaign.Details) { d.StartDate = "2025-02-30" }, []string{"start_date"}},
 		{"negative budget", func(d *campaign.Details) { d.Budget = eur("-1") }, []string{"budget"}},
-		{"bad currency", func(d *campaign.Details) { d.Budget = campaign.Money{Currency: "eu", Amount: "1"} }, []string{"budget.currency_code"}},
+		{"bad currency", func(d *campaign.Details) { d.Budget = money.MustParse("eu", "1") }, []string{"budget.currency_code"}},
 		{"percent over 100", func(d *campaign.Details) { d.ExpectedResponsePercent = "101" }, []string{"expected_response_percent.value"}},
 		{"duplicate status names", func(d *campaign.Details) {
 			d.MemberStatuses = append(campaign.DefaultStatuses(), campaign.MemberStatus{Name: "sent", Kind: campaign.KindOther})
@@ -165,14 +175,14 @@ func TestRecordCost(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "2025-03-01", evs[0].(campaign.CampaignCostRecorded).Entry.Date, "the date defaults to today")
 	c = campaign.Apply(c, evs[0])
-	assert.Equal(t, eur("121"), c.ActualCost)
+	assertMoney(t, eur("121"), c.ActualCost)
 
 	for name, tc := range map[string]struct {
 		e    campaign.CostEntry
 		want string
 	}{
 		"negative":       {campaign.CostEntry{Amount: eur("-1")}, "entry.amount"},
-		"other currency": {campaign.CostEntry{Amount: campaign.Money{Currency: "USD", Amount: "1"}}, "entry.amount.currency_code"},
+		"other currency": {campaign.CostEntry{Amount: money.MustParse("USD", "1")}, "entry.amount.currency_code"},
 		"missing":        {campaign.CostEntry{}, "entry.amount"},
 		"bad date":       {campaign.CostEntry{Amount: eur("1"), Date: "yesterday"}, "entry.date"},
 	} {

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/campaign/internal/domain/campaign"
 )
 
@@ -23,15 +24,15 @@ func TestRecordCostAfterTheBudgetCurrencyChanged(t *testing.T) {
 	t.Parallel()
 	c := created(t, valid()) // budget EUR 1000, actual cost EUR 0
 	evs, err := campaign.UpdateDetails(c, campaign.Update{Paths: []string{"budget"},
-		Details: campaign.Details{Budget: campaign.Money{Currency: "USD", Amount: "1000"}}}, now)
+		Details: campaign.Details{Budget: money.MustParse("USD", "1000")}}, now)
 	require.NoError(t, err)
 	c = apply(c, evs)
 	require.Equal(t, "USD", c.Currency())
 
-	evs, err = campaign.RecordCost(c, campaign.CostEntry{Amount: campaign.Money{Currency: "USD", Amount: "10"}}, now)
+	evs, err = campaign.RecordCost(c, campaign.CostEntry{Amount: money.MustParse("USD", "10")}, now)
 	require.NoError(t, err)
 	got := evs[0].(campaign.CampaignCostRecorded).ActualCost
-	assert.Equal(t, campaign.Money{Currency: "USD", Amount: "10"}, got, "the total is in the entry's (the campaign's) currency")
+	assert.True(t, money.MustParse("USD", "10").Equal(got), "the total is in the entry's (the campaign's) currency: got %s", got)
 	c = apply(c, evs)
 
 	_, err = campaign.RecordCost(c, campaign.CostEntry{Amount: eur("5")}, now)
@@ -43,11 +44,11 @@ func TestCurrencyFallsBackToTheExpectedRevenueBeforeAZeroCost(t *testing.T) {
 	t.Parallel()
 	c := created(t, valid()) // budget EUR, actual cost EUR 0
 	evs, err := campaign.UpdateDetails(c, campaign.Update{Paths: []string{"budget", "expected_revenue"},
-		Details: campaign.Details{ExpectedRevenue: campaign.Money{Currency: "USD", Amount: "5000"}}}, now)
+		Details: campaign.Details{ExpectedRevenue: money.MustParse("USD", "5000")}}, now)
 	require.NoError(t, err)
 	c = apply(c, evs)
 	assert.Equal(t, "USD", c.Currency())
-	_, err = campaign.RecordCost(c, campaign.CostEntry{Amount: campaign.Money{Currency: "USD", Amount: "1"}}, now)
+	_, err = campaign.RecordCost(c, campaign.CostEntry{Amount: money.MustParse("USD", "1")}, now)
 	assert.NoError(t, err)
 }
 

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/money"
 )
 
 // Create decides CreateCampaign: the campaign starts PLANNED with the default status set when
@@ -30,7 +29,7 @@ func Create(c Campaign, id string, d Details, now time.Time) ([]Event, error) {
 	}
 	n := Campaign{ID: id, Details: d.clone(), Status: StatusPlanned, CreatedAt: now, UpdatedAt: now}
 	if cur := n.Currency(); cur != "" {
-		n.ActualCost = NewMoney(cur, decimal.Zero)
+		n.ActualCost = money.Zero(cur)
 	}
 	return []Event{CampaignCreated{Campaign: n, At: now}}, nil
 }
@@ -79,10 +78,10 @@ func UpdateDetails(c Campaign, cmd Update, now time.Time) ([]Event, error) {
 		v.Add(PathParentCampaignID, "a campaign cannot be its own parent")
 	}
 	if touched[PathBudget] || touched[PathExpectedRevenue] {
-		if cur := c.ActualCost.Currency; cur != "" && !c.ActualCost.Decimal().IsZero() {
+		if cur := c.ActualCost.Currency; cur != "" && !c.ActualCost.Amount.IsZero() {
 			for _, m := range []struct {
 				path string
-				m    Money
+				m    money.Money
 			}{{PathBudget, next.Budget}, {PathExpectedRevenue, next.ExpectedRevenue}} {
 				if touched[m.path] && m.m.Currency != "" && m.m.Currency != cur {
 					v.Add(m.path+".currency_code", "cost was recorded in %s", cur)
@@ -153,7 +152,7 @@ func RecordCost(c Campaign, e CostEntry, now time.Time) ([]Event, error) {
 	switch {
 	case e.Amount.IsZero() || e.Amount.Currency == "":
 		v.Add("entry.amount", "required")
-	case !ValidCurrency(e.Amount.Currency):
+	case !money.ValidCurrency(e.Amount.Currency):
 		v.Add("entry.amount.currency_code", "an ISO 4217 code such as EUR")
 	case e.Amount.IsNegative():
 		v.Add("entry.amount", "must not be negative")
@@ -171,13 +170,16 @@ func RecordCost(c Campaign, e CostEntry, now time.Time) ([]Event, error) {
 	}
 	// A zero actual cost may carry the currency of a budget changed since (Currency): the
 	// first real entry starts the total in the campaign's currency, not in that stale one.
-	total := NewMoney(e.Amount.Currency, e.Amount.Decimal())
-	if !c.ActualCost.Decimal().IsZero() {
-		total = c.ActualCost.Add(e.Amount)
+	total := e.Amount
+	if !c.ActualCost.Amount.IsZero() {
+		// The entry's currency is the campaign's (checked above), and a non-zero cost pins it.
+		total = money.New(c.ActualCost.Currency, c.ActualCost.Amount.Add(e.Amount.Amount))
 	}
-	if total.Decimal().GreaterThan(MaxAmount) {
+	// The total travels in the API's int64 units: beyond them it could not be written into its
+	// event and read back.
+	if total.Amount.GreaterThan(money.MaxAmount) {
 		return nil, apperr.InvalidFields("invalid cost entry", apperr.FieldViolation{Field: "entry.amount",
-			Description: "the campaign's total cost would exceed " + MaxAmount.String()})
+			Description: "the campaign's total cost would exceed " + money.MaxAmount.String()})
 	}
 	if e.Date == "" {
 		e.Date = now.Format(time.DateOnly)

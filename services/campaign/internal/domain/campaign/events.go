@@ -1,6 +1,10 @@
 package campaign
 
-import "time"
+import (
+	"time"
+
+	"github.com/evcrm/evcrm/libs/money"
+)
 
 // Event is a fact about one campaign. The set is closed (the unexported method): the codec
 // maps each type to the crm.campaign.v1 message of the same name.
@@ -36,7 +40,7 @@ type CampaignStatusChanged struct {
 
 // CostEntry is money spent on a campaign.
 type CostEntry struct {
-	Amount Money
+	Amount money.Money
 	// Date is the YYYY-MM-DD the cost was incurred.
 	Date        string
 	Description string
@@ -45,7 +49,7 @@ type CostEntry struct {
 // CampaignCostRecorded is money spent; ActualCost is the total after this entry.
 type CampaignCostRecorded struct {
 	Entry      CostEntry
-	ActualCost Money
+	ActualCost money.Money
 	Channel    Channel
 	At         time.Time
 }

@@ -3,6 +3,7 @@ package campaign
 import (
 	"github.com/evcrm/evcrm/libs/customfield"
 	"github.com/evcrm/evcrm/libs/fieldpath"
+	"github.com/evcrm/evcrm/libs/money"
 )
 
 // Field-mask paths of Details (UpdateCampaignRequest.update_mask).
@@ -31,8 +32,8 @@ var fields = fieldpath.New(func(*Details) *map[string]customfield.Value { m := m
 	fieldpath.Value(PathChannel, func(d *Details) *Channel { return &d.Channel }),
 	fieldpath.Value(PathStartDate, func(d *Details) *string { return &d.StartDate }),
 	fieldpath.Value(PathEndDate, func(d *Details) *string { return &d.EndDate }),
-	fieldpath.Value(PathBudget, func(d *Details) *Money { return &d.Budget }),
-	fieldpath.Value(PathExpectedRevenue, func(d *Details) *Money { return &d.ExpectedRevenue }),
+	fieldpath.Equal(PathBudget, func(d *Details) *money.Money { return &d.Budget }, money.Money.Equal),
+	fieldpath.Equal(PathExpectedRevenue, func(d *Details) *money.Money { return &d.ExpectedRevenue }, money.Money.Equal),
 	fieldpath.Value(PathExpectedResponsePercent, func(d *Details) *string { return &d.ExpectedResponsePercent }),
 	fieldpath.Value(PathParentCampaignID, func(d *Details) *string { return &d.ParentCampaignID }),
 	fieldpath.Value(PathOwnerID, func(d *Details) *string { return &d.OwnerID }),

@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/money"
 )
 
 // Limits of a campaign's fields.
@@ -94,11 +95,11 @@ func validateDetails(d Details, touched func(string) bool, v *apperr.Violations)
 	}
 }
 
-func validateMoney(path string, m Money, v *apperr.Violations) {
+func validateMoney(path string, m money.Money, v *apperr.Violations) {
 	if m.IsZero() {
 		return
 	}
-	if !ValidCurrency(m.Currency) {
+	if !money.ValidCurrency(m.Currency) {
 		v.Add(path+".currency_code", "an ISO 4217 code such as EUR")
 	}
 	if m.IsNegative() {

@@ -1,7 +1,6 @@
 package protomap_test
 
 import (
-	"reflect"
 	"testing"
 	"time"
 
@@ -16,9 +15,10 @@ import (
 	"github.com/evcrm/evcrm/libs/customfield"
 	"github.com/evcrm/evcrm/libs/eventstore"
 	eventsv1 "github.com/evcrm/evcrm/libs/gen/crm/events/v1"
+	"github.com/evcrm/evcrm/libs/money"
+	"github.com/evcrm/evcrm/libs/money/moneytest"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/contract"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/opportunity"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/pipelinecfg"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/pipelinedef"
@@ -198,73 +198,14 @@ func violations(t *testing.T, err error) []string {
 // the exponent.
 func assertSame[T any](t *testing.T, want, got T, msgAndArgs ...any) {
 	t.Helper()
-	assert.Equal(t, canon(want), canon(got), msgAndArgs...)
-}
-
-var decimalType = reflect.TypeFor[decimal.Decimal]()
-
-// canon returns a deep copy of v with every decimal.Decimal in canonical form.
-func canon[T any](v T) T {
-	src := reflect.ValueOf(&v).Elem()
-	dst := reflect.New(src.Type()).Elem()
-	copyCanon(dst, src)
-	return dst.Interface().(T)
-}
-
-func copyCanon(dst, src reflect.Value) {
-	if src.Type() == decimalType {
-		d := src.Interface().(decimal.Decimal)
-		dst.Set(reflect.ValueOf(decimal.RequireFromString(d.String())))
-		return
-	}
-	switch src.Kind() {
-	case reflect.Pointer:
-		if !src.IsNil() {
-			dst.Set(reflect.New(src.Type().Elem()))
-			copyCanon(dst.Elem(), src.Elem())
-		}
-	case reflect.Interface:
-		if !src.IsNil() {
-			e := reflect.New(src.Elem().Type()).Elem()
-			copyCanon(e, src.Elem())
-			dst.Set(e)
-		}
-	case reflect.Struct:
-		for i := range src.NumField() {
-			if !src.Type().Field(i).IsExported() {
-				dst.Set(src) // time.Time and the like: no decimals inside
-				return
-			}
-		}
-		for i := range src.NumField() {
-			copyCanon(dst.Field(i), src.Field(i))
-		}
-	case reflect.Slice:
-		if !src.IsNil() {
-			dst.Set(reflect.MakeSlice(src.Type(), src.Len(), src.Len()))
-			for i := range src.Len() {
-				copyCanon(dst.Index(i), src.Index(i))
-			}
-		}
-	case reflect.Map:
-		if !src.IsNil() {
-			dst.Set(reflect.MakeMapWithSize(src.Type(), src.Len()))
-			for it := src.MapRange(); it.Next(); {
-				e := reflect.New(src.Type().Elem()).Elem()
-				copyCanon(e, it.Value())
-				dst.SetMapIndex(it.Key(), e)
-			}
-		}
-	default:
-		dst.Set(src)
-	}
+	assert.Equal(t, moneytest.Canonical(want), moneytest.Canonical(got), msgAndArgs...)
 }
 
 func TestAssertSameComparesDecimalsByValue(t *testing.T) {
 	t.Parallel()
 	a := quote.Line{Quantity: dec("12.5"), DiscountPercent: ptr(dec("10")), UnitPrice: eur("1.50")}
 	b := quote.Line{Quantity: dec("12.500000000"), DiscountPercent: ptr(dec("10.0")), UnitPrice: eur("1.5")}
-	assert.Equal(t, canon(a), canon(b))
+	assert.Equal(t, moneytest.Canonical(a), moneytest.Canonical(b))
 	b.Quantity = dec("12.6")
-	assert.NotEqual(t, canon(a), canon(b), "a different value still shows")
+	assert.NotEqual(t, moneytest.Canonical(a), moneytest.Canonical(b), "a different value still shows")
 }

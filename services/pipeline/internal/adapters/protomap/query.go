@@ -4,10 +4,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/contract"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/forecast"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/opportunity"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/pipelinedef"
 )

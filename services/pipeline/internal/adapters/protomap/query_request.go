@@ -6,10 +6,11 @@ import (
 	"github.com/evcrm/evcrm/libs/apperr"
 	commonv1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
 	pipelinev1 "github.com/evcrm/evcrm/libs/gen/crm/pipeline/v1"
+	"github.com/evcrm/evcrm/libs/money"
+	"github.com/evcrm/evcrm/libs/money/moneypb"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/forecast"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/input"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 )
 
 // Queries have no domain decision behind them, so their mappers check everything a read model
@@ -174,7 +175,7 @@ func amountBound(p *commonv1.Money, field string, v *apperr.Violations) *money.M
 		return nil
 	}
 	n := len(*v)
-	m := requestMoney(p, field, v)
+	m := moneypb.RequestAmount(p, field, v)
 	if len(*v) > n {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	pipelinev1 "github.com/evcrm/evcrm/libs/gen/crm/pipeline/v1"
+	"github.com/evcrm/evcrm/libs/money/moneypb"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/quote"
 )
 
@@ -36,7 +37,7 @@ func (e *encoder) quote(q quote.Quote) *pipelinev1.Quote {
 		Version:         q.Version,
 		Name:            q.Name,
 		Currency:        q.Currency,
-		TaxRatePercent:  DecimalToProto(q.TaxRatePercent),
+		TaxRatePercent:  moneypb.DecimalToProto(q.TaxRatePercent),
 		ValidUntil:      DateToProto(q.ValidUntil),
 		Status:          QuoteStatusToProto(q.Status),
 		Subtotal:        e.money(q.Subtotal),
@@ -58,7 +59,7 @@ func (e *encoder) line(l quote.Line) *pipelinev1.QuoteLineItem {
 		LineId:        l.LineID,
 		Sku:           l.SKU,
 		Description:   l.Description,
-		Quantity:      DecimalToProto(l.Quantity),
+		Quantity:      moneypb.DecimalToProto(l.Quantity),
 		UnitPrice:     e.money(l.UnitPrice),
 		Subtotal:      e.money(l.Subtotal),
 		DiscountTotal: e.money(l.Discount),
@@ -66,7 +67,7 @@ func (e *encoder) line(l quote.Line) *pipelinev1.QuoteLineItem {
 	}
 	switch {
 	case l.DiscountPercent != nil:
-		p.Discount = &pipelinev1.QuoteLineItem_DiscountPercent{DiscountPercent: DecimalToProto(*l.DiscountPercent)}
+		p.Discount = &pipelinev1.QuoteLineItem_DiscountPercent{DiscountPercent: moneypb.DecimalToProto(*l.DiscountPercent)}
 	case l.DiscountAmount != nil:
 		p.Discount = &pipelinev1.QuoteLineItem_DiscountAmount{DiscountAmount: e.moneyPtr(l.DiscountAmount)}
 	}

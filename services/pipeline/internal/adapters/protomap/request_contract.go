@@ -6,6 +6,7 @@ import (
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	pipelinev1 "github.com/evcrm/evcrm/libs/gen/crm/pipeline/v1"
+	"github.com/evcrm/evcrm/libs/money/moneypb"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/contract"
 )
 
@@ -78,7 +79,7 @@ func requestContractDetails(p *pipelinev1.Contract, prefix string, touched func(
 		OwnerID:     p.GetOwnerId(),
 		StartDate:   requestDate(p.GetStartDate(), prefix+contract.PathStartDate, vs(contract.PathStartDate)),
 		EndDate:     requestDate(p.GetEndDate(), prefix+contract.PathEndDate, vs(contract.PathEndDate)),
-		Value:       requestMoney(p.GetValue(), prefix+contract.PathValue, vs(contract.PathValue)),
+		Value:       moneypb.RequestAmount(p.GetValue(), prefix+contract.PathValue, vs(contract.PathValue)),
 		Terms:       p.GetTerms(),
 		RenewalDate: requestDate(p.GetRenewalDate(), prefix+contract.PathRenewalDate, vs(contract.PathRenewalDate)),
 		AutoRenew:   p.GetAutoRenew(),

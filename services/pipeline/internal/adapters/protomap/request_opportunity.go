@@ -7,8 +7,9 @@ import (
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/customfield"
 	pipelinev1 "github.com/evcrm/evcrm/libs/gen/crm/pipeline/v1"
+	"github.com/evcrm/evcrm/libs/money"
+	"github.com/evcrm/evcrm/libs/money/moneypb"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/opportunity"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/pipelinedef"
 )
@@ -40,7 +41,7 @@ func NewOpportunityFromProto(req *pipelinev1.CreateOpportunityRequest) (opportun
 		LeadID:            p.GetLeadId(),
 		OwnerID:           p.GetOwnerId(),
 		StageID:           p.GetStageId(),
-		Amount:            requestMoney(p.GetAmount(), at+"amount", &v),
+		Amount:            moneypb.RequestAmount(p.GetAmount(), at+"amount", &v),
 		ExpectedCloseDate: requestDate(p.GetExpectedCloseDate(), at+"expected_close_date", &v),
 		ContactRoles:      requestRoles(p.GetContactRoles(), at+"contact_roles", &v),
 	}
@@ -171,7 +172,7 @@ func StageMoveFromProto(req *pipelinev1.MoveOpportunityStageRequest) opportunity
 // "amount". An unset amount is the zero Money, which the domain reads as 0 in the
 // opportunity's currency.
 func AmountFromProto(req *pipelinev1.UpdateOpportunityAmountRequest) (money.Money, error) {
-	return MoneyFromProto(req.GetAmount(), "amount")
+	return moneypb.FromRequest(req.GetAmount(), "amount")
 }
 
 // CloseDateFromProto maps an UpdateOpportunityCloseDate request; a malformed date is a

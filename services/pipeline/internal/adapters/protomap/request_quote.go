@@ -5,6 +5,7 @@ import (
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	pipelinev1 "github.com/evcrm/evcrm/libs/gen/crm/pipeline/v1"
+	"github.com/evcrm/evcrm/libs/money/moneypb"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/opportunity"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/quote"
 )
@@ -30,7 +31,7 @@ func requestQuote(p *pipelinev1.Quote, quoteID string) (opportunity.QuoteDraft, 
 	const at = "quote."
 	var v apperr.Violations
 	d := opportunity.QuoteDraft{QuoteID: quoteID, Name: p.GetName(),
-		TaxRatePercent: requestDecimal(p.GetTaxRatePercent(), at+"tax_rate_percent", &v),
+		TaxRatePercent: moneypb.RequestDecimal(p.GetTaxRatePercent(), at+"tax_rate_percent", &v),
 		ValidUntil:     requestDate(p.GetValidUntil(), at+"valid_until", &v)}
 	for i, l := range p.GetLineItems() {
 		d.Lines = append(d.Lines, requestLine(l, fmt.Sprintf("%sline_items[%d].", at, i), &v))
@@ -47,8 +48,8 @@ func requestLine(p *pipelinev1.QuoteLineItem, at string, v *apperr.Violations) q
 		LineID:          p.GetLineId(),
 		SKU:             p.GetSku(),
 		Description:     p.GetDescription(),
-		Quantity:        requestDecimal(p.GetQuantity(), at+"quantity", v),
-		UnitPrice:       requestMoney(p.GetUnitPrice(), at+"unit_price", v),
+		Quantity:        moneypb.RequestDecimal(p.GetQuantity(), at+"quantity", v),
+		UnitPrice:       moneypb.RequestAmount(p.GetUnitPrice(), at+"unit_price", v),
 		DiscountPercent: requestDecimalPtr(p.GetDiscountPercent(), at+"discount_percent", v),
 		DiscountAmount:  requestMoneyPtr(p.GetDiscountAmount(), at+"discount_amount", v),
 	}

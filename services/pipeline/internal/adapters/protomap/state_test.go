@@ -10,11 +10,11 @@ import (
 
 	commonv1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
 	pipelinev1 "github.com/evcrm/evcrm/libs/gen/crm/pipeline/v1"
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/adapters/protomap"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/contract"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/forecast"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/opportunity"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/pipelinecfg"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/pipelinedef"

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/contract"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 )
 
 func randomContracts(rng *rand.Rand, tenant string, n int) []contract.Contract {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/opportunity"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/pipelinedef"
 )

@@ -5,7 +5,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
+	"github.com/evcrm/evcrm/libs/money"
 )
 
 // sum adds exact amounts given as units and nanos in int64 arithmetic, the common case, and

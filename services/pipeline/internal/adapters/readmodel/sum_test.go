@@ -8,7 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
+	"github.com/evcrm/evcrm/libs/money"
 )
 
 // TestSumAgreesWithDecimals checks the int64 fast path against decimal arithmetic, overflow

@@ -19,8 +19,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 )
 
 // AggregateType is the event store's aggregate type of contracts.

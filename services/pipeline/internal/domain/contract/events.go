@@ -4,8 +4,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 )
 
 // Event is a fact about one contract. The set is closed (the unexported method): the app's codec

@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/forecast"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/opportunity"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/pipelinedef"
 )

@@ -3,8 +3,8 @@ package opportunity
 import (
 	"time"
 
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/pipelinedef"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/quote"
 )

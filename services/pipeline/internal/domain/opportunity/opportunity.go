@@ -36,8 +36,8 @@ import (
 	"time"
 
 	"github.com/evcrm/evcrm/libs/customfield"
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/pipelinedef"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/quote"
 )

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evcrm/evcrm/libs/apperr"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/opportunity"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/pipelinedef"
 )

@@ -6,9 +6,9 @@ import (
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/customfield"
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/input"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 )
 
 // Input limits.

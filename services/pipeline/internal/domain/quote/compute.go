@@ -1,7 +1,7 @@
 package quote
 
 import (
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
+	"github.com/evcrm/evcrm/libs/money"
 )
 
 // Compute returns q with every line's Subtotal, Discount and Net and the quote's totals

@@ -34,8 +34,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 )
 
 // Status is a quote version's position in its life. Numbering follows the proto enum of the

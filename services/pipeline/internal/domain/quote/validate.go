@@ -8,8 +8,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/input"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 )
 
 // Limits of a quote.

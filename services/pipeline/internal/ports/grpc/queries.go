@@ -3,10 +3,10 @@ package grpc
 import (
 	"github.com/shopspring/decimal"
 
+	"github.com/evcrm/evcrm/libs/money"
 	"github.com/evcrm/evcrm/services/pipeline/internal/adapters/protomap"
 	"github.com/evcrm/evcrm/services/pipeline/internal/adapters/readmodel"
 	"github.com/evcrm/evcrm/services/pipeline/internal/app"
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
 )
 
 // The request mappers (protomap) validate what the wire carries; the read model's filters are

@@ -21,11 +21,17 @@ import (
 // MaxFractionDigits is the precision of the wire form (nanos).
 const MaxFractionDigits = 9
 
+// MaxAmount is the largest whole amount the wire form's int64 units carry. A running total kept
+// below it (and above −MaxAmount) can always be written to an event and read back, whatever
+// fraction the next addition brings, so services bound accumulated amounts by it.
+var MaxAmount = decimal.NewFromInt(math.MaxInt64)
+
 // Money is an exact amount in a currency. The zero Money has no currency and amount 0.
 type Money struct {
 	// Currency is an ISO 4217 code, e.g. "EUR".
 	Currency string
-	Amount   decimal.Decimal
+	// Amount is exact; its exponent is not canonical (10 and 10.00 may differ in it), see Equal.
+	Amount decimal.Decimal
 }
 
 // New returns amount in currency.

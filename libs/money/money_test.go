@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/evcrm/evcrm/services/pipeline/internal/domain/money"
+	"github.com/evcrm/evcrm/libs/money"
 )
 
 func TestMinorUnits(t *testing.T) {
