@@ -24,6 +24,7 @@ import (
 	"github.com/evcrm/evcrm/libs/apperr"
 	eventsv1 "github.com/evcrm/evcrm/libs/gen/crm/events/v1"
 	"github.com/evcrm/evcrm/libs/platform/natstrace"
+	"github.com/evcrm/evcrm/libs/reqctx"
 )
 
 // Header names set on every event message besides the JetStream ones. They let consumers route
@@ -200,7 +201,10 @@ func (s *Store) Append(ctx context.Context, ref Ref, expected Position, events .
 
 func (s *Store) encode(ctx context.Context, ref Ref, expected Position, events []Event) ([]*nats.Msg, []string, error) {
 	meta := MetadataFrom(ctx)
+	// recorded_at is always the wall clock; occurred_at defaults to the request's business clock,
+	// which is the backfill time of a backfilled request (demo data, imports of history).
 	now := s.opts.Now()
+	occurredDefault := reqctx.Now(ctx, s.opts.Now)
 	msgs := make([]*nats.Msg, len(events))
 	ids := make([]string, len(events))
 	for i, ev := range events {
@@ -217,7 +221,7 @@ func (s *Store) encode(ctx context.Context, ref Ref, expected Position, events [
 		}
 		occurred := ev.OccurredAt
 		if occurred.IsZero() {
-			occurred = now
+			occurred = occurredDefault
 		}
 		typ := string(ev.Payload.ProtoReflect().Descriptor().FullName())
 		version := expected.Version + uint64(i) + 1

@@ -7,6 +7,7 @@ package grpcclient
 import (
 	"context"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
@@ -45,7 +46,7 @@ func StreamClientInterceptor() grpc.StreamClientInterceptor {
 	}
 }
 
-// Outgoing returns ctx with the tenant, actor, roles and correlation id of reqctx appended to
+// Outgoing returns ctx with the tenant, actor, roles, correlation id and backfill time of reqctx appended to
 // the outgoing metadata. Keys the caller set explicitly are kept. The callee starts its own
 // request id; the correlation id (the caller's, or its request id) ties the two together.
 func Outgoing(ctx context.Context) context.Context {
@@ -67,6 +68,11 @@ func Outgoing(ctx context.Context) context.Context {
 		corr = reqctx.RequestID(ctx)
 	}
 	set(grpcserver.MetadataCorrelationID, corr)
+	// A backfilled request stays backfilled downstream: the opportunity a backfilled lead
+	// conversion opens must carry the conversion's date. The callee must allow backfill too.
+	if t, ok := reqctx.Backfill(ctx); ok {
+		set(grpcserver.MetadataBackfillTime, t.Format(time.RFC3339Nano))
+	}
 	if len(kv) == 0 {
 		return ctx
 	}

@@ -9,6 +9,8 @@
 //   - error mapping through platform/grpcerr, logging internal failures,
 //   - panic recovery (codes.Internal, logged with the stack),
 //   - authentication through a platform/grpcauth Authenticator (health and reflection exempt),
+//   - backfill: x-evcrm-backfill-time metadata into reqctx when Options.AllowBackfill, refused
+//     otherwise (see [MetadataBackfillTime]),
 //   - request validation: messages with Validate() error are checked before the handler.
 //
 // Interceptors run in that order, unary and streaming alike. Error mapping sits outside recovery,
@@ -53,6 +55,10 @@ type Options struct {
 	OTel []otelgrpc.Option
 	// ServerOptions are appended to the server's options (TLS credentials, keepalive, limits).
 	ServerOptions []grpc.ServerOption
+	// AllowBackfill lets callers date their calls in the past with [MetadataBackfillTime] (demo
+	// data, imports of history). Off, such calls fail FailedPrecondition. Never on in production:
+	// a backfilled call rewrites when things happened.
+	AllowBackfill bool
 }
 
 // Server is a *grpc.Server with evcrm's interceptors, health and reflection. Register services on
@@ -96,6 +102,7 @@ func New(opts Options) (*Server, error) {
 			grpcerr.UnaryServerInterceptor(opts.Logger),
 			recovery.UnaryServerInterceptor(recoveryHandler(opts.Logger)),
 			grpcauth.UnaryServerInterceptor(opts.Authenticator, exempt),
+			backfillUnary(opts.AllowBackfill),
 			validationUnary(),
 		),
 		grpc.ChainStreamInterceptor(
@@ -104,6 +111,7 @@ func New(opts Options) (*Server, error) {
 			grpcerr.StreamServerInterceptor(opts.Logger),
 			recovery.StreamServerInterceptor(recoveryHandler(opts.Logger)),
 			grpcauth.StreamServerInterceptor(opts.Authenticator, exempt),
+			backfillStream(opts.AllowBackfill),
 			validationStream(),
 		),
 	}

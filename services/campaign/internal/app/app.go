@@ -6,6 +6,8 @@ package app
 import (
 	"context"
 	"time"
+
+	"github.com/evcrm/evcrm/libs/reqctx"
 )
 
 // Deps are the adapters the application runs on, one group per part of the service.
@@ -48,7 +50,9 @@ type Read struct {
 	MinSequence uint64
 }
 
-func (a *App) now() time.Time { return a.d.Now().UTC() }
+// now is the request's business clock: the backfill time of a backfilled request (reqctx), the
+// injected clock otherwise. Cache ages, TTLs and timeouts use the wall clock instead.
+func (a *App) now(ctx context.Context) time.Time { return reqctx.Now(ctx, a.d.Now) }
 
 // waiter is a read model's read-your-writes wait.
 type waiter interface {

@@ -30,7 +30,7 @@ func (a *App) CreateCampaign(ctx context.Context, tenant string, d campaign.Deta
 		}
 	}
 	id := a.d.NewID()
-	now := a.now()
+	now := a.now(ctx)
 	ref := a.d.Campaigns.Campaigns.Ref(tenant, id)
 	c, res, err := a.d.Campaigns.Campaigns.Run(ctx, ref, eventstore.Command{Name: "CreateCampaign", IdempotencyKey: w.IdempotencyKey, New: true},
 		func(c campaign.Campaign) ([]campaign.Event, error) {
@@ -88,7 +88,7 @@ func (a *App) UpdateCampaign(ctx context.Context, tenant, id string, u campaign.
 			}
 		}
 	}
-	now := a.now()
+	now := a.now(ctx)
 	return a.runCampaign(ctx, tenant, id, eventstore.Command{Name: "UpdateCampaign", IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion},
 		func(c campaign.Campaign) ([]campaign.Event, error) {
 			c.ID = id
@@ -98,7 +98,7 @@ func (a *App) UpdateCampaign(ctx context.Context, tenant, id string, u campaign.
 
 // ChangeCampaignStatus moves a campaign in its lifecycle.
 func (a *App) ChangeCampaignStatus(ctx context.Context, tenant, id string, to campaign.Status, note string, w Write) (campaign.Campaign, eventstore.Result, error) {
-	now := a.now()
+	now := a.now(ctx)
 	return a.runCampaign(ctx, tenant, id, eventstore.Command{Name: "ChangeCampaignStatus", IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion},
 		func(c campaign.Campaign) ([]campaign.Event, error) {
 			c.ID = id
@@ -108,7 +108,7 @@ func (a *App) ChangeCampaignStatus(ctx context.Context, tenant, id string, to ca
 
 // RecordCampaignCost records money spent on a campaign.
 func (a *App) RecordCampaignCost(ctx context.Context, tenant, id string, e campaign.CostEntry, w Write) (campaign.Campaign, eventstore.Result, error) {
-	now := a.now()
+	now := a.now(ctx)
 	return a.runCampaign(ctx, tenant, id, eventstore.Command{Name: "RecordCampaignCost", IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion},
 		func(c campaign.Campaign) ([]campaign.Event, error) {
 			c.ID = id

@@ -49,7 +49,7 @@ func (a *App) EnrollSegment(ctx context.Context, tenant, campaignID, segmentID s
 	repo := a.d.Segments.Enrollments
 	ref := repo.Ref(tenant, segment.EnrollmentID(campaignID, segmentID, sg.Version))
 	st, err := a.recordEnrollment(ctx, ref, nil, func(s segment.EnrollmentState) ([]segment.EnrollmentProgressed, error) {
-		return segment.Begin(s, segment.Enrollment{ID: ref.ID, CampaignID: campaignID, SegmentID: segmentID, SegmentVersion: sg.Version}, a.now()), nil
+		return segment.Begin(s, segment.Enrollment{ID: ref.ID, CampaignID: campaignID, SegmentID: segmentID, SegmentVersion: sg.Version}, a.now(ctx)), nil
 	})
 	if err != nil {
 		return segment.Enrollment{}, err
@@ -93,7 +93,7 @@ func (a *App) EnrollSegment(ctx context.Context, tenant, campaignID, segmentID s
 		}
 		cur := st
 		st, err = a.recordEnrollment(ctx, ref, &cur.Version, func(s segment.EnrollmentState) ([]segment.EnrollmentProgressed, error) {
-			return segment.Progress(s, out, next, a.now())
+			return segment.Progress(s, out, next, a.now(ctx))
 		})
 		if err != nil {
 			return cur.Enrollment, err
@@ -161,7 +161,7 @@ func (a *App) failEnrollment(ctx context.Context, ref eventstore.Ref, st segment
 		reason = e.Message
 	}
 	if next, err := a.recordEnrollment(context.WithoutCancel(ctx), ref, &st.Version, func(s segment.EnrollmentState) ([]segment.EnrollmentProgressed, error) {
-		return segment.Fail(s, reason, a.now()), nil
+		return segment.Fail(s, reason, a.now(ctx)), nil
 	}); err == nil {
 		st = next
 	}

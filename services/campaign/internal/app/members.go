@@ -167,7 +167,7 @@ func (a *App) addOne(ctx context.Context, tenant string, c campaign.Campaign, p 
 		r.Outcome, r.Reason = AddSuppressed, ReasonUnsubscribed
 		return r, eventstore.Result{}, nil
 	}
-	now := a.now()
+	now := a.now(ctx)
 	var existing member.Member
 	cmd := eventstore.Command{Name: "AddMember", New: true}
 	if key != "" {

@@ -88,7 +88,7 @@ func (a *App) respond(ctx context.Context, tenant string, c campaign.Campaign, r
 	if key != "" {
 		cmd.ID = KeyPrefix + key
 	}
-	now := a.now()
+	now := a.now(ctx)
 	var seen member.Member
 	m, res, err := a.d.Campaigns.Members.Run(ctx, ref, cmd, func(m member.Member) ([]member.Event, error) {
 		seen = m

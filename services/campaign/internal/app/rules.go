@@ -15,7 +15,7 @@ func (a *App) CreateRule(ctx context.Context, tenant string, d rule.Definition, 
 	id := a.d.NewID()
 	cmd := eventstore.Command{Name: "CreateRule", IdempotencyKey: w.IdempotencyKey, New: true}
 	return a.runRule(ctx, tenant, id, cmd, func(s rule.Rule) ([]rule.Event, error) {
-		return rule.Create(s, id, d, a.d.Rules.Catalog, a.now())
+		return rule.Create(s, id, d, a.d.Rules.Catalog, a.now(ctx))
 	})
 }
 
@@ -37,7 +37,7 @@ func (a *App) UpdateRule(ctx context.Context, tenant, id string, d rule.Definiti
 	}
 	cmd := eventstore.Command{Name: "UpdateRule", IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion}
 	return a.runRule(ctx, tenant, id, cmd, func(s rule.Rule) ([]rule.Event, error) {
-		return rule.Update(s, d, a.d.Rules.Catalog, a.now())
+		return rule.Update(s, d, a.d.Rules.Catalog, a.now(ctx))
 	})
 }
 
@@ -48,7 +48,7 @@ func (a *App) SetRuleEnabled(ctx context.Context, tenant, id string, enabled boo
 	}
 	cmd := eventstore.Command{Name: "SetRuleEnabled", IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion}
 	return a.runRule(ctx, tenant, id, cmd, func(s rule.Rule) ([]rule.Event, error) {
-		return rule.SetEnabled(s, enabled, a.now())
+		return rule.SetEnabled(s, enabled, a.now(ctx))
 	})
 }
 
@@ -59,7 +59,7 @@ func (a *App) DeleteRule(ctx context.Context, tenant, id string, w Write) (event
 	}
 	cmd := eventstore.Command{Name: "DeleteRule", IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion}
 	_, res, err := a.runRule(ctx, tenant, id, cmd, func(s rule.Rule) ([]rule.Event, error) {
-		return rule.Delete(s, a.now())
+		return rule.Delete(s, a.now(ctx))
 	})
 	return res, err
 }
@@ -164,7 +164,7 @@ func (a *App) DryRunRule(ctx context.Context, tenant string, in DryRun) (examine
 		// A saved rule whose fields were removed from the protos since.
 		return 0, nil, apperr.InvalidFields("the rule's condition no longer compiles", apperr.FieldViolation{Field: "rule.condition", Description: err.Error()})
 	}
-	since := a.now().Add(-in.Lookback)
+	since := a.now(ctx).Add(-in.Lookback)
 	var recErr error
 	err = a.d.Rules.Recent.Read(ctx, tenant, r.EventType, since, in.MaxEvents, func(ev RuleEvent) bool {
 		examined++

@@ -151,7 +151,7 @@ func (a *App) runRule1(ctx context.Context, ev RuleEvent, r rule.Rule, rec Recor
 		return err
 	}
 	run := rule.Run{RuleID: r.ID, RuleVersion: r.Version, EventID: ev.EventID, EventType: ev.EventType,
-		RecordID: rec.ID, At: a.now()}
+		RecordID: rec.ID, At: a.now(ctx)}
 	cond, err := a.condition(ev.Tenant, r)
 	if err != nil {
 		// The protos lost a field the rule names: the rule can never run; say so in the log.

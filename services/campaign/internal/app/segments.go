@@ -28,7 +28,7 @@ func invalidSegmentID(field string) error {
 // "criteria": the position of a parse error is in the description); a name another live segment
 // of the tenant has (ignoring case) is AlreadyExists with that segment's id.
 func (a *App) CreateSegment(ctx context.Context, tenant string, g segment.Segment, w Write) (SegmentOutcome, error) {
-	now := a.now()
+	now := a.now(ctx)
 	g.ID = a.d.NewID()
 	if _, err := segment.Create(segment.State{}, g, now); err != nil {
 		return SegmentOutcome{}, err // invalid: nothing claimed, nothing appended
@@ -81,7 +81,7 @@ func (a *App) UpdateSegment(ctx context.Context, tenant, id string, g segment.Se
 	if err != nil {
 		return SegmentOutcome{}, err
 	}
-	now := a.now()
+	now := a.now(ctx)
 	evs, err := segment.Update(cur, g, paths, now)
 	if err != nil || len(evs) == 0 {
 		return SegmentOutcome{Segment: cur.Segment, Result: eventstore.Result{Ref: a.d.Segments.Segments.Ref(tenant, id),
@@ -119,7 +119,7 @@ func (a *App) DeleteSegment(ctx context.Context, tenant, id string, w Write) (ev
 	if err != nil {
 		return eventstore.Result{}, err
 	}
-	now := a.now()
+	now := a.now(ctx)
 	_, res, err := a.d.Segments.Segments.Run(ctx, a.d.Segments.Segments.Ref(tenant, id),
 		eventstore.Command{Name: "DeleteSegment", IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion},
 		func(s segment.State) ([]segment.Event, error) { return segment.Delete(s, now) })
@@ -238,7 +238,7 @@ func (a *App) PreviewSegment(ctx context.Context, tenant string, q SegmentQuery,
 	if err != nil {
 		return Preview{}, err
 	}
-	now := a.now()
+	now := a.now(ctx)
 	f := segment.Pushdown(c.expr, c.object, now)
 	var p Preview
 	if f.Empty {

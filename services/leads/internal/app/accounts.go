@@ -140,7 +140,7 @@ func (a *App) CreateAccount(ctx context.Context, tenant string, cmd account.New,
 	acc, res, err := a.d.Accounts.Run(ctx, a.d.Accounts.Ref(tenant, cmd.ID),
 		eventstore.Command{Name: "CreateAccount", New: fresh, IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion},
 		func(s account.Account) ([]account.Event, error) {
-			evs, err := account.Create(s, cmd, cfg.AccountPolicy(), a.now())
+			evs, err := account.Create(s, cmd, cfg.AccountPolicy(), a.now(ctx))
 			if err != nil {
 				return nil, err
 			}
@@ -202,7 +202,7 @@ func (a *App) UpdateAccount(ctx context.Context, tenant, id string, cmd account.
 			if !s.Exists() {
 				return nil, apperr.NotFoundf("account", id)
 			}
-			evs, err := account.UpdateDetails(s, cmd, cfg.AccountPolicy(), anc, a.now())
+			evs, err := account.UpdateDetails(s, cmd, cfg.AccountPolicy(), anc, a.now(ctx))
 			if err != nil || len(evs) == 0 {
 				return evs, err
 			}

@@ -83,7 +83,7 @@ func (a *App) LogActivity(ctx context.Context, tenant string, cmd activity.NewAc
 	repo := a.d.Activity.Activities
 	c := eventstore.Command{Name: "LogActivity", New: true, IdempotencyKey: w.IdempotencyKey}
 	act, res, err := repo.Run(ctx, repo.Ref(tenant, cmd.ID), c, func(cur activity.Activity) ([]activity.Event, error) {
-		evs, err := activity.Log(cur, cmd, a.now())
+		evs, err := activity.Log(cur, cmd, a.now(ctx))
 		if err != nil {
 			return nil, err
 		}

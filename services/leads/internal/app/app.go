@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/reqctx"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/readmodel"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/account"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/contact"
@@ -109,7 +110,9 @@ type Read struct {
 	MinSequence uint64
 }
 
-func (a *App) now() time.Time { return a.d.Now().UTC() }
+// now is the request's business clock: the backfill time of a backfilled request (reqctx), the
+// injected clock otherwise. Cache ages, TTLs and timeouts use the wall clock instead.
+func (a *App) now(ctx context.Context) time.Time { return reqctx.Now(ctx, a.d.Now) }
 
 func (a *App) waitRead(ctx context.Context, r Read) error {
 	if r.MinSequence == 0 {

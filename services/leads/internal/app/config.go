@@ -52,7 +52,7 @@ type ConfigResult struct {
 func (a *App) execConfig(ctx context.Context, tenant, name string, w Write, decide func(tenantcfg.Config, time.Time) ([]tenantcfg.Event, error)) (ConfigResult, error) {
 	cmd := eventstore.Command{Name: name, IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion}
 	c, res, err := a.d.Configs.Run(ctx, a.configRef(tenant), cmd,
-		func(c tenantcfg.Config) ([]tenantcfg.Event, error) { return decide(c, a.now()) })
+		func(c tenantcfg.Config) ([]tenantcfg.Event, error) { return decide(c, a.now(ctx)) })
 	a.forget(tenant)
 	if err != nil {
 		return ConfigResult{}, err

@@ -90,7 +90,7 @@ func (a *App) CreateContact(ctx context.Context, tenant string, cmd contact.New,
 	c, res, err := a.d.Contacts.Run(ctx, a.d.Contacts.Ref(tenant, cmd.ID),
 		eventstore.Command{Name: "CreateContact", New: fresh, IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion},
 		func(s contact.Contact) ([]contact.Event, error) {
-			evs, err := contact.Create(s, cmd, cfg.ContactPolicy(), a.now())
+			evs, err := contact.Create(s, cmd, cfg.ContactPolicy(), a.now(ctx))
 			if err != nil {
 				return nil, err
 			}
@@ -137,7 +137,7 @@ func (a *App) UpdateContact(ctx context.Context, tenant, id string, cmd contact.
 			if !s.Exists() {
 				return nil, apperr.NotFoundf("contact", id)
 			}
-			evs, err := contact.UpdateDetails(s, cmd, cfg.ContactPolicy(), a.now())
+			evs, err := contact.UpdateDetails(s, cmd, cfg.ContactPolicy(), a.now(ctx))
 			if err != nil || len(evs) == 0 {
 				return evs, err
 			}

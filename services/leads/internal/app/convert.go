@@ -142,7 +142,7 @@ func (a *App) ConvertLead(ctx context.Context, tenant string, cmd ConvertLead, w
 		return ConvertResult{}, err
 	}
 
-	s := saga{a: a, tenant: tenant, cmd: cmd, ids: ids, l: l, now: a.now(), conv: want}
+	s := saga{a: a, tenant: tenant, cmd: cmd, ids: ids, l: l, now: a.now(ctx), conv: want}
 	s.conv.ConvertedBy = reqctx.ActorFrom(ctx).ID
 	s.owner = cmd.OwnerID
 	if s.owner == "" {
@@ -395,7 +395,7 @@ func (s *saga) opportunity(ctx context.Context) error {
 func (s *saga) finish(ctx context.Context, settings lead.Settings) (ConvertResult, error) {
 	ref := s.a.d.Leads.Ref(s.tenant, s.l.ID)
 	l, res, err := s.a.d.Leads.Run(ctx, ref, eventstore.Command{Name: "ConvertLead"},
-		func(l lead.Lead) ([]lead.Event, error) { return lead.Convert(l, s.conv, settings, s.a.now()) })
+		func(l lead.Lead) ([]lead.Event, error) { return lead.Convert(l, s.conv, settings, s.a.now(ctx)) })
 	if err != nil {
 		return ConvertResult{}, s.incomplete("lead", err)
 	}

@@ -119,7 +119,7 @@ func (r *importRun) dryRunContact(ctx context.Context, id string, row ContactRow
 	if err != nil {
 		return r.failed(err)
 	}
-	evs, err := contact.Create(contact.Contact{}, row.New, cfg.ContactPolicy(), r.a.now())
+	evs, err := contact.Create(contact.Contact{}, row.New, cfg.ContactPolicy(), r.a.now(ctx))
 	if err != nil {
 		return r.failed(err)
 	}
@@ -156,7 +156,7 @@ func (r *importRun) dryRunAccount(ctx context.Context, id string, row AccountRow
 	if err != nil {
 		return r.failed(err)
 	}
-	evs, err := account.Create(account.Account{}, row.New, cfg.AccountPolicy(), r.a.now())
+	evs, err := account.Create(account.Account{}, row.New, cfg.AccountPolicy(), r.a.now(ctx))
 	if err != nil {
 		return r.failed(err)
 	}

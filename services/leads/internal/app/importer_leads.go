@@ -64,7 +64,7 @@ func (r *importRun) dryRunLead(ctx context.Context, id string, row LeadRow) RowR
 		return r.failed(err)
 	}
 	noTurn := func(territory.Territory) (string, error) { return "", nil }
-	if _, err := lead.Create(lead.Lead{}, row.New, cfg.Policy(), noTurn, r.a.now()); err != nil {
+	if _, err := lead.Create(lead.Lead{}, row.New, cfg.Policy(), noTurn, r.a.now(ctx)); err != nil {
 		return r.failed(err)
 	}
 	if r.o.Dedupe == DedupeAllow {

@@ -44,7 +44,7 @@ func (a *App) execLead(ctx context.Context, tenant, id, name string, w Write, de
 // (folded, or loaded for an idempotent replay).
 func (a *App) run(ctx context.Context, ref eventstore.Ref, cmd eventstore.Command, w Write, decide func(lead.Lead, time.Time) ([]lead.Event, error)) (LeadResult, error) {
 	cmd.IdempotencyKey, cmd.ExpectedVersion = w.IdempotencyKey, w.ExpectedVersion
-	l, res, err := a.d.Leads.Run(ctx, ref, cmd, func(l lead.Lead) ([]lead.Event, error) { return decide(l, a.now()) })
+	l, res, err := a.d.Leads.Run(ctx, ref, cmd, func(l lead.Lead) ([]lead.Event, error) { return decide(l, a.now(ctx)) })
 	if err != nil {
 		return LeadResult{}, err
 	}
@@ -310,7 +310,7 @@ func (a *App) MergeLeads(ctx context.Context, tenant, survivorID, mergedID strin
 			if err != nil {
 				return nil, err
 			}
-			r, err := lead.Merge(s, m.State, cfg.Policy(), a.assigner(ctx, tenant), a.now())
+			r, err := lead.Merge(s, m.State, cfg.Policy(), a.assigner(ctx, tenant), a.now(ctx))
 			if err != nil {
 				return nil, err
 			}

@@ -36,7 +36,7 @@ func (a *App) CreateTask(ctx context.Context, tenant string, cmd task.NewTask, w
 }
 
 func (a *App) runTask(ctx context.Context, ref eventstore.Ref, c eventstore.Command, decide func(task.Task, time.Time) ([]task.Event, error)) (TaskResult, error) {
-	t, res, err := a.d.Activity.Tasks.Run(ctx, ref, c, func(cur task.Task) ([]task.Event, error) { return decide(cur, a.now()) })
+	t, res, err := a.d.Activity.Tasks.Run(ctx, ref, c, func(cur task.Task) ([]task.Event, error) { return decide(cur, a.now(ctx)) })
 	if err != nil {
 		return TaskResult{}, err
 	}
@@ -107,6 +107,6 @@ func (a *App) ListTasks(ctx context.Context, q TaskQuery, r Read) ([]task.Task, 
 	if err := a.waitActivities(ctx, r); err != nil {
 		return nil, "", err
 	}
-	q.Now = a.now()
+	q.Now = a.now(ctx)
 	return a.d.Activity.Views.ListTasks(ctx, q)
 }

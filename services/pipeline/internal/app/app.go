@@ -9,6 +9,7 @@ import (
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/reqctx"
 	"github.com/evcrm/evcrm/services/pipeline/internal/adapters/readmodel"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/contract"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/forecast"
@@ -92,7 +93,9 @@ type Outcome[S any] struct {
 	Result eventstore.Result
 }
 
-func (a *App) now() time.Time { return a.d.Now().UTC() }
+// now is the request's business clock: the backfill time of a backfilled request (reqctx), the
+// injected clock otherwise. Cache ages, TTLs and timeouts use the wall clock instead.
+func (a *App) now(ctx context.Context) time.Time { return reqctx.Now(ctx, a.d.Now) }
 
 func (a *App) waitRead(ctx context.Context, r Read) error {
 	if r.MinSequence == 0 {
@@ -106,7 +109,7 @@ func (a *App) waitRead(ctx context.Context, r Read) error {
 func execute[S, E any](ctx context.Context, a *App, repo *eventstore.Repository[S, E], ref eventstore.Ref, cmd eventstore.Command, w Write,
 	decide func(S, time.Time) ([]E, error)) (Outcome[S], error) {
 	cmd.IdempotencyKey, cmd.ExpectedVersion = w.IdempotencyKey, w.ExpectedVersion
-	s, res, err := repo.Run(ctx, ref, cmd, func(s S) ([]E, error) { return decide(s, a.now()) })
+	s, res, err := repo.Run(ctx, ref, cmd, func(s S) ([]E, error) { return decide(s, a.now(ctx)) })
 	return Outcome[S]{State: s, Result: res}, err
 }
 

@@ -113,7 +113,7 @@ func (a *App) Forecast(ctx context.Context, tenant string, q ForecastQuery, r Re
 	if err := a.waitRead(ctx, r); err != nil {
 		return forecast.Forecast{}, err
 	}
-	if !q.AsOf.IsZero() && q.AsOf.After(a.now()) {
+	if !q.AsOf.IsZero() && q.AsOf.After(a.now(ctx)) {
 		return forecast.Forecast{}, apperr.InvalidFields("as_of is in the future",
 			apperr.FieldViolation{Field: "as_of", Description: "must not be in the future"})
 	}
