@@ -36,19 +36,21 @@ const (
 )
 
 // CheckDaemon tests a binary's wiring end to end, in process: it runs d.Run on a NATS server of
-// its own with gRPC and metrics on free loopback ports, development authentication and a data
-// directory in t.TempDir(); waits until gRPC accepts connections and d.Probe succeeds; checks
-// that /healthz on the metrics port answers 200; then cancels the context and requires Run to
-// return nil (a clean stop) in time.
+// its own with gRPC, metrics and the REST gateway on free loopback ports, development
+// authentication and a data directory in t.TempDir(); waits until gRPC accepts connections and
+// d.Probe succeeds; checks that /healthz on the metrics port and /healthz and /openapi.json on
+// the HTTP port answer 200; then cancels the context and requires Run to return nil (a clean
+// stop) in time.
 //
 // It sets os.Args for the duration of the call, so the test must not run in parallel.
 func CheckDaemon(t *testing.T, d Daemon) {
 	t.Helper()
 	n := StartNATS(t)
-	grpcAddr, metricsAddr := FreeAddr(t), FreeAddr(t)
+	grpcAddr, metricsAddr, httpAddr := FreeAddr(t), FreeAddr(t), FreeAddr(t)
 	oldArgs := os.Args
 	t.Cleanup(func() { os.Args = oldArgs })
-	os.Args = append(append([]string{d.Name}, daemonArgs(n.ClientURL(), grpcAddr, metricsAddr, t.TempDir())...), d.Flags...)
+	os.Args = append(append([]string{d.Name}, daemonArgs(n.ClientURL(), grpcAddr, metricsAddr, t.TempDir())...), "-http-addr", httpAddr)
+	os.Args = append(os.Args, d.Flags...)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -76,10 +78,12 @@ func CheckDaemon(t *testing.T, d Daemon) {
 		return err == nil
 	}, daemonStartTimeout, 100*time.Millisecond, "%s: the probe never succeeded", d.Name)
 
-	resp, err := http.Get("http://" + metricsAddr + "/healthz")
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	for _, url := range []string{"http://" + metricsAddr + "/healthz", "http://" + httpAddr + "/healthz", "http://" + httpAddr + "/openapi.json"} {
+		resp, err := http.Get(url)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, url)
+	}
 
 	cancel()
 	select {

@@ -134,9 +134,10 @@ func FreeAddr(t testing.TB) string {
 }
 
 // daemonArgs are the flags of libs/platform/daemon that run a service for a test: on natsURL,
-// gRPC on grpcAddr, metrics and health on metricsAddr ("" for none), development
-// authentication, data in dataDir, warnings only.
+// gRPC on grpcAddr, metrics and health on metricsAddr ("" for none), the REST gateway off (a
+// service's preset port would collide between tests; pass -http-addr to turn it on),
+// development authentication, data in dataDir, warnings only.
 func daemonArgs(natsURL, grpcAddr, metricsAddr, dataDir string) []string {
-	return []string{"-nats-url", natsURL, "-grpc-addr", grpcAddr, "-metrics-addr", metricsAddr,
+	return []string{"-nats-url", natsURL, "-grpc-addr", grpcAddr, "-metrics-addr", metricsAddr, "-http-addr", "",
 		"-dev-auth", "-data-dir", dataDir, "-log-level", "warn"}
 }

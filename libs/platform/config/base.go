@@ -24,6 +24,9 @@ type Base struct {
 	GRPCAddr string `flag:"grpc-addr" default:":9090" usage:"gRPC listen address (host:port)"`
 	// MetricsAddr is the host:port of the /metrics and /healthz HTTP server; "" turns it off.
 	MetricsAddr string `flag:"metrics-addr" default:":9464" usage:"Prometheus /metrics and /healthz listen address (host:port, empty = off)"`
+	// HTTPAddr is the host:port of the REST/JSON gateway (and /openapi.json, /healthz and the
+	// service's own pages); "" turns it off. Services preset it (leads :9301 … analytics :9304).
+	HTTPAddr string `flag:"http-addr" usage:"REST/JSON gateway, /openapi.json and /healthz listen address (host:port, empty = off)"`
 	// NATSURL is one or more comma-separated NATS server URLs, as nats.Connect takes them.
 	NATSURL string `flag:"nats-url" default:"nats://127.0.0.1:4222" usage:"NATS server URL(s), comma-separated"`
 	// NATSCreds is a NATS credentials (.creds) file; "" connects without credentials.
@@ -37,6 +40,10 @@ type Base struct {
 	// exists for local runs and tests until JWT authentication lands; never enable it in
 	// production.
 	DevAuth bool `flag:"dev-auth" usage:"DEVELOPMENT ONLY: trust x-tenant-id/x-user-id/x-roles metadata without credentials"`
+	// AllowBackfill lets a call carrying x-evcrm-backfill-time metadata be served as of that past
+	// time (demo data, imports of history). Off, such a call fails FAILED_PRECONDITION; production
+	// configurations leave it off, because it lets a caller write history.
+	AllowBackfill bool `flag:"allow-backfill" usage:"accept x-evcrm-backfill-time metadata (writes dated in the past: demo data, history imports); never in production"`
 	// ShutdownTimeout bounds each shutdown phase (gRPC drain, worker drain, telemetry flush).
 	ShutdownTimeout time.Duration `flag:"shutdown-timeout" default:"15s" usage:"how long each shutdown phase may take before it is cut short"`
 }
@@ -55,6 +62,11 @@ func (b Base) Validate() error {
 	if b.MetricsAddr != "" {
 		if err := checkHostPort(b.MetricsAddr); err != nil {
 			errs = append(errs, Invalid("metrics-addr", "%v", err))
+		}
+	}
+	if b.HTTPAddr != "" {
+		if err := checkHostPort(b.HTTPAddr); err != nil {
+			errs = append(errs, Invalid("http-addr", "%v", err))
 		}
 	}
 	if err := checkNATSURLs(b.NATSURL); err != nil {

@@ -53,6 +53,8 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, slog.LevelInfo, cfg.LogLevel)
 	assert.Empty(t, cfg.OTLPEndpoint)
 	assert.False(t, cfg.DevAuth)
+	assert.Empty(t, cfg.HTTPAddr, "the REST gateway is off unless the service presets or the operator sets an address")
+	assert.False(t, cfg.AllowBackfill, "backfill is an explicit opt-in")
 	assert.Equal(t, 15*time.Second, cfg.ShutdownTimeout)
 	assert.Equal(t, "127.0.0.1:9000", cfg.ClickHouseAddr)
 	assert.Equal(t, 500, cfg.BatchSize)
@@ -131,6 +133,8 @@ func TestLoadErrorsNameFlagAndEnv(t *testing.T) {
 			want: []string{"-grpc-addr / $EVCRM_GRPC_ADDR", "host:port"}},
 		{name: "metrics port out of range", args: []string{"-metrics-addr", ":70000"}, flag: "metrics-addr",
 			want: []string{"-metrics-addr / $EVCRM_METRICS_ADDR"}},
+		{name: "http addr", env: map[string]string{"EVCRM_HTTP_ADDR": "9301"}, flag: "http-addr",
+			want: []string{"-http-addr / $EVCRM_HTTP_ADDR", "host:port"}},
 		{name: "nats scheme", args: []string{"-nats-url", "http://x:4222"}, flag: "nats-url",
 			want: []string{"-nats-url / $EVCRM_NATS_URL", "scheme"}},
 		{name: "nats empty", args: []string{"-nats-url", " , "}, flag: "nats-url",

@@ -58,6 +58,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -99,6 +100,14 @@ type Config struct {
 	MetricsAddr string
 	// MetricsListener, if set, is used instead of listening on MetricsAddr.
 	MetricsListener net.Listener
+	// HTTP is the REST/JSON gateway server (libs/platform/gateway), which calls GRPC over
+	// loopback; it is drained before GRPC so that its in-flight calls can still complete.
+	HTTP *http.Server
+	// HTTPAddr is where HTTP listens, unless HTTPListener is set; "" with no listener leaves
+	// HTTP off.
+	HTTPAddr string
+	// HTTPListener, if set, is used instead of listening on HTTPAddr.
+	HTTPListener net.Listener
 	// Workers run alongside the servers and are stopped after the gRPC server drained, so
 	// in-flight calls that wait for a read model to catch up can still complete.
 	Workers []Worker
@@ -120,8 +129,9 @@ const defaultShutdownTimeout = 15 * time.Second
 //
 //  1. /healthz and gRPC health report NOT_SERVING, so load balancers stop sending traffic, and
 //     the process keeps serving for DrainDelay;
-//  2. the gRPC server stops accepting calls and waits for in-flight ones (GracefulStop), and is
-//     stopped hard after ShutdownTimeout;
+//  2. the HTTP gateway stops accepting requests and waits for in-flight ones (closed hard after
+//     ShutdownTimeout), then the gRPC server stops accepting calls and waits for in-flight ones
+//     (GracefulStop), and is stopped hard after ShutdownTimeout;
 //  3. workers are cancelled and given ShutdownTimeout to drain;
 //  4. the metrics server stops;
 //  5. Flush functions run.
@@ -145,6 +155,15 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	httpLis, err := listenHTTP(cfg)
+	if err != nil {
+		for _, l := range []net.Listener{grpcLis, metricsLis} {
+			if l != nil {
+				_ = l.Close()
+			}
+		}
+		return err
+	}
 
 	sigCtx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
@@ -156,6 +175,15 @@ func Run(ctx context.Context, cfg Config) error {
 			// ErrServerStopped means shutdown won the race against Serve starting: not a failure.
 			if err := cfg.GRPC.Serve(grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 				return fmt.Errorf("lifecycle: grpc server: %w", err)
+			}
+			return nil
+		})
+	}
+	if httpLis != nil {
+		log.Info("HTTP gateway listening", slog.String("addr", httpLis.Addr().String()))
+		g.Go(func() error {
+			if err := cfg.HTTP.Serve(httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("lifecycle: http server: %w", err)
 			}
 			return nil
 		})
@@ -215,6 +243,15 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		if cfg.DrainDelay > 0 {
 			time.Sleep(cfg.DrainDelay)
+		}
+		if httpLis != nil {
+			// Before gRPC: a REST request in flight is a gRPC call the gateway has yet to make.
+			sctx, cancel := context.WithTimeout(context.Background(), timeout)
+			if err := cfg.HTTP.Shutdown(sctx); err != nil {
+				log.Warn("HTTP requests still running at shutdown timeout were cut off", slog.Duration("timeout", timeout))
+				_ = cfg.HTTP.Close()
+			}
+			cancel()
 		}
 		if cfg.GRPC != nil {
 			sctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -320,4 +357,18 @@ func listen(cfg Config) (grpcLis, metricsLis net.Listener, err error) {
 		}
 	}
 	return grpcLis, metricsLis, nil
+}
+
+func listenHTTP(cfg Config) (net.Listener, error) {
+	if cfg.HTTP == nil || (cfg.HTTPListener == nil && cfg.HTTPAddr == "") {
+		return nil, nil
+	}
+	if cfg.HTTPListener != nil {
+		return cfg.HTTPListener, nil
+	}
+	lis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("lifecycle: http listen %s: %w", cfg.HTTPAddr, err)
+	}
+	return lis, nil
 }

@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
@@ -281,4 +283,60 @@ func TestSIGTERM(t *testing.T) {
 	require.NoError(t, p.wait(t))
 	assert.Contains(t, p.logs.String(), "shutting down")
 	assert.Equal(t, []string{"flush"}, p.events.list())
+}
+
+func TestHTTPDrainsBeforeGRPC(t *testing.T) {
+	t.Parallel()
+	started, release := make(chan struct{}), make(chan struct{})
+	hl, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var conn *grpc.ClientConn
+	// Like the REST gateway: an HTTP request that becomes a gRPC call on the same process.
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		v, _, err := testsvc.Call(asUser(r.Context()), conn, "via http")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		_, _ = w.Write([]byte(v))
+	})
+	p := startRun(t, testsvc.Handlers{}, func(c *lifecycle.Config) {
+		c.HTTP, c.HTTPListener = &http.Server{Handler: handler, ReadHeaderTimeout: time.Second}, hl
+	})
+	conn = testsvc.Dial(t, p.grpcAddr)
+
+	type result struct {
+		code int
+		body string
+		err  error
+	}
+	res := make(chan result, 1)
+	go func() {
+		resp, err := http.Get("http://" + hl.Addr().String() + "/")
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		res <- result{code: resp.StatusCode, body: string(b)}
+	}()
+	<-started
+	p.cancel()
+	require.Eventually(t, func() bool {
+		r, err := p.srv.Health.Check(context.Background(), &healthpb.HealthCheckRequest{})
+		return err == nil && r.GetStatus() == healthpb.HealthCheckResponse_NOT_SERVING
+	}, 5*time.Second, 5*time.Millisecond)
+
+	close(release)
+	got := <-res
+	require.NoError(t, got.err)
+	assert.Equal(t, http.StatusOK, got.code, "gRPC still serves the request the HTTP server drains: %s", got.body)
+	assert.Equal(t, "via http", got.body)
+	require.NoError(t, p.wait(t))
+	_, err = http.Get("http://" + hl.Addr().String() + "/")
+	assert.Error(t, err, "the HTTP server is closed")
+	assert.Contains(t, p.logs.String(), "HTTP gateway listening")
 }

@@ -5,10 +5,13 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"time"
 
+	analyticsv1 "github.com/evcrm/evcrm/libs/gen/crm/analytics/v1"
 	"github.com/evcrm/evcrm/libs/platform/daemon"
 	"github.com/evcrm/evcrm/libs/platform/grpcserver"
+	"github.com/evcrm/evcrm/services/analytics/internal/ports/dashboard"
 	analyticsgrpc "github.com/evcrm/evcrm/services/analytics/internal/ports/grpc"
 	"github.com/evcrm/evcrm/services/analytics/internal/service"
 )
@@ -26,7 +29,8 @@ type flags struct {
 func newSpec() daemon.Spec {
 	f := &flags{}
 	return daemon.Spec{
-		Name: "analytics", GRPCAddr: ":9104", MetricsAddr: ":9204", DataDir: ".data/analytics", Flags: f,
+		Name: "analytics", GRPCAddr: ":9104", MetricsAddr: ":9204", HTTPAddr: ":9304", DataDir: ".data/analytics", Flags: f,
+		Gateway: []daemon.GatewayRegistrar{analyticsv1.RegisterAnalyticsServiceHandler},
 		Build: func(ctx context.Context, env daemon.Env) (daemon.Built, error) {
 			svc, err := service.New(ctx, env.NATS, service.Options{
 				ClickHouse: service.ClickHouseOptions{Addr: f.ClickHouseAddr, Database: f.ClickHouseDatabase,
@@ -40,6 +44,8 @@ func newSpec() daemon.Spec {
 				Register: func(s *grpcserver.Server) { analyticsgrpc.Register(s, svc.App) },
 				Workers:  svc.Workers(),
 				Close:    svc.Close,
+				// The executive dashboard, on -http-addr beside the REST API it calls.
+				HTTP: map[string]http.Handler{"/dashboard/": dashboard.Handler("/dashboard/")},
 			}, nil
 		},
 	}

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 
+	campaignv1 "github.com/evcrm/evcrm/libs/gen/crm/campaign/v1"
 	"github.com/evcrm/evcrm/libs/platform/daemon"
 	"github.com/evcrm/evcrm/libs/platform/grpcserver"
 	campaigngrpc "github.com/evcrm/evcrm/services/campaign/internal/ports/grpc"
@@ -20,7 +21,9 @@ type flags struct {
 func newSpec() daemon.Spec {
 	f := &flags{}
 	return daemon.Spec{
-		Name: "campaign", GRPCAddr: ":9103", MetricsAddr: ":9203", DataDir: ".data/campaign", Flags: f,
+		Name: "campaign", GRPCAddr: ":9103", MetricsAddr: ":9203", HTTPAddr: ":9303", DataDir: ".data/campaign", Flags: f,
+		// REST/JSON on -http-addr; RecordResponses (a client stream) is gRPC only.
+		Gateway: []daemon.GatewayRegistrar{campaignv1.RegisterCampaignServiceHandler},
 		Build: func(ctx context.Context, env daemon.Env) (daemon.Built, error) {
 			svc, err := service.New(ctx, env.NATS, service.Options{DataDir: env.Config.DataDir, Replicas: env.Config.Replicas,
 				LeadsAddr: f.LeadsAddr, Logger: env.Logger, Metrics: env.Projection})

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 
+	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 	"github.com/evcrm/evcrm/libs/platform/daemon"
 	"github.com/evcrm/evcrm/libs/platform/grpcserver"
 	leadsgrpc "github.com/evcrm/evcrm/services/leads/internal/ports/grpc"
@@ -23,7 +24,11 @@ type flags struct {
 func newSpec() daemon.Spec {
 	f := &flags{}
 	return daemon.Spec{
-		Name: "leads", GRPCAddr: ":9101", MetricsAddr: ":9201", DataDir: ".data/leads", Flags: f,
+		Name: "leads", GRPCAddr: ":9101", MetricsAddr: ":9201", HTTPAddr: ":9301", DataDir: ".data/leads", Flags: f,
+		// REST/JSON on -http-addr; ImportRecords (a bidirectional stream) is gRPC only.
+		Gateway: []daemon.GatewayRegistrar{leadsv1.RegisterLeadsServiceHandler, leadsv1.RegisterAccountsServiceHandler,
+			leadsv1.RegisterContactsServiceHandler, leadsv1.RegisterActivitiesServiceHandler,
+			leadsv1.RegisterDataTransferServiceHandler},
 		Build: func(ctx context.Context, env daemon.Env) (daemon.Built, error) {
 			svc, err := service.New(ctx, env.NATS, service.Options{DataDir: env.Config.DataDir, Replicas: env.Config.Replicas,
 				Logger: env.Logger, Metrics: env.Projection, PipelineAddr: f.PipelineAddr})

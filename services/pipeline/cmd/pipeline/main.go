@@ -15,7 +15,8 @@ import (
 )
 
 var spec = daemon.Spec{
-	Name: "pipeline", GRPCAddr: ":9102", MetricsAddr: ":9202", DataDir: ".data/pipeline",
+	Name: "pipeline", GRPCAddr: ":9102", MetricsAddr: ":9202", HTTPAddr: ":9302", DataDir: ".data/pipeline",
+	Gateway: []daemon.GatewayRegistrar{pipelinev1.RegisterPipelineServiceHandler},
 	Build: func(ctx context.Context, env daemon.Env) (daemon.Built, error) {
 		svc, err := service.New(ctx, env.NATS, service.Options{DataDir: env.Config.DataDir, Replicas: env.Config.Replicas,
 			Logger: env.Logger, Metrics: env.Projection})

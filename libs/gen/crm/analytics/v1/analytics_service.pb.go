@@ -8,6 +8,7 @@ package analyticsv1
 
 import (
 	v1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -633,11 +634,15 @@ type StageMetrics struct {
 	// advanced / entered.
 	Conversion float64 `protobuf:"fixed64,8,opt,name=conversion,proto3" json:"conversion,omitempty"`
 	// Time in the stage of those that left it.
-	AvgTime       *durationpb.Duration `protobuf:"bytes,9,opt,name=avg_time,json=avgTime,proto3" json:"avg_time,omitempty"`
-	P50Time       *durationpb.Duration `protobuf:"bytes,10,opt,name=p50_time,json=p50Time,proto3" json:"p50_time,omitempty"`
-	P90Time       *durationpb.Duration `protobuf:"bytes,11,opt,name=p90_time,json=p90Time,proto3" json:"p90_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AvgTime *durationpb.Duration `protobuf:"bytes,9,opt,name=avg_time,json=avgTime,proto3" json:"avg_time,omitempty"`
+	P50Time *durationpb.Duration `protobuf:"bytes,10,opt,name=p50_time,json=p50Time,proto3" json:"p50_time,omitempty"`
+	P90Time *durationpb.Duration `protobuf:"bytes,11,opt,name=p90_time,json=p90Time,proto3" json:"p90_time,omitempty"`
+	// Stage velocity: opportunities that advanced out of the stage per day of the range
+	// (advanced / days in [from, to)), the rate at which deals flow through the stage. Read it
+	// next to avg_time: a stage can be slow because it holds deals long or because few reach it.
+	VelocityPerDay float64 `protobuf:"fixed64,12,opt,name=velocity_per_day,json=velocityPerDay,proto3" json:"velocity_per_day,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *StageMetrics) Reset() {
@@ -745,6 +750,13 @@ func (x *StageMetrics) GetP90Time() *durationpb.Duration {
 		return x.P90Time
 	}
 	return nil
+}
+
+func (x *StageMetrics) GetVelocityPerDay() float64 {
+	if x != nil {
+		return x.VelocityPerDay
+	}
+	return 0
 }
 
 // GetStageMetricsResponse is the output of AnalyticsService.GetStageMetrics.
@@ -2066,7 +2078,7 @@ var File_crm_analytics_v1_analytics_service_proto protoreflect.FileDescriptor
 
 const file_crm_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"\n" +
-	"(crm/analytics/v1/analytics_service.proto\x12\x10crm.analytics.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"g\n" +
+	"(crm/analytics/v1/analytics_service.proto\x12\x10crm.analytics.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"g\n" +
 	"\tTimeRange\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
 	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\"\xab\x01\n" +
@@ -2100,7 +2112,7 @@ const file_crm_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"\x16GetStageMetricsRequest\x121\n" +
 	"\x05range\x18\x01 \x01(\v2\x1b.crm.analytics.v1.TimeRangeR\x05range\x123\n" +
 	"\afilters\x18\x02 \x01(\v2\x19.crm.analytics.v1.FiltersR\afilters\x129\n" +
-	"\tbreakdown\x18\x03 \x01(\x0e2\x1b.crm.analytics.v1.BreakdownR\tbreakdown\"\x87\x03\n" +
+	"\tbreakdown\x18\x03 \x01(\x0e2\x1b.crm.analytics.v1.BreakdownR\tbreakdown\"\xb1\x03\n" +
 	"\fStageMetrics\x12\x1f\n" +
 	"\vpipeline_id\x18\x01 \x01(\tR\n" +
 	"pipelineId\x12\x19\n" +
@@ -2117,7 +2129,8 @@ const file_crm_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"\bavg_time\x18\t \x01(\v2\x19.google.protobuf.DurationR\aavgTime\x124\n" +
 	"\bp50_time\x18\n" +
 	" \x01(\v2\x19.google.protobuf.DurationR\ap50Time\x124\n" +
-	"\bp90_time\x18\v \x01(\v2\x19.google.protobuf.DurationR\ap90Time\"Q\n" +
+	"\bp90_time\x18\v \x01(\v2\x19.google.protobuf.DurationR\ap90Time\x12(\n" +
+	"\x10velocity_per_day\x18\f \x01(\x01R\x0evelocityPerDay\"Q\n" +
 	"\x17GetStageMetricsResponse\x126\n" +
 	"\x06stages\x18\x01 \x03(\v2\x1e.crm.analytics.v1.StageMetricsR\x06stages\"\x8a\x02\n" +
 	"\x17GetSalesVelocityRequest\x121\n" +
@@ -2239,16 +2252,16 @@ const file_crm_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"\x0fBREAKDOWN_OWNER\x10\x03\x12\x17\n" +
 	"\x13BREAKDOWN_TERRITORY\x10\x04\x12\x16\n" +
 	"\x12BREAKDOWN_PIPELINE\x10\x05\x12\x1f\n" +
-	"\x1bBREAKDOWN_FORECAST_CATEGORY\x10\x062\xb6\x06\n" +
-	"\x10AnalyticsService\x12T\n" +
-	"\tGetFunnel\x12\".crm.analytics.v1.GetFunnelRequest\x1a#.crm.analytics.v1.GetFunnelResponse\x12f\n" +
-	"\x0fGetStageMetrics\x12(.crm.analytics.v1.GetStageMetricsRequest\x1a).crm.analytics.v1.GetStageMetricsResponse\x12i\n" +
-	"\x10GetSalesVelocity\x12).crm.analytics.v1.GetSalesVelocityRequest\x1a*.crm.analytics.v1.GetSalesVelocityResponse\x12Z\n" +
-	"\vGetForecast\x12$.crm.analytics.v1.GetForecastRequest\x1a%.crm.analytics.v1.GetForecastResponse\x12{\n" +
-	"\x16GetCampaignPerformance\x12/.crm.analytics.v1.GetCampaignPerformanceRequest\x1a0.crm.analytics.v1.GetCampaignPerformanceResponse\x12Z\n" +
-	"\vGetTimeline\x12$.crm.analytics.v1.GetTimelineRequest\x1a%.crm.analytics.v1.GetTimelineResponse\x12r\n" +
-	"\x13GetProjectionStatus\x12,.crm.analytics.v1.GetProjectionStatusRequest\x1a-.crm.analytics.v1.GetProjectionStatusResponse\x12P\n" +
-	"\aRebuild\x12 .crm.analytics.v1.RebuildRequest\x1a!.crm.analytics.v1.RebuildResponse0\x01B\xcd\x01\n" +
+	"\x1bBREAKDOWN_FORECAST_CATEGORY\x10\x062\xe7\b\n" +
+	"\x10AnalyticsService\x12r\n" +
+	"\tGetFunnel\x12\".crm.analytics.v1.GetFunnelRequest\x1a#.crm.analytics.v1.GetFunnelResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/analytics/funnel\x12\x8b\x01\n" +
+	"\x0fGetStageMetrics\x12(.crm.analytics.v1.GetStageMetricsRequest\x1a).crm.analytics.v1.GetStageMetricsResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/analytics/stage-metrics\x12\x8f\x01\n" +
+	"\x10GetSalesVelocity\x12).crm.analytics.v1.GetSalesVelocityRequest\x1a*.crm.analytics.v1.GetSalesVelocityResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/analytics/sales-velocity\x12z\n" +
+	"\vGetForecast\x12$.crm.analytics.v1.GetForecastRequest\x1a%.crm.analytics.v1.GetForecastResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/analytics/forecast\x12\xa7\x01\n" +
+	"\x16GetCampaignPerformance\x12/.crm.analytics.v1.GetCampaignPerformanceRequest\x1a0.crm.analytics.v1.GetCampaignPerformanceResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/analytics/campaign-performance\x12\x86\x01\n" +
+	"\vGetTimeline\x12$.crm.analytics.v1.GetTimelineRequest\x1a%.crm.analytics.v1.GetTimelineResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/accounts/{account_id}/timeline\x12\x9b\x01\n" +
+	"\x13GetProjectionStatus\x12,.crm.analytics.v1.GetProjectionStatusRequest\x1a-.crm.analytics.v1.GetProjectionStatusResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/analytics/projection-status\x12r\n" +
+	"\aRebuild\x12 .crm.analytics.v1.RebuildRequest\x1a!.crm.analytics.v1.RebuildResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/analytics:rebuild0\x01B\xcd\x01\n" +
 	"\x14com.crm.analytics.v1B\x15AnalyticsServiceProtoP\x01Z<github.com/evcrm/evcrm/libs/gen/crm/analytics/v1;analyticsv1\xa2\x02\x03CAX\xaa\x02\x10Crm.Analytics.V1\xca\x02\x10Crm\\Analytics\\V1\xe2\x02\x1cCrm\\Analytics\\V1\\GPBMetadata\xea\x02\x12Crm::Analytics::V1b\x06proto3"
 
 var (

@@ -8,6 +8,7 @@ package campaignv1
 
 import (
 	v1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -3464,7 +3465,7 @@ var File_crm_campaign_v1_campaign_service_proto protoreflect.FileDescriptor
 
 const file_crm_campaign_v1_campaign_service_proto_rawDesc = "" +
 	"\n" +
-	"&crm/campaign/v1/campaign_service.proto\x12\x0fcrm.campaign.v1\x1a\x1ecrm/campaign/v1/campaign.proto\x1a\x1acrm/campaign/v1/rule.proto\x1a\x1dcrm/campaign/v1/segment.proto\x1a\x1acrm/common/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x01\n" +
+	"&crm/campaign/v1/campaign_service.proto\x12\x0fcrm.campaign.v1\x1a\x1ecrm/campaign/v1/campaign.proto\x1a\x1acrm/campaign/v1/rule.proto\x1a\x1dcrm/campaign/v1/segment.proto\x1a\x1acrm/common/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x01\n" +
 	"\x15CreateCampaignRequest\x125\n" +
 	"\bcampaign\x18\x01 \x01(\v2\x19.crm.campaign.v1.CampaignR\bcampaign\x125\n" +
 	"\aoptions\x18\x02 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"\x83\x01\n" +
@@ -3709,40 +3710,40 @@ const file_crm_campaign_v1_campaign_service_proto_rawDesc = "" +
 	"\x18ADD_MEMBER_OUTCOME_ADDED\x10\x01\x12%\n" +
 	"!ADD_MEMBER_OUTCOME_ALREADY_MEMBER\x10\x02\x12!\n" +
 	"\x1dADD_MEMBER_OUTCOME_SUPPRESSED\x10\x03\x12 \n" +
-	"\x1cADD_MEMBER_OUTCOME_NOT_FOUND\x10\x042\xb1\x13\n" +
-	"\x0fCampaignService\x12a\n" +
-	"\x0eCreateCampaign\x12&.crm.campaign.v1.CreateCampaignRequest\x1a'.crm.campaign.v1.CreateCampaignResponse\x12X\n" +
-	"\vGetCampaign\x12#.crm.campaign.v1.GetCampaignRequest\x1a$.crm.campaign.v1.GetCampaignResponse\x12a\n" +
-	"\x0eUpdateCampaign\x12&.crm.campaign.v1.UpdateCampaignRequest\x1a'.crm.campaign.v1.UpdateCampaignResponse\x12s\n" +
-	"\x14ChangeCampaignStatus\x12,.crm.campaign.v1.ChangeCampaignStatusRequest\x1a-.crm.campaign.v1.ChangeCampaignStatusResponse\x12m\n" +
-	"\x12RecordCampaignCost\x12*.crm.campaign.v1.RecordCampaignCostRequest\x1a+.crm.campaign.v1.RecordCampaignCostResponse\x12^\n" +
-	"\rListCampaigns\x12%.crm.campaign.v1.ListCampaignsRequest\x1a&.crm.campaign.v1.ListCampaignsResponse\x12U\n" +
+	"\x1cADD_MEMBER_OUTCOME_NOT_FOUND\x10\x042\xca\x1a\n" +
+	"\x0fCampaignService\x12{\n" +
+	"\x0eCreateCampaign\x12&.crm.campaign.v1.CreateCampaignRequest\x1a'.crm.campaign.v1.CreateCampaignResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/campaigns\x12}\n" +
+	"\vGetCampaign\x12#.crm.campaign.v1.GetCampaignRequest\x1a$.crm.campaign.v1.GetCampaignResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/campaigns/{campaign_id}\x12\x89\x01\n" +
+	"\x0eUpdateCampaign\x12&.crm.campaign.v1.UpdateCampaignRequest\x1a'.crm.campaign.v1.UpdateCampaignResponse\"&\x82\xd3\xe4\x93\x02 :\x01*2\x1b/v1/campaigns/{campaign_id}\x12\xa8\x01\n" +
+	"\x14ChangeCampaignStatus\x12,.crm.campaign.v1.ChangeCampaignStatusRequest\x1a-.crm.campaign.v1.ChangeCampaignStatusResponse\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/campaigns/{campaign_id}:changeStatus\x12\xa0\x01\n" +
+	"\x12RecordCampaignCost\x12*.crm.campaign.v1.RecordCampaignCostRequest\x1a+.crm.campaign.v1.RecordCampaignCostResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/campaigns/{campaign_id}:recordCost\x12u\n" +
+	"\rListCampaigns\x12%.crm.campaign.v1.ListCampaignsRequest\x1a&.crm.campaign.v1.ListCampaignsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/campaigns\x12\x85\x01\n" +
 	"\n" +
-	"AddMembers\x12\".crm.campaign.v1.AddMembersRequest\x1a#.crm.campaign.v1.AddMembersResponse\x12X\n" +
-	"\vListMembers\x12#.crm.campaign.v1.ListMembersRequest\x1a$.crm.campaign.v1.ListMembersResponse\x12g\n" +
-	"\x10GetMemberHistory\x12(.crm.campaign.v1.GetMemberHistoryRequest\x1a).crm.campaign.v1.GetMemberHistoryResponse\x12a\n" +
-	"\x0eRecordResponse\x12&.crm.campaign.v1.RecordResponseRequest\x1a'.crm.campaign.v1.RecordResponseResponse\x12f\n" +
-	"\x0fRecordResponses\x12'.crm.campaign.v1.RecordResponsesRequest\x1a(.crm.campaign.v1.RecordResponsesResponse(\x01\x12^\n" +
-	"\rCreateSegment\x12%.crm.campaign.v1.CreateSegmentRequest\x1a&.crm.campaign.v1.CreateSegmentResponse\x12U\n" +
+	"AddMembers\x12\".crm.campaign.v1.AddMembersRequest\x1a#.crm.campaign.v1.AddMembersResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/campaigns/{campaign_id}/members\x12\x85\x01\n" +
+	"\vListMembers\x12#.crm.campaign.v1.ListMembersRequest\x1a$.crm.campaign.v1.ListMembersResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/campaigns/{campaign_id}/members\x12\x97\x01\n" +
+	"\x10GetMemberHistory\x12(.crm.campaign.v1.GetMemberHistoryRequest\x1a).crm.campaign.v1.GetMemberHistoryResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/members/{person.person_id}/history\x12\x9c\x01\n" +
+	"\x0eRecordResponse\x12&.crm.campaign.v1.RecordResponseRequest\x1a'.crm.campaign.v1.RecordResponseResponse\"9\x82\xd3\xe4\x93\x023:\x01*\"./v1/campaigns/{response.campaign_id}/responses\x12f\n" +
+	"\x0fRecordResponses\x12'.crm.campaign.v1.RecordResponsesRequest\x1a(.crm.campaign.v1.RecordResponsesResponse(\x01\x12w\n" +
+	"\rCreateSegment\x12%.crm.campaign.v1.CreateSegmentRequest\x1a&.crm.campaign.v1.CreateSegmentResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/segments\x12x\n" +
 	"\n" +
-	"GetSegment\x12\".crm.campaign.v1.GetSegmentRequest\x1a#.crm.campaign.v1.GetSegmentResponse\x12^\n" +
-	"\rUpdateSegment\x12%.crm.campaign.v1.UpdateSegmentRequest\x1a&.crm.campaign.v1.UpdateSegmentResponse\x12^\n" +
-	"\rDeleteSegment\x12%.crm.campaign.v1.DeleteSegmentRequest\x1a&.crm.campaign.v1.DeleteSegmentResponse\x12[\n" +
-	"\fListSegments\x12$.crm.campaign.v1.ListSegmentsRequest\x1a%.crm.campaign.v1.ListSegmentsResponse\x12a\n" +
-	"\x0ePreviewSegment\x12&.crm.campaign.v1.PreviewSegmentRequest\x1a'.crm.campaign.v1.PreviewSegmentResponse\x12`\n" +
-	"\rEnrollSegment\x12%.crm.campaign.v1.EnrollSegmentRequest\x1a&.crm.campaign.v1.EnrollSegmentResponse0\x01\x12U\n" +
+	"GetSegment\x12\".crm.campaign.v1.GetSegmentRequest\x1a#.crm.campaign.v1.GetSegmentResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/segments/{segment_id}\x12\x84\x01\n" +
+	"\rUpdateSegment\x12%.crm.campaign.v1.UpdateSegmentRequest\x1a&.crm.campaign.v1.UpdateSegmentResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*2\x19/v1/segments/{segment_id}\x12\x81\x01\n" +
+	"\rDeleteSegment\x12%.crm.campaign.v1.DeleteSegmentRequest\x1a&.crm.campaign.v1.DeleteSegmentResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/v1/segments/{segment_id}\x12q\n" +
+	"\fListSegments\x12$.crm.campaign.v1.ListSegmentsRequest\x1a%.crm.campaign.v1.ListSegmentsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/segments\x12\x82\x01\n" +
+	"\x0ePreviewSegment\x12&.crm.campaign.v1.PreviewSegmentRequest\x1a'.crm.campaign.v1.PreviewSegmentResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/segments:preview\x12\x96\x01\n" +
+	"\rEnrollSegment\x12%.crm.campaign.v1.EnrollSegmentRequest\x1a&.crm.campaign.v1.EnrollSegmentResponse\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/campaigns/{campaign_id}:enrollSegment0\x01\x12k\n" +
 	"\n" +
-	"CreateRule\x12\".crm.campaign.v1.CreateRuleRequest\x1a#.crm.campaign.v1.CreateRuleResponse\x12L\n" +
-	"\aGetRule\x12\x1f.crm.campaign.v1.GetRuleRequest\x1a .crm.campaign.v1.GetRuleResponse\x12U\n" +
+	"CreateRule\x12\".crm.campaign.v1.CreateRuleRequest\x1a#.crm.campaign.v1.CreateRuleResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/rules\x12i\n" +
+	"\aGetRule\x12\x1f.crm.campaign.v1.GetRuleRequest\x1a .crm.campaign.v1.GetRuleResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/rules/{rule_id}\x12u\n" +
 	"\n" +
-	"UpdateRule\x12\".crm.campaign.v1.UpdateRuleRequest\x1a#.crm.campaign.v1.UpdateRuleResponse\x12a\n" +
-	"\x0eSetRuleEnabled\x12&.crm.campaign.v1.SetRuleEnabledRequest\x1a'.crm.campaign.v1.SetRuleEnabledResponse\x12U\n" +
+	"UpdateRule\x12\".crm.campaign.v1.UpdateRuleRequest\x1a#.crm.campaign.v1.UpdateRuleResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\x1a\x13/v1/rules/{rule_id}\x12\x8c\x01\n" +
+	"\x0eSetRuleEnabled\x12&.crm.campaign.v1.SetRuleEnabledRequest\x1a'.crm.campaign.v1.SetRuleEnabledResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/rules/{rule_id}:setEnabled\x12r\n" +
 	"\n" +
-	"DeleteRule\x12\".crm.campaign.v1.DeleteRuleRequest\x1a#.crm.campaign.v1.DeleteRuleResponse\x12R\n" +
-	"\tListRules\x12!.crm.campaign.v1.ListRulesRequest\x1a\".crm.campaign.v1.ListRulesResponse\x12U\n" +
+	"DeleteRule\x12\".crm.campaign.v1.DeleteRuleRequest\x1a#.crm.campaign.v1.DeleteRuleResponse\"\x1b\x82\xd3\xe4\x93\x02\x15*\x13/v1/rules/{rule_id}\x12e\n" +
+	"\tListRules\x12!.crm.campaign.v1.ListRulesRequest\x1a\".crm.campaign.v1.ListRulesResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/rules\x12r\n" +
 	"\n" +
-	"DryRunRule\x12\".crm.campaign.v1.DryRunRuleRequest\x1a#.crm.campaign.v1.DryRunRuleResponse\x12[\n" +
-	"\fListRuleRuns\x12$.crm.campaign.v1.ListRuleRunsRequest\x1a%.crm.campaign.v1.ListRuleRunsResponseB\xc5\x01\n" +
+	"DryRunRule\x12\".crm.campaign.v1.DryRunRuleRequest\x1a#.crm.campaign.v1.DryRunRuleResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/rules:dryRun\x12}\n" +
+	"\fListRuleRuns\x12$.crm.campaign.v1.ListRuleRunsRequest\x1a%.crm.campaign.v1.ListRuleRunsResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/rules/{rule_id}/runsB\xc5\x01\n" +
 	"\x13com.crm.campaign.v1B\x14CampaignServiceProtoP\x01Z:github.com/evcrm/evcrm/libs/gen/crm/campaign/v1;campaignv1\xa2\x02\x03CCX\xaa\x02\x0fCrm.Campaign.V1\xca\x02\x0fCrm\\Campaign\\V1\xe2\x02\x1bCrm\\Campaign\\V1\\GPBMetadata\xea\x02\x11Crm::Campaign::V1b\x06proto3"
 
 var (

@@ -8,6 +8,7 @@ package leadsv1
 
 import (
 	v1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -787,7 +788,7 @@ var File_crm_leads_v1_accounts_service_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_accounts_service_proto_rawDesc = "" +
 	"\n" +
-	"#crm/leads/v1/accounts_service.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1acrm/leads/v1/account.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n" +
+	"#crm/leads/v1/accounts_service.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1acrm/leads/v1/account.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n" +
 	"\x14CreateAccountRequest\x12/\n" +
 	"\aaccount\x18\x01 \x01(\v2\x15.crm.leads.v1.AccountR\aaccount\x12'\n" +
 	"\x0fallow_duplicate\x18\x02 \x01(\bR\x0eallowDuplicate\x125\n" +
@@ -850,14 +851,14 @@ const file_crm_leads_v1_accounts_service_proto_rawDesc = "" +
 	"\x1cACCOUNT_ORDER_BY_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bACCOUNT_ORDER_BY_CREATED_AT\x10\x01\x12\x1f\n" +
 	"\x1bACCOUNT_ORDER_BY_UPDATED_AT\x10\x02\x12\x19\n" +
-	"\x15ACCOUNT_ORDER_BY_NAME\x10\x032\xca\x03\n" +
-	"\x0fAccountsService\x12X\n" +
-	"\rCreateAccount\x12\".crm.leads.v1.CreateAccountRequest\x1a#.crm.leads.v1.CreateAccountResponse\x12O\n" +
+	"\x15ACCOUNT_ORDER_BY_NAME\x10\x032\xdf\x04\n" +
+	"\x0fAccountsService\x12q\n" +
+	"\rCreateAccount\x12\".crm.leads.v1.CreateAccountRequest\x1a#.crm.leads.v1.CreateAccountResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/accounts\x12r\n" +
 	"\n" +
-	"GetAccount\x12\x1f.crm.leads.v1.GetAccountRequest\x1a .crm.leads.v1.GetAccountResponse\x12X\n" +
-	"\rUpdateAccount\x12\".crm.leads.v1.UpdateAccountRequest\x1a#.crm.leads.v1.UpdateAccountResponse\x12U\n" +
-	"\fListAccounts\x12!.crm.leads.v1.ListAccountsRequest\x1a\".crm.leads.v1.ListAccountsResponse\x12[\n" +
-	"\x0eSearchAccounts\x12#.crm.leads.v1.SearchAccountsRequest\x1a$.crm.leads.v1.SearchAccountsResponseB\xb0\x01\n" +
+	"GetAccount\x12\x1f.crm.leads.v1.GetAccountRequest\x1a .crm.leads.v1.GetAccountResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/accounts/{account_id}\x12~\n" +
+	"\rUpdateAccount\x12\".crm.leads.v1.UpdateAccountRequest\x1a#.crm.leads.v1.UpdateAccountResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*2\x19/v1/accounts/{account_id}\x12k\n" +
+	"\fListAccounts\x12!.crm.leads.v1.ListAccountsRequest\x1a\".crm.leads.v1.ListAccountsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/accounts\x12x\n" +
+	"\x0eSearchAccounts\x12#.crm.leads.v1.SearchAccountsRequest\x1a$.crm.leads.v1.SearchAccountsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/accounts:searchB\xb0\x01\n" +
 	"\x10com.crm.leads.v1B\x14AccountsServiceProtoP\x01Z4github.com/evcrm/evcrm/libs/gen/crm/leads/v1;leadsv1\xa2\x02\x03CLX\xaa\x02\fCrm.Leads.V1\xca\x02\fCrm\\Leads\\V1\xe2\x02\x18Crm\\Leads\\V1\\GPBMetadata\xea\x02\x0eCrm::Leads::V1b\x06proto3"
 
 var (

@@ -8,6 +8,7 @@ package leadsv1
 
 import (
 	v1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -1347,7 +1348,7 @@ var File_crm_leads_v1_activities_service_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_activities_service_proto_rawDesc = "" +
 	"\n" +
-	"%crm/leads/v1/activities_service.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1bcrm/leads/v1/activity.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x7f\n" +
+	"%crm/leads/v1/activities_service.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1bcrm/leads/v1/activity.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x7f\n" +
 	"\x12LogActivityRequest\x122\n" +
 	"\bactivity\x18\x01 \x01(\v2\x16.crm.leads.v1.ActivityR\bactivity\x125\n" +
 	"\aoptions\x18\x02 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"}\n" +
@@ -1440,23 +1441,23 @@ const file_crm_leads_v1_activities_service_proto_rawDesc = "" +
 	"\x04read\x18\x04 \x01(\v2\x1a.crm.common.v1.ReadOptionsR\x04read\"t\n" +
 	"\x13GetTimelineResponse\x125\n" +
 	"\aentries\x18\x01 \x03(\v2\x1b.crm.leads.v1.TimelineEntryR\aentries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x9d\a\n" +
-	"\x11ActivitiesService\x12R\n" +
-	"\vLogActivity\x12 .crm.leads.v1.LogActivityRequest\x1a!.crm.leads.v1.LogActivityResponse\x12R\n" +
-	"\vGetActivity\x12 .crm.leads.v1.GetActivityRequest\x1a!.crm.leads.v1.GetActivityResponse\x12[\n" +
-	"\x0eListActivities\x12#.crm.leads.v1.ListActivitiesRequest\x1a$.crm.leads.v1.ListActivitiesResponse\x12O\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xe9\t\n" +
+	"\x11ActivitiesService\x12m\n" +
+	"\vLogActivity\x12 .crm.leads.v1.LogActivityRequest\x1a!.crm.leads.v1.LogActivityResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/v1/activities\x12x\n" +
+	"\vGetActivity\x12 .crm.leads.v1.GetActivityRequest\x1a!.crm.leads.v1.GetActivityResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/activities/{activity_id}\x12s\n" +
+	"\x0eListActivities\x12#.crm.leads.v1.ListActivitiesRequest\x1a$.crm.leads.v1.ListActivitiesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/activities\x12e\n" +
 	"\n" +
-	"CreateTask\x12\x1f.crm.leads.v1.CreateTaskRequest\x1a .crm.leads.v1.CreateTaskResponse\x12F\n" +
-	"\aGetTask\x12\x1c.crm.leads.v1.GetTaskRequest\x1a\x1d.crm.leads.v1.GetTaskResponse\x12O\n" +
+	"CreateTask\x12\x1f.crm.leads.v1.CreateTaskRequest\x1a .crm.leads.v1.CreateTaskResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/tasks\x12c\n" +
+	"\aGetTask\x12\x1c.crm.leads.v1.GetTaskRequest\x1a\x1d.crm.leads.v1.GetTaskResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/tasks/{task_id}\x12o\n" +
 	"\n" +
-	"UpdateTask\x12\x1f.crm.leads.v1.UpdateTaskRequest\x1a .crm.leads.v1.UpdateTaskResponse\x12U\n" +
-	"\fCompleteTask\x12!.crm.leads.v1.CompleteTaskRequest\x1a\".crm.leads.v1.CompleteTaskResponse\x12O\n" +
+	"UpdateTask\x12\x1f.crm.leads.v1.UpdateTaskRequest\x1a .crm.leads.v1.UpdateTaskResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*2\x13/v1/tasks/{task_id}\x12~\n" +
+	"\fCompleteTask\x12!.crm.leads.v1.CompleteTaskRequest\x1a\".crm.leads.v1.CompleteTaskResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/tasks/{task_id}:complete\x12v\n" +
 	"\n" +
-	"CancelTask\x12\x1f.crm.leads.v1.CancelTaskRequest\x1a .crm.leads.v1.CancelTaskResponse\x12O\n" +
+	"CancelTask\x12\x1f.crm.leads.v1.CancelTaskRequest\x1a .crm.leads.v1.CancelTaskResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/tasks/{task_id}:cancel\x12v\n" +
 	"\n" +
-	"ReopenTask\x12\x1f.crm.leads.v1.ReopenTaskRequest\x1a .crm.leads.v1.ReopenTaskResponse\x12L\n" +
-	"\tListTasks\x12\x1e.crm.leads.v1.ListTasksRequest\x1a\x1f.crm.leads.v1.ListTasksResponse\x12R\n" +
-	"\vGetTimeline\x12 .crm.leads.v1.GetTimelineRequest\x1a!.crm.leads.v1.GetTimelineResponseB\xb2\x01\n" +
+	"ReopenTask\x12\x1f.crm.leads.v1.ReopenTaskRequest\x1a .crm.leads.v1.ReopenTaskResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/tasks/{task_id}:reopen\x12_\n" +
+	"\tListTasks\x12\x1e.crm.leads.v1.ListTasksRequest\x1a\x1f.crm.leads.v1.ListTasksResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/tasks\x12h\n" +
+	"\vGetTimeline\x12 .crm.leads.v1.GetTimelineRequest\x1a!.crm.leads.v1.GetTimelineResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/timelineB\xb2\x01\n" +
 	"\x10com.crm.leads.v1B\x16ActivitiesServiceProtoP\x01Z4github.com/evcrm/evcrm/libs/gen/crm/leads/v1;leadsv1\xa2\x02\x03CLX\xaa\x02\fCrm.Leads.V1\xca\x02\fCrm\\Leads\\V1\xe2\x02\x18Crm\\Leads\\V1\\GPBMetadata\xea\x02\x0eCrm::Leads::V1b\x06proto3"
 
 var (

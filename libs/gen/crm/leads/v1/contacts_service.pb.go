@@ -8,6 +8,7 @@ package leadsv1
 
 import (
 	v1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -757,7 +758,7 @@ var File_crm_leads_v1_contacts_service_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_contacts_service_proto_rawDesc = "" +
 	"\n" +
-	"#crm/leads/v1/contacts_service.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1acrm/leads/v1/account.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n" +
+	"#crm/leads/v1/contacts_service.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1acrm/leads/v1/account.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n" +
 	"\x14CreateContactRequest\x12/\n" +
 	"\acontact\x18\x01 \x01(\v2\x15.crm.leads.v1.ContactR\acontact\x12'\n" +
 	"\x0fallow_duplicate\x18\x02 \x01(\bR\x0eallowDuplicate\x125\n" +
@@ -818,14 +819,14 @@ const file_crm_leads_v1_contacts_service_proto_rawDesc = "" +
 	"\x1cCONTACT_ORDER_BY_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bCONTACT_ORDER_BY_CREATED_AT\x10\x01\x12\x1f\n" +
 	"\x1bCONTACT_ORDER_BY_UPDATED_AT\x10\x02\x12\x1e\n" +
-	"\x1aCONTACT_ORDER_BY_LAST_NAME\x10\x032\xca\x03\n" +
-	"\x0fContactsService\x12X\n" +
-	"\rCreateContact\x12\".crm.leads.v1.CreateContactRequest\x1a#.crm.leads.v1.CreateContactResponse\x12O\n" +
+	"\x1aCONTACT_ORDER_BY_LAST_NAME\x10\x032\xdf\x04\n" +
+	"\x0fContactsService\x12q\n" +
+	"\rCreateContact\x12\".crm.leads.v1.CreateContactRequest\x1a#.crm.leads.v1.CreateContactResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/contacts\x12r\n" +
 	"\n" +
-	"GetContact\x12\x1f.crm.leads.v1.GetContactRequest\x1a .crm.leads.v1.GetContactResponse\x12X\n" +
-	"\rUpdateContact\x12\".crm.leads.v1.UpdateContactRequest\x1a#.crm.leads.v1.UpdateContactResponse\x12U\n" +
-	"\fListContacts\x12!.crm.leads.v1.ListContactsRequest\x1a\".crm.leads.v1.ListContactsResponse\x12[\n" +
-	"\x0eSearchContacts\x12#.crm.leads.v1.SearchContactsRequest\x1a$.crm.leads.v1.SearchContactsResponseB\xb0\x01\n" +
+	"GetContact\x12\x1f.crm.leads.v1.GetContactRequest\x1a .crm.leads.v1.GetContactResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/contacts/{contact_id}\x12~\n" +
+	"\rUpdateContact\x12\".crm.leads.v1.UpdateContactRequest\x1a#.crm.leads.v1.UpdateContactResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*2\x19/v1/contacts/{contact_id}\x12k\n" +
+	"\fListContacts\x12!.crm.leads.v1.ListContactsRequest\x1a\".crm.leads.v1.ListContactsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/contacts\x12x\n" +
+	"\x0eSearchContacts\x12#.crm.leads.v1.SearchContactsRequest\x1a$.crm.leads.v1.SearchContactsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/contacts:searchB\xb0\x01\n" +
 	"\x10com.crm.leads.v1B\x14ContactsServiceProtoP\x01Z4github.com/evcrm/evcrm/libs/gen/crm/leads/v1;leadsv1\xa2\x02\x03CLX\xaa\x02\fCrm.Leads.V1\xca\x02\fCrm\\Leads\\V1\xe2\x02\x18Crm\\Leads\\V1\\GPBMetadata\xea\x02\x0eCrm::Leads::V1b\x06proto3"
 
 var (

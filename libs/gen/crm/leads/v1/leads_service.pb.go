@@ -8,6 +8,7 @@ package leadsv1
 
 import (
 	v1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -3073,7 +3074,7 @@ var File_crm_leads_v1_leads_service_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_leads_service_proto_rawDesc = "" +
 	"\n" +
-	" crm/leads/v1/leads_service.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x19crm/leads/v1/config.proto\x1a\x17crm/leads/v1/lead.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x01\n" +
+	" crm/leads/v1/leads_service.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x19crm/leads/v1/config.proto\x1a\x17crm/leads/v1/lead.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x01\n" +
 	"\x11CreateLeadRequest\x12&\n" +
 	"\x04lead\x18\x01 \x01(\v2\x12.crm.leads.v1.LeadR\x04lead\x12'\n" +
 	"\x0fallow_duplicate\x18\x02 \x01(\bR\x0eallowDuplicate\x125\n" +
@@ -3289,37 +3290,37 @@ const file_crm_leads_v1_leads_service_proto_rawDesc = "" +
 	"\x18LEAD_ORDER_BY_CREATED_AT\x10\x01\x12\x1c\n" +
 	"\x18LEAD_ORDER_BY_UPDATED_AT\x10\x02\x12\x1d\n" +
 	"\x19LEAD_ORDER_BY_TOTAL_SCORE\x10\x03\x12\x1b\n" +
-	"\x17LEAD_ORDER_BY_LAST_NAME\x10\x042\xe1\x11\n" +
-	"\fLeadsService\x12O\n" +
+	"\x17LEAD_ORDER_BY_LAST_NAME\x10\x042\xc2\x18\n" +
+	"\fLeadsService\x12e\n" +
 	"\n" +
-	"CreateLead\x12\x1f.crm.leads.v1.CreateLeadRequest\x1a .crm.leads.v1.CreateLeadResponse\x12F\n" +
-	"\aGetLead\x12\x1c.crm.leads.v1.GetLeadRequest\x1a\x1d.crm.leads.v1.GetLeadResponse\x12O\n" +
+	"CreateLead\x12\x1f.crm.leads.v1.CreateLeadRequest\x1a .crm.leads.v1.CreateLeadResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/leads\x12c\n" +
+	"\aGetLead\x12\x1c.crm.leads.v1.GetLeadRequest\x1a\x1d.crm.leads.v1.GetLeadResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/leads/{lead_id}\x12o\n" +
 	"\n" +
-	"UpdateLead\x12\x1f.crm.leads.v1.UpdateLeadRequest\x1a .crm.leads.v1.UpdateLeadResponse\x12a\n" +
-	"\x10ChangeLeadStatus\x12%.crm.leads.v1.ChangeLeadStatusRequest\x1a&.crm.leads.v1.ChangeLeadStatusResponse\x12[\n" +
-	"\x0eDisqualifyLead\x12#.crm.leads.v1.DisqualifyLeadRequest\x1a$.crm.leads.v1.DisqualifyLeadResponse\x12R\n" +
-	"\vRecycleLead\x12 .crm.leads.v1.RecycleLeadRequest\x1a!.crm.leads.v1.RecycleLeadResponse\x12F\n" +
-	"\aSetBant\x12\x1c.crm.leads.v1.SetBantRequest\x1a\x1d.crm.leads.v1.SetBantResponse\x12O\n" +
+	"UpdateLead\x12\x1f.crm.leads.v1.UpdateLeadRequest\x1a .crm.leads.v1.UpdateLeadResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*2\x13/v1/leads/{lead_id}\x12\x8e\x01\n" +
+	"\x10ChangeLeadStatus\x12%.crm.leads.v1.ChangeLeadStatusRequest\x1a&.crm.leads.v1.ChangeLeadStatusResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/leads/{lead_id}:changeStatus\x12\x86\x01\n" +
+	"\x0eDisqualifyLead\x12#.crm.leads.v1.DisqualifyLeadRequest\x1a$.crm.leads.v1.DisqualifyLeadResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/leads/{lead_id}:disqualify\x12z\n" +
+	"\vRecycleLead\x12 .crm.leads.v1.RecycleLeadRequest\x1a!.crm.leads.v1.RecycleLeadResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/leads/{lead_id}:recycle\x12n\n" +
+	"\aSetBant\x12\x1c.crm.leads.v1.SetBantRequest\x1a\x1d.crm.leads.v1.SetBantResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/leads/{lead_id}:setBant\x12v\n" +
 	"\n" +
-	"AssignLead\x12\x1f.crm.leads.v1.AssignLeadRequest\x1a .crm.leads.v1.AssignLeadResponse\x12R\n" +
-	"\vAddLeadTags\x12 .crm.leads.v1.AddLeadTagsRequest\x1a!.crm.leads.v1.AddLeadTagsResponse\x12[\n" +
-	"\x0eRemoveLeadTags\x12#.crm.leads.v1.RemoveLeadTagsRequest\x1a$.crm.leads.v1.RemoveLeadTagsResponse\x12a\n" +
-	"\x10RecordEngagement\x12%.crm.leads.v1.RecordEngagementRequest\x1a&.crm.leads.v1.RecordEngagementResponse\x12O\n" +
+	"AssignLead\x12\x1f.crm.leads.v1.AssignLeadRequest\x1a .crm.leads.v1.AssignLeadResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/leads/{lead_id}:assign\x12z\n" +
+	"\vAddLeadTags\x12 .crm.leads.v1.AddLeadTagsRequest\x1a!.crm.leads.v1.AddLeadTagsResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/leads/{lead_id}:addTags\x12\x86\x01\n" +
+	"\x0eRemoveLeadTags\x12#.crm.leads.v1.RemoveLeadTagsRequest\x1a$.crm.leads.v1.RemoveLeadTagsResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/leads/{lead_id}:removeTags\x12\x92\x01\n" +
+	"\x10RecordEngagement\x12%.crm.leads.v1.RecordEngagementRequest\x1a&.crm.leads.v1.RecordEngagementResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/leads/{lead_id}:recordEngagement\x12y\n" +
 	"\n" +
-	"MergeLeads\x12\x1f.crm.leads.v1.MergeLeadsRequest\x1a .crm.leads.v1.MergeLeadsResponse\x12R\n" +
-	"\vConvertLead\x12 .crm.leads.v1.ConvertLeadRequest\x1a!.crm.leads.v1.ConvertLeadResponse\x12L\n" +
-	"\tListLeads\x12\x1e.crm.leads.v1.ListLeadsRequest\x1a\x1f.crm.leads.v1.ListLeadsResponse\x12R\n" +
-	"\vSearchLeads\x12 .crm.leads.v1.SearchLeadsRequest\x1a!.crm.leads.v1.SearchLeadsResponse\x12^\n" +
-	"\x0fGetScoringModel\x12$.crm.leads.v1.GetScoringModelRequest\x1a%.crm.leads.v1.GetScoringModelResponse\x12g\n" +
-	"\x12UpdateScoringModel\x12'.crm.leads.v1.UpdateScoringModelRequest\x1a(.crm.leads.v1.UpdateScoringModelResponse\x12^\n" +
-	"\x0fListTerritories\x12$.crm.leads.v1.ListTerritoriesRequest\x1a%.crm.leads.v1.ListTerritoriesResponse\x12^\n" +
-	"\x0fUpsertTerritory\x12$.crm.leads.v1.UpsertTerritoryRequest\x1a%.crm.leads.v1.UpsertTerritoryResponse\x12^\n" +
-	"\x0fDeleteTerritory\x12$.crm.leads.v1.DeleteTerritoryRequest\x1a%.crm.leads.v1.DeleteTerritoryResponse\x12a\n" +
-	"\x10ListCustomFields\x12%.crm.leads.v1.ListCustomFieldsRequest\x1a&.crm.leads.v1.ListCustomFieldsResponse\x12d\n" +
-	"\x11DefineCustomField\x12&.crm.leads.v1.DefineCustomFieldRequest\x1a'.crm.leads.v1.DefineCustomFieldResponse\x12d\n" +
-	"\x11DeleteCustomField\x12&.crm.leads.v1.DeleteCustomFieldRequest\x1a'.crm.leads.v1.DeleteCustomFieldResponse\x12^\n" +
-	"\x0fGetLeadSettings\x12$.crm.leads.v1.GetLeadSettingsRequest\x1a%.crm.leads.v1.GetLeadSettingsResponse\x12g\n" +
-	"\x12UpdateLeadSettings\x12'.crm.leads.v1.UpdateLeadSettingsRequest\x1a(.crm.leads.v1.UpdateLeadSettingsResponseB\xad\x01\n" +
+	"MergeLeads\x12\x1f.crm.leads.v1.MergeLeadsRequest\x1a .crm.leads.v1.MergeLeadsResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/leads/{survivor_id}:merge\x12z\n" +
+	"\vConvertLead\x12 .crm.leads.v1.ConvertLeadRequest\x1a!.crm.leads.v1.ConvertLeadResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/leads/{lead_id}:convert\x12_\n" +
+	"\tListLeads\x12\x1e.crm.leads.v1.ListLeadsRequest\x1a\x1f.crm.leads.v1.ListLeadsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/leads\x12l\n" +
+	"\vSearchLeads\x12 .crm.leads.v1.SearchLeadsRequest\x1a!.crm.leads.v1.SearchLeadsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/leads:search\x12x\n" +
+	"\x0fGetScoringModel\x12$.crm.leads.v1.GetScoringModelRequest\x1a%.crm.leads.v1.GetScoringModelResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/scoringModel\x12\x84\x01\n" +
+	"\x12UpdateScoringModel\x12'.crm.leads.v1.UpdateScoringModelRequest\x1a(.crm.leads.v1.UpdateScoringModelResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\x1a\x10/v1/scoringModel\x12w\n" +
+	"\x0fListTerritories\x12$.crm.leads.v1.ListTerritoriesRequest\x1a%.crm.leads.v1.ListTerritoriesResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/territories\x12\x89\x01\n" +
+	"\x0fUpsertTerritory\x12$.crm.leads.v1.UpsertTerritoryRequest\x1a%.crm.leads.v1.UpsertTerritoryResponse\")\x82\xd3\xe4\x93\x02#:\x01*\x1a\x1e/v1/territories/{territory.id}\x12\x86\x01\n" +
+	"\x0fDeleteTerritory\x12$.crm.leads.v1.DeleteTerritoryRequest\x1a%.crm.leads.v1.DeleteTerritoryResponse\"&\x82\xd3\xe4\x93\x02 *\x1e/v1/territories/{territory_id}\x12{\n" +
+	"\x10ListCustomFields\x12%.crm.leads.v1.ListCustomFieldsRequest\x1a&.crm.leads.v1.ListCustomFieldsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/customFields\x12\x81\x01\n" +
+	"\x11DefineCustomField\x12&.crm.leads.v1.DefineCustomFieldRequest\x1a'.crm.leads.v1.DefineCustomFieldResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/customFields\x12\x85\x01\n" +
+	"\x11DeleteCustomField\x12&.crm.leads.v1.DeleteCustomFieldRequest\x1a'.crm.leads.v1.DeleteCustomFieldResponse\"\x1f\x82\xd3\xe4\x93\x02\x19*\x17/v1/customFields/{name}\x12x\n" +
+	"\x0fGetLeadSettings\x12$.crm.leads.v1.GetLeadSettingsRequest\x1a%.crm.leads.v1.GetLeadSettingsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/leadSettings\x12\x84\x01\n" +
+	"\x12UpdateLeadSettings\x12'.crm.leads.v1.UpdateLeadSettingsRequest\x1a(.crm.leads.v1.UpdateLeadSettingsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\x1a\x10/v1/leadSettingsB\xad\x01\n" +
 	"\x10com.crm.leads.v1B\x11LeadsServiceProtoP\x01Z4github.com/evcrm/evcrm/libs/gen/crm/leads/v1;leadsv1\xa2\x02\x03CLX\xaa\x02\fCrm.Leads.V1\xca\x02\fCrm\\Leads\\V1\xe2\x02\x18Crm\\Leads\\V1\\GPBMetadata\xea\x02\x0eCrm::Leads::V1b\x06proto3"
 
 var (

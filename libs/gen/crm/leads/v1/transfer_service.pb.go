@@ -8,6 +8,7 @@ package leadsv1
 
 import (
 	v1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -1078,7 +1079,7 @@ var File_crm_leads_v1_transfer_service_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_transfer_service_proto_rawDesc = "" +
 	"\n" +
-	"#crm/leads/v1/transfer_service.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a#crm/leads/v1/accounts_service.proto\x1a#crm/leads/v1/contacts_service.proto\x1a crm/leads/v1/leads_service.proto\x1a\x1egoogle/protobuf/duration.proto\"\xa3\x03\n" +
+	"#crm/leads/v1/transfer_service.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a#crm/leads/v1/accounts_service.proto\x1a#crm/leads/v1/contacts_service.proto\x1a crm/leads/v1/leads_service.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\"\xa3\x03\n" +
 	"\vImportStart\x124\n" +
 	"\x06object\x18\x01 \x01(\x0e2\x1c.crm.leads.v1.TransferObjectR\x06object\x122\n" +
 	"\x06format\x18\x02 \x01(\x0e2\x1a.crm.leads.v1.ImportFormatR\x06format\x12S\n" +
@@ -1162,10 +1163,10 @@ const file_crm_leads_v1_transfer_service_proto_rawDesc = "" +
 	"\x1aIMPORT_ROW_OUTCOME_CREATED\x10\x01\x12\x1e\n" +
 	"\x1aIMPORT_ROW_OUTCOME_UPDATED\x10\x02\x12\x1e\n" +
 	"\x1aIMPORT_ROW_OUTCOME_SKIPPED\x10\x03\x12\x1d\n" +
-	"\x19IMPORT_ROW_OUTCOME_FAILED\x10\x042\xcf\x01\n" +
+	"\x19IMPORT_ROW_OUTCOME_FAILED\x10\x042\xee\x01\n" +
 	"\x13DataTransferService\x12\\\n" +
-	"\rImportRecords\x12\".crm.leads.v1.ImportRecordsRequest\x1a#.crm.leads.v1.ImportRecordsResponse(\x010\x01\x12Z\n" +
-	"\rExportRecords\x12\".crm.leads.v1.ExportRecordsRequest\x1a#.crm.leads.v1.ExportRecordsResponse0\x01B\xb0\x01\n" +
+	"\rImportRecords\x12\".crm.leads.v1.ImportRecordsRequest\x1a#.crm.leads.v1.ImportRecordsResponse(\x010\x01\x12y\n" +
+	"\rExportRecords\x12\".crm.leads.v1.ExportRecordsRequest\x1a#.crm.leads.v1.ExportRecordsResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/records:export0\x01B\xb0\x01\n" +
 	"\x10com.crm.leads.v1B\x14TransferServiceProtoP\x01Z4github.com/evcrm/evcrm/libs/gen/crm/leads/v1;leadsv1\xa2\x02\x03CLX\xaa\x02\fCrm.Leads.V1\xca\x02\fCrm\\Leads\\V1\xe2\x02\x18Crm\\Leads\\V1\\GPBMetadata\xea\x02\x0eCrm::Leads::V1b\x06proto3"
 
 var (

@@ -8,6 +8,7 @@ package pipelinev1
 
 import (
 	v1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -4778,7 +4779,7 @@ var File_crm_pipeline_v1_pipeline_service_proto protoreflect.FileDescriptor
 
 const file_crm_pipeline_v1_pipeline_service_proto_rawDesc = "" +
 	"\n" +
-	"&crm/pipeline/v1/pipeline_service.proto\x12\x0fcrm.pipeline.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1ccrm/pipeline/v1/config.proto\x1a\x1ecrm/pipeline/v1/contract.proto\x1a\x1ecrm/pipeline/v1/forecast.proto\x1a!crm/pipeline/v1/opportunity.proto\x1a\x1ecrm/pipeline/v1/pipeline.proto\x1a\x1bcrm/pipeline/v1/quote.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x01\n" +
+	"&crm/pipeline/v1/pipeline_service.proto\x12\x0fcrm.pipeline.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1ccrm/pipeline/v1/config.proto\x1a\x1ecrm/pipeline/v1/contract.proto\x1a\x1ecrm/pipeline/v1/forecast.proto\x1a!crm/pipeline/v1/opportunity.proto\x1a\x1ecrm/pipeline/v1/pipeline.proto\x1a\x1bcrm/pipeline/v1/quote.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x01\n" +
 	"\x15CreatePipelineRequest\x125\n" +
 	"\bpipeline\x18\x01 \x01(\v2\x19.crm.pipeline.v1.PipelineR\bpipeline\x125\n" +
 	"\aoptions\x18\x02 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"\x83\x01\n" +
@@ -5105,45 +5106,45 @@ const file_crm_pipeline_v1_pipeline_service_proto_rawDesc = "" +
 	"\x1dCONTRACT_ORDER_BY_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cCONTRACT_ORDER_BY_CREATED_AT\x10\x01\x12\"\n" +
 	"\x1eCONTRACT_ORDER_BY_RENEWAL_DATE\x10\x02\x12\x1e\n" +
-	"\x1aCONTRACT_ORDER_BY_END_DATE\x10\x032\xd9\x1d\n" +
-	"\x0fPipelineService\x12a\n" +
-	"\x0eCreatePipeline\x12&.crm.pipeline.v1.CreatePipelineRequest\x1a'.crm.pipeline.v1.CreatePipelineResponse\x12X\n" +
-	"\vGetPipeline\x12#.crm.pipeline.v1.GetPipelineRequest\x1a$.crm.pipeline.v1.GetPipelineResponse\x12^\n" +
-	"\rListPipelines\x12%.crm.pipeline.v1.ListPipelinesRequest\x1a&.crm.pipeline.v1.ListPipelinesResponse\x12a\n" +
-	"\x0eUpdatePipeline\x12&.crm.pipeline.v1.UpdatePipelineRequest\x1a'.crm.pipeline.v1.UpdatePipelineResponse\x12d\n" +
-	"\x0fArchivePipeline\x12'.crm.pipeline.v1.ArchivePipelineRequest\x1a(.crm.pipeline.v1.ArchivePipelineResponse\x12j\n" +
-	"\x11GetPipelineConfig\x12).crm.pipeline.v1.GetPipelineConfigRequest\x1a*.crm.pipeline.v1.GetPipelineConfigResponse\x12s\n" +
-	"\x14UpdatePipelineConfig\x12,.crm.pipeline.v1.UpdatePipelineConfigRequest\x1a-.crm.pipeline.v1.UpdatePipelineConfigResponse\x12j\n" +
-	"\x11CreateOpportunity\x12).crm.pipeline.v1.CreateOpportunityRequest\x1a*.crm.pipeline.v1.CreateOpportunityResponse\x12a\n" +
-	"\x0eGetOpportunity\x12&.crm.pipeline.v1.GetOpportunityRequest\x1a'.crm.pipeline.v1.GetOpportunityResponse\x12j\n" +
-	"\x11UpdateOpportunity\x12).crm.pipeline.v1.UpdateOpportunityRequest\x1a*.crm.pipeline.v1.UpdateOpportunityResponse\x12s\n" +
-	"\x14MoveOpportunityStage\x12,.crm.pipeline.v1.MoveOpportunityStageRequest\x1a-.crm.pipeline.v1.MoveOpportunityStageResponse\x12|\n" +
-	"\x17UpdateOpportunityAmount\x12/.crm.pipeline.v1.UpdateOpportunityAmountRequest\x1a0.crm.pipeline.v1.UpdateOpportunityAmountResponse\x12\x85\x01\n" +
-	"\x1aUpdateOpportunityCloseDate\x122.crm.pipeline.v1.UpdateOpportunityCloseDateRequest\x1a3.crm.pipeline.v1.UpdateOpportunityCloseDateResponse\x12\x8b\x01\n" +
-	"\x1cUpdateOpportunityProbability\x124.crm.pipeline.v1.UpdateOpportunityProbabilityRequest\x1a5.crm.pipeline.v1.UpdateOpportunityProbabilityResponse\x12\x9a\x01\n" +
-	"!UpdateOpportunityForecastCategory\x129.crm.pipeline.v1.UpdateOpportunityForecastCategoryRequest\x1a:.crm.pipeline.v1.UpdateOpportunityForecastCategoryResponse\x12j\n" +
-	"\x11AssignOpportunity\x12).crm.pipeline.v1.AssignOpportunityRequest\x1a*.crm.pipeline.v1.AssignOpportunityResponse\x12\x85\x01\n" +
-	"\x1aSetOpportunityContactRoles\x122.crm.pipeline.v1.SetOpportunityContactRolesRequest\x1a3.crm.pipeline.v1.SetOpportunityContactRolesResponse\x12m\n" +
-	"\x12MarkOpportunityWon\x12*.crm.pipeline.v1.MarkOpportunityWonRequest\x1a+.crm.pipeline.v1.MarkOpportunityWonResponse\x12p\n" +
-	"\x13MarkOpportunityLost\x12+.crm.pipeline.v1.MarkOpportunityLostRequest\x1a,.crm.pipeline.v1.MarkOpportunityLostResponse\x12j\n" +
-	"\x11ReopenOpportunity\x12).crm.pipeline.v1.ReopenOpportunityRequest\x1a*.crm.pipeline.v1.ReopenOpportunityResponse\x12j\n" +
-	"\x11ListOpportunities\x12).crm.pipeline.v1.ListOpportunitiesRequest\x1a*.crm.pipeline.v1.ListOpportunitiesResponse\x12X\n" +
-	"\vGetForecast\x12#.crm.pipeline.v1.GetForecastRequest\x1a$.crm.pipeline.v1.GetForecastResponse\x12X\n" +
-	"\vCreateQuote\x12#.crm.pipeline.v1.CreateQuoteRequest\x1a$.crm.pipeline.v1.CreateQuoteResponse\x12X\n" +
-	"\vReviseQuote\x12#.crm.pipeline.v1.ReviseQuoteRequest\x1a$.crm.pipeline.v1.ReviseQuoteResponse\x12R\n" +
-	"\tSendQuote\x12!.crm.pipeline.v1.SendQuoteRequest\x1a\".crm.pipeline.v1.SendQuoteResponse\x12X\n" +
-	"\vAcceptQuote\x12#.crm.pipeline.v1.AcceptQuoteRequest\x1a$.crm.pipeline.v1.AcceptQuoteResponse\x12X\n" +
-	"\vRejectQuote\x12#.crm.pipeline.v1.RejectQuoteRequest\x1a$.crm.pipeline.v1.RejectQuoteResponse\x12O\n" +
-	"\bGetQuote\x12 .crm.pipeline.v1.GetQuoteRequest\x1a!.crm.pipeline.v1.GetQuoteResponse\x12U\n" +
+	"\x1aCONTRACT_ORDER_BY_END_DATE\x10\x032\xae+\n" +
+	"\x0fPipelineService\x12{\n" +
+	"\x0eCreatePipeline\x12&.crm.pipeline.v1.CreatePipelineRequest\x1a'.crm.pipeline.v1.CreatePipelineResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/pipelines\x12}\n" +
+	"\vGetPipeline\x12#.crm.pipeline.v1.GetPipelineRequest\x1a$.crm.pipeline.v1.GetPipelineResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/pipelines/{pipeline_id}\x12u\n" +
+	"\rListPipelines\x12%.crm.pipeline.v1.ListPipelinesRequest\x1a&.crm.pipeline.v1.ListPipelinesResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/pipelines\x12\x89\x01\n" +
+	"\x0eUpdatePipeline\x12&.crm.pipeline.v1.UpdatePipelineRequest\x1a'.crm.pipeline.v1.UpdatePipelineResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\x1a\x1b/v1/pipelines/{pipeline_id}\x12\x94\x01\n" +
+	"\x0fArchivePipeline\x12'.crm.pipeline.v1.ArchivePipelineRequest\x1a(.crm.pipeline.v1.ArchivePipelineResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/pipelines/{pipeline_id}:archive\x12\x86\x01\n" +
+	"\x11GetPipelineConfig\x12).crm.pipeline.v1.GetPipelineConfigRequest\x1a*.crm.pipeline.v1.GetPipelineConfigResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/pipelineConfig\x12\x92\x01\n" +
+	"\x14UpdatePipelineConfig\x12,.crm.pipeline.v1.UpdatePipelineConfigRequest\x1a-.crm.pipeline.v1.UpdatePipelineConfigResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\x1a\x12/v1/pipelineConfig\x12\x88\x01\n" +
+	"\x11CreateOpportunity\x12).crm.pipeline.v1.CreateOpportunityRequest\x1a*.crm.pipeline.v1.CreateOpportunityResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/opportunities\x12\x8d\x01\n" +
+	"\x0eGetOpportunity\x12&.crm.pipeline.v1.GetOpportunityRequest\x1a'.crm.pipeline.v1.GetOpportunityResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/opportunities/{opportunity_id}\x12\x99\x01\n" +
+	"\x11UpdateOpportunity\x12).crm.pipeline.v1.UpdateOpportunityRequest\x1a*.crm.pipeline.v1.UpdateOpportunityResponse\"-\x82\xd3\xe4\x93\x02':\x01*2\"/v1/opportunities/{opportunity_id}\x12\xac\x01\n" +
+	"\x14MoveOpportunityStage\x12,.crm.pipeline.v1.MoveOpportunityStageRequest\x1a-.crm.pipeline.v1.MoveOpportunityStageResponse\"7\x82\xd3\xe4\x93\x021:\x01*\",/v1/opportunities/{opportunity_id}:moveStage\x12\xb8\x01\n" +
+	"\x17UpdateOpportunityAmount\x12/.crm.pipeline.v1.UpdateOpportunityAmountRequest\x1a0.crm.pipeline.v1.UpdateOpportunityAmountResponse\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/opportunities/{opportunity_id}:updateAmount\x12\xc4\x01\n" +
+	"\x1aUpdateOpportunityCloseDate\x122.crm.pipeline.v1.UpdateOpportunityCloseDateRequest\x1a3.crm.pipeline.v1.UpdateOpportunityCloseDateResponse\"=\x82\xd3\xe4\x93\x027:\x01*\"2/v1/opportunities/{opportunity_id}:updateCloseDate\x12\xcc\x01\n" +
+	"\x1cUpdateOpportunityProbability\x124.crm.pipeline.v1.UpdateOpportunityProbabilityRequest\x1a5.crm.pipeline.v1.UpdateOpportunityProbabilityResponse\"?\x82\xd3\xe4\x93\x029:\x01*\"4/v1/opportunities/{opportunity_id}:updateProbability\x12\xe0\x01\n" +
+	"!UpdateOpportunityForecastCategory\x129.crm.pipeline.v1.UpdateOpportunityForecastCategoryRequest\x1a:.crm.pipeline.v1.UpdateOpportunityForecastCategoryResponse\"D\x82\xd3\xe4\x93\x02>:\x01*\"9/v1/opportunities/{opportunity_id}:updateForecastCategory\x12\xa0\x01\n" +
+	"\x11AssignOpportunity\x12).crm.pipeline.v1.AssignOpportunityRequest\x1a*.crm.pipeline.v1.AssignOpportunityResponse\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/opportunities/{opportunity_id}:assign\x12\xc4\x01\n" +
+	"\x1aSetOpportunityContactRoles\x122.crm.pipeline.v1.SetOpportunityContactRolesRequest\x1a3.crm.pipeline.v1.SetOpportunityContactRolesResponse\"=\x82\xd3\xe4\x93\x027:\x01*\"2/v1/opportunities/{opportunity_id}:setContactRoles\x12\xa4\x01\n" +
+	"\x12MarkOpportunityWon\x12*.crm.pipeline.v1.MarkOpportunityWonRequest\x1a+.crm.pipeline.v1.MarkOpportunityWonResponse\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/opportunities/{opportunity_id}:markWon\x12\xa8\x01\n" +
+	"\x13MarkOpportunityLost\x12+.crm.pipeline.v1.MarkOpportunityLostRequest\x1a,.crm.pipeline.v1.MarkOpportunityLostResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/v1/opportunities/{opportunity_id}:markLost\x12\xa0\x01\n" +
+	"\x11ReopenOpportunity\x12).crm.pipeline.v1.ReopenOpportunityRequest\x1a*.crm.pipeline.v1.ReopenOpportunityResponse\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/opportunities/{opportunity_id}:reopen\x12\x85\x01\n" +
+	"\x11ListOpportunities\x12).crm.pipeline.v1.ListOpportunitiesRequest\x1a*.crm.pipeline.v1.ListOpportunitiesResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/opportunities\x12n\n" +
+	"\vGetForecast\x12#.crm.pipeline.v1.GetForecastRequest\x1a$.crm.pipeline.v1.GetForecastResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/forecast\x12\x8e\x01\n" +
+	"\vCreateQuote\x12#.crm.pipeline.v1.CreateQuoteRequest\x1a$.crm.pipeline.v1.CreateQuoteResponse\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/opportunities/{opportunity_id}/quotes\x12\xa0\x01\n" +
+	"\vReviseQuote\x12#.crm.pipeline.v1.ReviseQuoteRequest\x1a$.crm.pipeline.v1.ReviseQuoteResponse\"F\x82\xd3\xe4\x93\x02@:\x01*\";/v1/opportunities/{opportunity_id}/quotes/{quote_id}:revise\x12\x98\x01\n" +
+	"\tSendQuote\x12!.crm.pipeline.v1.SendQuoteRequest\x1a\".crm.pipeline.v1.SendQuoteResponse\"D\x82\xd3\xe4\x93\x02>:\x01*\"9/v1/opportunities/{opportunity_id}/quotes/{quote_id}:send\x12\xa0\x01\n" +
+	"\vAcceptQuote\x12#.crm.pipeline.v1.AcceptQuoteRequest\x1a$.crm.pipeline.v1.AcceptQuoteResponse\"F\x82\xd3\xe4\x93\x02@:\x01*\";/v1/opportunities/{opportunity_id}/quotes/{quote_id}:accept\x12\xa0\x01\n" +
+	"\vRejectQuote\x12#.crm.pipeline.v1.RejectQuoteRequest\x1a$.crm.pipeline.v1.RejectQuoteResponse\"F\x82\xd3\xe4\x93\x02@:\x01*\";/v1/opportunities/{opportunity_id}/quotes/{quote_id}:reject\x12\x8d\x01\n" +
+	"\bGetQuote\x12 .crm.pipeline.v1.GetQuoteRequest\x1a!.crm.pipeline.v1.GetQuoteResponse\"<\x82\xd3\xe4\x93\x026\x124/v1/opportunities/{opportunity_id}/quotes/{quote_id}\x12\x88\x01\n" +
 	"\n" +
-	"ListQuotes\x12\".crm.pipeline.v1.ListQuotesRequest\x1a#.crm.pipeline.v1.ListQuotesResponse\x12a\n" +
-	"\x0eCreateContract\x12&.crm.pipeline.v1.CreateContractRequest\x1a'.crm.pipeline.v1.CreateContractResponse\x12X\n" +
-	"\vGetContract\x12#.crm.pipeline.v1.GetContractRequest\x1a$.crm.pipeline.v1.GetContractResponse\x12a\n" +
-	"\x0eUpdateContract\x12&.crm.pipeline.v1.UpdateContractRequest\x1a'.crm.pipeline.v1.UpdateContractResponse\x12g\n" +
-	"\x10ActivateContract\x12(.crm.pipeline.v1.ActivateContractRequest\x1a).crm.pipeline.v1.ActivateContractResponse\x12j\n" +
-	"\x11TerminateContract\x12).crm.pipeline.v1.TerminateContractRequest\x1a*.crm.pipeline.v1.TerminateContractResponse\x12^\n" +
-	"\rRenewContract\x12%.crm.pipeline.v1.RenewContractRequest\x1a&.crm.pipeline.v1.RenewContractResponse\x12^\n" +
-	"\rListContracts\x12%.crm.pipeline.v1.ListContractsRequest\x1a&.crm.pipeline.v1.ListContractsResponseB\xc5\x01\n" +
+	"ListQuotes\x12\".crm.pipeline.v1.ListQuotesRequest\x1a#.crm.pipeline.v1.ListQuotesResponse\"1\x82\xd3\xe4\x93\x02+\x12)/v1/opportunities/{opportunity_id}/quotes\x12{\n" +
+	"\x0eCreateContract\x12&.crm.pipeline.v1.CreateContractRequest\x1a'.crm.pipeline.v1.CreateContractResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/contracts\x12}\n" +
+	"\vGetContract\x12#.crm.pipeline.v1.GetContractRequest\x1a$.crm.pipeline.v1.GetContractResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/contracts/{contract_id}\x12\x89\x01\n" +
+	"\x0eUpdateContract\x12&.crm.pipeline.v1.UpdateContractRequest\x1a'.crm.pipeline.v1.UpdateContractResponse\"&\x82\xd3\xe4\x93\x02 :\x01*2\x1b/v1/contracts/{contract_id}\x12\x98\x01\n" +
+	"\x10ActivateContract\x12(.crm.pipeline.v1.ActivateContractRequest\x1a).crm.pipeline.v1.ActivateContractResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/contracts/{contract_id}:activate\x12\x9c\x01\n" +
+	"\x11TerminateContract\x12).crm.pipeline.v1.TerminateContractRequest\x1a*.crm.pipeline.v1.TerminateContractResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/contracts/{contract_id}:terminate\x12\x8c\x01\n" +
+	"\rRenewContract\x12%.crm.pipeline.v1.RenewContractRequest\x1a&.crm.pipeline.v1.RenewContractResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/contracts/{contract_id}:renew\x12u\n" +
+	"\rListContracts\x12%.crm.pipeline.v1.ListContractsRequest\x1a&.crm.pipeline.v1.ListContractsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/contractsB\xc5\x01\n" +
 	"\x13com.crm.pipeline.v1B\x14PipelineServiceProtoP\x01Z:github.com/evcrm/evcrm/libs/gen/crm/pipeline/v1;pipelinev1\xa2\x02\x03CPX\xaa\x02\x0fCrm.Pipeline.V1\xca\x02\x0fCrm\\Pipeline\\V1\xe2\x02\x1bCrm\\Pipeline\\V1\\GPBMetadata\xea\x02\x11Crm::Pipeline::V1b\x06proto3"
 
 var (
