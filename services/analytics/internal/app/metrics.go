@@ -104,6 +104,8 @@ type StageMetrics struct {
 	Entered, Advanced, Lost             int64
 	Conversion                          float64
 	AvgTime, P50Time, P90Time           time.Duration
+	// VelocityPerDay is Advanced per day of the query's range (stage velocity).
+	VelocityPerDay float64
 }
 
 // StageMetrics returns entries, exits and time in stage per stage.
@@ -118,12 +120,13 @@ func (a *App) StageMetrics(ctx context.Context, tenant string, q StageQuery) ([]
 		return nil, err
 	}
 	out := make([]StageMetrics, 0, len(rows))
+	days := s.To.Sub(s.From).Hours() / 24
 	for _, r := range rows {
 		out = append(out, StageMetrics{PipelineID: r.PipelineID, StageID: r.StageID, StageName: r.StageName, Key: r.Key,
 			Entered: int64(r.Entered), Advanced: int64(r.Advanced), Lost: int64(r.Lost),
-			Conversion: ratio(int64(r.Advanced), int64(r.Entered)),
-			AvgTime:    time.Duration(math.Round(r.AvgS)) * time.Second,
-			P50Time:    time.Duration(r.P50S) * time.Second, P90Time: time.Duration(r.P90S) * time.Second})
+			Conversion: ratio(int64(r.Advanced), int64(r.Entered)), VelocityPerDay: float64(r.Advanced) / days,
+			AvgTime: time.Duration(math.Round(r.AvgS)) * time.Second,
+			P50Time: time.Duration(r.P50S) * time.Second, P90Time: time.Duration(r.P90S) * time.Second})
 	}
 	return out, nil
 }

@@ -508,24 +508,27 @@ func acmeAnswers() map[string]proto.Message {
 	//   proposal     entered o1 o2 o3 = 3; advanced o1 (7 d), lost o2 (10 d) → 1/3;
 	//                [7,10]: avg 8.5 d, p50 = p90 = [1] = 10 d
 	//   negotiation  entered o1 = 1; advanced (won) after 10 d → 1; 10 d everywhere
-	// The won and lost stages are never "entered" (a close is an exit).
-	sm := func(id, name string, entered, advanced, lost int64, conv, avg, p50, p90 float64) *analyticsv1.StageMetrics {
+	// The won and lost stages are never "entered" (a close is an exit). Stage velocity is
+	// advanced per day of the range: Q1 2026 has 90 days (qualify 3/90, the others 1/90).
+	sm := func(id, name string, entered, advanced, lost int64, conv, avg, p50, p90, vel float64) *analyticsv1.StageMetrics {
 		return &analyticsv1.StageMetrics{PipelineId: "p1", StageId: id, StageName: name, Entered: entered,
-			Advanced: advanced, Lost: lost, Conversion: conv, AvgTime: dd(avg), P50Time: dd(p50), P90Time: dd(p90)}
+			Advanced: advanced, Lost: lost, Conversion: conv, AvgTime: dd(avg), P50Time: dd(p50), P90Time: dd(p90),
+			VelocityPerDay: vel}
 	}
 	stages := &analyticsv1.GetStageMetricsResponse{Stages: []*analyticsv1.StageMetrics{
-		sm("negotiation", "Negotiation", 1, 1, 0, 1, 10, 10, 10),
-		sm("proposal", "Proposal", 3, 1, 1, 1.0/3, 8.5, 10, 10),
-		sm("qualify", "Qualify", 4, 3, 0, 3.0/4, 7.0/3, 2, 3),
+		sm("negotiation", "Negotiation", 1, 1, 0, 1, 10, 10, 10, 1.0/90),
+		sm("proposal", "Proposal", 3, 1, 1, 1.0/3, 8.5, 10, 10, 1.0/90),
+		sm("qualify", "Qualify", 4, 3, 0, 3.0/4, 7.0/3, 2, 3, 3.0/90),
 	}}
 	stages.Stages[2].AvgTime = durationpb.New(201600 * time.Second) // 7/3 d, exactly
 	// Jan 1-20: entries before Jan 20 are qualify o2 (Jan 12), o1 (Jan 15) and proposal o2
 	// (Jan 14), o1 (Jan 18); o3 entered qualify on Jan 20 itself (out) and negotiation was
 	// entered Jan 25. Exits go with those entries even when they came later: qualify o2 2 d,
 	// o1 3 d → 2/2, avg 2.5 d, [2,3]: 3 d, 3 d; proposal o2 lost 10 d, o1 advanced 7 d → 1/2.
+	// The range has 19 days: velocity 1/19 and 2/19.
 	early := &analyticsv1.GetStageMetricsResponse{Stages: []*analyticsv1.StageMetrics{
-		sm("proposal", "Proposal", 2, 1, 1, 1.0/2, 8.5, 10, 10),
-		sm("qualify", "Qualify", 2, 2, 0, 1, 2.5, 3, 3),
+		sm("proposal", "Proposal", 2, 1, 1, 1.0/2, 8.5, 10, 10, 1.0/19),
+		sm("qualify", "Qualify", 2, 2, 0, 1, 2.5, 3, 3, 2.0/19),
 	}}
 
 	// Sales velocity. Closed in Q1: o2 lost Jan 24, o1 won Feb 4 (12,000, cycle 20 d).

@@ -109,7 +109,8 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (_ *Service, err error) 
 	popts := projector.Options{BatchSize: o.BatchSize, BatchWait: o.BatchWait, Backoff: o.Backoff,
 		DeadLetterReplicas: o.Replicas, Metrics: o.Metrics, Logger: o.Logger}
 	var gate sync.RWMutex
-	proj, err := projector.New(js, chwriter.New(conn, chwriter.Options{Logger: o.Logger}), &gate, popts)
+	w := chwriter.New(conn, chwriter.Options{Settled: projector.GapSettled(js, projector.DefaultName), Logger: o.Logger})
+	proj, err := projector.New(js, w, &gate, popts)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +135,9 @@ func (c ClickHouseOptions) open(ctx context.Context, database string) (driver.Co
 		Auth:        clickhouse.Auth{Database: database, Username: c.User, Password: c.Password},
 		DialTimeout: 5 * time.Second,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		// Three stream writers each send up to four INSERTs at once, and queries run beside
+		// them; the pool must not make a writer wait for a connection.
+		MaxOpenConns: 24, MaxIdleConns: 16,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("analytics: clickhouse %s: %w", c.Addr, err)

@@ -11,6 +11,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -43,6 +44,16 @@ func run(ctx context.Context, q Querier, name string, p Params, scan func(driver
 		return err
 	}
 	rows, err := q.Query(ctx, sql)
+	for attempt := 0; err != nil && swapping(err) && attempt < len(swapWaits); attempt++ {
+		t := time.NewTimer(swapWaits[attempt])
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		rows, err = q.Query(ctx, sql)
+	}
 	if err != nil {
 		return classify(name, err)
 	}
@@ -56,6 +67,20 @@ func run(ctx context.Context, q Querier, name string, p Params, scan func(driver
 		return classify(name, err)
 	}
 	return nil
+}
+
+// swapWaits pace the retries of a query that found a table missing: a rebuild on another
+// replica swaps the tables with RENAME TABLE, and a query planned between two of its renames
+// can miss a table for a moment (ClickHouse renames table by table under one statement).
+var swapWaits = []time.Duration{50 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond}
+
+// unknownTable is ClickHouse's UNKNOWN_TABLE error code.
+const unknownTable = 60
+
+// swapping reports whether err is a table missing, as during a rebuild's swap.
+func swapping(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == unknownTable
 }
 
 // classify tells an unreachable ClickHouse (Unavailable: the caller may retry) from a query the

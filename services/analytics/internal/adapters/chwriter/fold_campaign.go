@@ -1,11 +1,13 @@
 package chwriter
 
 import (
+	"context"
+
 	campaignv1 "github.com/evcrm/evcrm/libs/gen/crm/campaign/v1"
 )
 
 // addCampaign folds a campaign event into its campaigns row and adds the costs row of a cost.
-func (b *batch) addCampaign(d decoded) error {
+func (b *batch) addCampaign(ctx context.Context, d decoded) error {
 	env := d.Envelope
 	k := key(env.GetTenantId(), env.GetAggregateId())
 	r := b.camps[k]
@@ -14,7 +16,7 @@ func (b *batch) addCampaign(d decoded) error {
 			EndDate: epoch, CreatedAt: epoch}
 		b.camps[k] = r
 	}
-	apply, err := b.step(d, r.Version)
+	apply, err := b.step(ctx, d, r.Version, r.Seq)
 	if err != nil {
 		return err
 	}
@@ -84,7 +86,7 @@ func (b *batch) addCampaign(d decoded) error {
 // addMember folds a member event into its members row and adds the responses row of a
 // response. The fold follows the campaign service's own (domain/member.Apply): the status is
 // that of the latest response by time, responded and unsubscribed stick once set.
-func (b *batch) addMember(d decoded) error {
+func (b *batch) addMember(ctx context.Context, d decoded) error {
 	env := d.Envelope
 	campaignID, memberType, personID := memberKey(d)
 	if campaignID == "" {
@@ -98,7 +100,7 @@ func (b *batch) addMember(d decoded) error {
 			FirstRespondedAt: epoch, LastResponseAt: epoch}
 		b.members[k] = r
 	}
-	apply, err := b.step(d, r.Version)
+	apply, err := b.step(ctx, d, r.Version, r.Seq)
 	if err != nil {
 		return err
 	}

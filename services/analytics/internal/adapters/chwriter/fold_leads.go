@@ -1,12 +1,14 @@
 package chwriter
 
 import (
+	"context"
+
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 )
 
 // addLead folds a lead event into its leads row and adds its lead_transitions or conversions
 // row. Facts are written even for an event the row already has (a replay): they collapse by key.
-func (b *batch) addLead(d decoded) error {
+func (b *batch) addLead(ctx context.Context, d decoded) error {
 	env := d.Envelope
 	k := key(env.GetTenantId(), env.GetAggregateId())
 	r := b.leads[k]
@@ -15,7 +17,7 @@ func (b *batch) addLead(d decoded) error {
 			UpdatedAt: epoch, ConvertedAt: epoch}
 		b.leads[k] = r
 	}
-	apply, err := b.step(d, r.Version)
+	apply, err := b.step(ctx, d, r.Version, r.Seq)
 	if err != nil {
 		return err
 	}
@@ -86,7 +88,7 @@ func (b *batch) addLead(d decoded) error {
 }
 
 // addContact folds a contact event into its contacts row.
-func (b *batch) addContact(d decoded) error {
+func (b *batch) addContact(ctx context.Context, d decoded) error {
 	env := d.Envelope
 	k := key(env.GetTenantId(), env.GetAggregateId())
 	r := b.contacts[k]
@@ -94,7 +96,7 @@ func (b *batch) addContact(d decoded) error {
 		r = &contact{Tenant: env.GetTenantId(), ContactID: env.GetAggregateId(), CreatedAt: epoch}
 		b.contacts[k] = r
 	}
-	apply, err := b.step(d, r.Version)
+	apply, err := b.step(ctx, d, r.Version, r.Seq)
 	if err != nil || !apply {
 		return err
 	}

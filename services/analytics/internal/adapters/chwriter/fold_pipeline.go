@@ -1,6 +1,8 @@
 package chwriter
 
 import (
+	"context"
+
 	pipelinev1 "github.com/evcrm/evcrm/libs/gen/crm/pipeline/v1"
 )
 
@@ -26,7 +28,7 @@ const (
 // Unlike the other fact tables, a stage_transitions row depends on the opportunity's state
 // before the event (its status, created_at, source), so it is written only when the event is
 // folded; a replayed event, which the row already has, leaves the row written the first time.
-func (b *batch) addOpportunity(d decoded) error {
+func (b *batch) addOpportunity(ctx context.Context, d decoded) error {
 	env := d.Envelope
 	k := key(env.GetTenantId(), env.GetAggregateId())
 	r := b.opps[k]
@@ -35,7 +37,7 @@ func (b *batch) addOpportunity(d decoded) error {
 			ExpectedCloseDate: epoch, CreatedAt: epoch, ClosedAt: epoch}
 		b.opps[k] = r
 	}
-	apply, err := b.step(d, r.Version)
+	apply, err := b.step(ctx, d, r.Version, r.Seq)
 	if err != nil {
 		return err
 	}

@@ -36,50 +36,69 @@ func (s *idSet) add(tenant, id, extra string) {
 	}
 }
 
-// load reads the current rows of the aggregates ds touch. Rows are read with FINAL, so the
+// load puts into the batch the current rows of the aggregates ds touch: the cached copy when
+// the writer has one, else the row read from ClickHouse. Rows are read with FINAL, so the
 // newest row of each key wins even before ClickHouse has merged the parts.
 func (b *batch) load(ctx context.Context, ds []decoded) error {
 	var leads, contacts, opps, camps, members idSet
 	for _, d := range ds {
-		t, id := d.Envelope.GetTenantId(), d.Envelope.GetAggregateId()
-		switch d.Envelope.GetAggregateType() {
-		case "lead":
-			leads.add(t, id, "")
-		case "contact":
-			contacts.add(t, id, "")
-		case "opportunity":
-			opps.add(t, id, "")
-		case "campaign":
-			camps.add(t, id, "")
-		case "member":
-			if c, _, p := memberKey(d); c != "" {
-				members.add(t, c, p)
+		table, k := rowKey(d)
+		if table == "" || b.has(table, k) {
+			continue
+		}
+		if !b.w.mustRead(table, k) {
+			if r := b.w.cache.get(table, k); r != nil {
+				b.put(table, k, r)
+				b.unread[table+"\x00"+k] = true
+				continue
 			}
+			if d.Envelope.GetAggregateVersion() == 1 {
+				// The aggregate's first event in the batch creates it: nothing to read. If
+				// this is a replay and ClickHouse has a later row, the row folded here carries
+				// a lower sequence and loses to it; like a cached row it is not trusted across
+				// a version gap (see step).
+				b.unread[table+"\x00"+k] = true
+				continue
+			}
+		}
+		t, id := d.Envelope.GetTenantId(), d.Envelope.GetAggregateId()
+		switch table {
+		case "leads":
+			leads.add(t, id, "")
+		case "contacts":
+			contacts.add(t, id, "")
+		case "opportunities":
+			opps.add(t, id, "")
+		case "campaigns":
+			camps.add(t, id, "")
+		case "members":
+			c, _, p := memberKey(d)
+			members.add(t, c, p)
 		}
 	}
 	conn := b.w.conn
 	if err := loadRows(ctx, conn, "leads", leadsColumns, "lead_id", leads, func() (any, []any) {
 		r := &lead{}
 		return r, r.ptrs()
-	}, func(v any) { r := v.(*lead); b.leads[key(r.Tenant, r.LeadID)] = r }); err != nil {
+	}, func(v any) { r := v.(*lead); b.putNew("leads", key(r.Tenant, r.LeadID), r) }); err != nil {
 		return err
 	}
 	if err := loadRows(ctx, conn, "contacts", contactsColumns, "contact_id", contacts, func() (any, []any) {
 		r := &contact{}
 		return r, r.ptrs()
-	}, func(v any) { r := v.(*contact); b.contacts[key(r.Tenant, r.ContactID)] = r }); err != nil {
+	}, func(v any) { r := v.(*contact); b.putNew("contacts", key(r.Tenant, r.ContactID), r) }); err != nil {
 		return err
 	}
 	if err := loadRows(ctx, conn, "opportunities", opportunitiesColumns, "opportunity_id", opps, func() (any, []any) {
 		r := &opportunity{}
 		return r, r.ptrs()
-	}, func(v any) { r := v.(*opportunity); b.opps[key(r.Tenant, r.OpportunityID)] = r }); err != nil {
+	}, func(v any) { r := v.(*opportunity); b.putNew("opportunities", key(r.Tenant, r.OpportunityID), r) }); err != nil {
 		return err
 	}
 	if err := loadRows(ctx, conn, "campaigns", campaignsColumns, "campaign_id", camps, func() (any, []any) {
 		r := &campaign{}
 		return r, r.ptrs()
-	}, func(v any) { r := v.(*campaign); b.camps[key(r.Tenant, r.CampaignID)] = r }); err != nil {
+	}, func(v any) { r := v.(*campaign); b.putNew("campaigns", key(r.Tenant, r.CampaignID), r) }); err != nil {
 		return err
 	}
 	return loadRows(ctx, conn, "members", membersColumns, "campaign_id", members, func() (any, []any) {
@@ -87,8 +106,51 @@ func (b *batch) load(ctx context.Context, ds []decoded) error {
 		return r, r.ptrs()
 	}, func(v any) {
 		r := v.(*member)
-		b.members[key(r.Tenant, r.CampaignID, r.MemberType, r.PersonID)] = r
+		b.putNew("members", key(r.Tenant, r.CampaignID, r.MemberType, r.PersonID), r)
 	})
+}
+
+// has reports whether the batch already holds the row of table's key.
+func (b *batch) has(table, k string) bool {
+	switch table {
+	case "leads":
+		return b.leads[k] != nil
+	case "contacts":
+		return b.contacts[k] != nil
+	case "opportunities":
+		return b.opps[k] != nil
+	case "campaigns":
+		return b.camps[k] != nil
+	case "members":
+		return b.members[k] != nil
+	}
+	return false
+}
+
+// putNew puts a row read from ClickHouse into the batch unless the batch has that key: the IN
+// lists of loadRows can let through rows of other tenant/id pairs whose cached copy the batch
+// took already (if that copy is stale, the next event's version gap makes the writer forget
+// it).
+func (b *batch) putNew(table, k string, r any) {
+	if !b.has(table, k) {
+		b.put(table, k, r)
+	}
+}
+
+// put puts a row (a *lead, *contact, ... matching table) into the batch.
+func (b *batch) put(table, k string, r any) {
+	switch table {
+	case "leads":
+		b.leads[k] = r.(*lead)
+	case "contacts":
+		b.contacts[k] = r.(*contact)
+	case "opportunities":
+		b.opps[k] = r.(*opportunity)
+	case "campaigns":
+		b.camps[k] = r.(*campaign)
+	case "members":
+		b.members[k] = r.(*member)
+	}
 }
 
 // loadRows selects the rows of table whose tenant and idColumn are in set (and, for members,

@@ -5,22 +5,28 @@
 // Every event becomes a row of events; lead, contact, opportunity, campaign and member events
 // also update their current-state table, and some add a fact row (lead_transitions,
 // stage_transitions, responses, costs, conversions). Current-state rows are folds of an
-// aggregate's events, so a batch first reads the rows of the aggregates it touches, applies
-// the events whose aggregate_version follows the row's, and writes one new row per aggregate
-// with the stream sequence of its last event. That keeps the writer stateless and replay-safe:
+// aggregate's events, so a batch first takes the rows of the aggregates it touches (from the
+// writer's cache of rows it wrote or read, else from ClickHouse), applies the events whose
+// aggregate_version follows the row's, and writes one new row per aggregate with the stream
+// sequence of its last event. That keeps the writer stateless and replay-safe:
 // an event whose version the row already has changes nothing, and every table collapses
 // duplicates by its key (ReplacingMergeTree(seq)).
 package chwriter
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -46,32 +52,69 @@ type StoreError struct{ Err error }
 func (e *StoreError) Error() string { return "chwriter: clickhouse: " + e.Err.Error() }
 func (e *StoreError) Unwrap() error { return e.Err }
 
-// DefaultGapPatience is Options.GapPatience when zero.
-const DefaultGapPatience = 3
+// DefaultGapPatience is Options.GapPatience when zero and Options.Settled is nil;
+// SettledGapPatience when Settled is set (the check decides then; the delivery count is only
+// the last resort before the projection's MaxDeliver of 10 would dead-letter the event).
+const (
+	DefaultGapPatience = 3
+	SettledGapPatience = 8
+)
+
+// SettledFunc reports whether an event's missing predecessor will never arrive: after is the
+// stream sequence of the last event its aggregate's row holds (0 for none). The projector
+// answers from JetStream: the aggregate's next event after `after` has been acknowledged by the
+// consumer (so it was written, or dead-lettered) — or there is none before ev.
+type SettledFunc func(ctx context.Context, ev projection.Event, after uint64) (bool, error)
 
 // Options tune a Writer.
 type Options struct {
 	// GapPatience is the delivery count from which an event is applied even though an earlier
-	// event of its aggregate is missing. Default DefaultGapPatience.
+	// event of its aggregate is missing. Default DefaultGapPatience, or SettledGapPatience
+	// with Settled.
 	GapPatience uint64
-	Logger      *slog.Logger
+	// Settled, when set, lets an event be applied over a gap as soon as the missing
+	// predecessor is known to be settled without reaching ClickHouse, instead of after
+	// GapPatience deliveries. With replicas sharing the consumers the predecessor is usually
+	// in another replica's batch, and applying over the gap by delivery count alone lost it
+	// (its later arrival was a replay) when that replica was slow.
+	Settled SettledFunc
+	// CacheRows bounds the current-state rows the writer remembers between batches (least
+	// recently used go first). Default DefaultCacheRows.
+	CacheRows int
+	Logger    *slog.Logger
 }
 
 // Writer writes events into the analytics tables of the database its connection uses.
 type Writer struct {
-	conn driver.Conn
-	opts Options
+	conn  driver.Conn
+	opts  Options
+	cache *rowCache
+	// reread holds the rows ("<table>\x00<key>") of aggregates held back by a gap: the next
+	// batch touching them reads them from ClickHouse, whatever the cache or the event says.
+	rereadMu sync.Mutex
+	reread   map[string]bool
+	// settled holds the events ("<stream>\x00<seq>") whose gap Options.Settled declared
+	// permanent: the next attempt, on a row read afterwards, applies them over it.
+	settledMu sync.Mutex
+	settled   map[string]bool
 }
 
 // New returns a Writer on conn, whose default database holds the tables.
 func New(conn driver.Conn, opts Options) *Writer {
 	if opts.GapPatience == 0 {
 		opts.GapPatience = DefaultGapPatience
+		if opts.Settled != nil {
+			opts.GapPatience = SettledGapPatience
+		}
+	}
+	if opts.CacheRows <= 0 {
+		opts.CacheRows = DefaultCacheRows
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Writer{conn: conn, opts: opts}
+	return &Writer{conn: conn, opts: opts, cache: newRowCache(opts.CacheRows), settled: map[string]bool{},
+		reread: map[string]bool{}}
 }
 
 // decoded is an event with its typed payload.
@@ -100,6 +143,12 @@ func (w *Writer) Write(ctx context.Context, evs []projection.Event) error {
 	if len(poison) > 0 {
 		return errors.Join(poison...)
 	}
+	// Fold in stream order: a batch can hold a redelivered event after a later one of the same
+	// aggregate, and folding the later one first would hold the aggregate back waiting for an
+	// event that sits in this very batch.
+	slices.SortStableFunc(ds, func(a, b decoded) int {
+		return cmp.Or(strings.Compare(a.Stream, b.Stream), cmp.Compare(a.Sequence, b.Sequence))
+	})
 	b := newBatch(w)
 	if err := b.load(ctx, ds); err != nil {
 		return &StoreError{Err: err}
@@ -116,17 +165,24 @@ func (w *Writer) Write(ctx context.Context, evs []projection.Event) error {
 		if held[agg] {
 			continue
 		}
-		if err := b.add(d); err != nil {
+		if err := b.add(ctx, d); err != nil {
 			if !errors.Is(err, ErrOutOfOrder) {
 				return err
 			}
 			held[agg] = true
+			if table, k := rowKey(d); table != "" {
+				b.held[table+"\x00"+k] = true
+				w.cache.forget(table, k)
+				w.markRead(table, k)
+			}
 			wait = append(wait, err)
 		}
 	}
 	if err := b.insert(ctx); err != nil {
 		return &StoreError{Err: err}
 	}
+	w.cache.remember(b)
+	w.forgetSettled(ds, b.held)
 	return errors.Join(wait...)
 }
 
@@ -141,55 +197,126 @@ type batch struct {
 	members  map[string]*member
 	contacts map[string]*contact
 	dirty    map[string]bool // "<table>\x00<key>" of the current-state rows to write
+	held     map[string]bool // "<table>\x00<key>" of the rows of aggregates that must wait
+	unread   map[string]bool // "<table>\x00<key>" of the rows not read from ClickHouse (cached or new)
 }
 
 func newBatch(w *Writer) *batch {
 	return &batch{w: w, facts: map[string][][]any{},
 		leads: map[string]*lead{}, opps: map[string]*opportunity{}, camps: map[string]*campaign{},
-		members: map[string]*member{}, contacts: map[string]*contact{}, dirty: map[string]bool{}}
+		members: map[string]*member{}, contacts: map[string]*contact{}, dirty: map[string]bool{},
+		held: map[string]bool{}, unread: map[string]bool{}}
 }
 
 func key(parts ...string) string { return strings.Join(parts, "\x00") }
 
 func (b *batch) fact(table string, row ...any) { b.facts[table] = append(b.facts[table], row) }
 
-// step decides whether ev is folded into a row that stands at version cur: not when the row
-// has it already (a replay), yes when it is the next one, and for a gap only once the event
-// has been offered GapPatience times.
-func (b *batch) step(d decoded, cur uint64) (bool, error) {
+// step decides whether ev is folded into a row that stands at version cur (its last event at
+// stream sequence seq): not when the row has it already (a replay), yes when it is the next
+// one, and for a gap only once the missing event is known settled (Options.Settled) or ev has
+// been offered GapPatience times. A row that was not read from ClickHouse in this attempt (the
+// cached copy, or a fresh row for a version-1 event) is never folded over a gap: the gap may
+// only mean that copy is stale, so the event waits and the next attempt reads the row.
+func (b *batch) step(ctx context.Context, d decoded, cur, seq uint64) (bool, error) {
 	v := d.Envelope.GetAggregateVersion()
 	switch {
 	case v != 0 && v <= cur:
 		return false, nil
 	case v == 0 || v == cur+1:
 		return true, nil
-	case d.Deliveries >= b.w.opts.GapPatience:
-		b.w.opts.Logger.Warn("chwriter: applying an event after a gap in its aggregate's versions",
-			"stream", d.Stream, "seq", d.Sequence, "aggregate", d.Envelope.GetAggregateType()+"/"+d.Envelope.GetAggregateId(),
-			"version", v, "row_version", cur)
-		return true, nil
-	default:
-		return false, fmt.Errorf("%w: %s %s/%s version %d, projected %d (stream %s seq %d)", ErrOutOfOrder,
-			d.Envelope.GetTenantId(), d.Envelope.GetAggregateType(), d.Envelope.GetAggregateId(), v, cur, d.Stream, d.Sequence)
+	}
+	table, k := rowKey(d)
+	if !b.unread[table+"\x00"+k] {
+		settled := d.Deliveries >= b.w.opts.GapPatience || b.w.takeSettled(d)
+		if !settled && b.w.opts.Settled != nil {
+			ok, err := b.w.opts.Settled(ctx, d.Event, seq)
+			if err != nil {
+				return false, &StoreError{Err: fmt.Errorf("check the gap before %s seq %d: %w", d.Stream, d.Sequence, err)}
+			}
+			if ok {
+				b.w.markSettled(d)
+			}
+		}
+		if settled {
+			b.w.opts.Logger.Warn("chwriter: applying an event after a gap in its aggregate's versions",
+				"stream", d.Stream, "seq", d.Sequence, "aggregate", d.Envelope.GetAggregateType()+"/"+d.Envelope.GetAggregateId(),
+				"version", v, "row_version", cur, "deliveries", d.Deliveries)
+			return true, nil
+		}
+	}
+	return false, fmt.Errorf("%w: %s %s/%s version %d, projected %d (stream %s seq %d)", ErrOutOfOrder,
+		d.Envelope.GetTenantId(), d.Envelope.GetAggregateType(), d.Envelope.GetAggregateId(), v, cur, d.Stream, d.Sequence)
+}
+
+// markRead makes the next load of table's key read ClickHouse.
+func (w *Writer) markRead(table, k string) {
+	w.rereadMu.Lock()
+	defer w.rereadMu.Unlock()
+	w.reread[table+"\x00"+k] = true
+}
+
+// mustRead reports whether table's key must be read from ClickHouse, and clears the mark: the
+// load that asks is the one that reads it.
+func (w *Writer) mustRead(table, k string) bool {
+	w.rereadMu.Lock()
+	defer w.rereadMu.Unlock()
+	if !w.reread[table+"\x00"+k] {
+		return false
+	}
+	delete(w.reread, table+"\x00"+k)
+	return true
+}
+
+func settledKey(d decoded) string { return d.Stream + "\x00" + strconv.FormatUint(d.Sequence, 10) }
+
+func (w *Writer) markSettled(d decoded) {
+	w.settledMu.Lock()
+	defer w.settledMu.Unlock()
+	w.settled[settledKey(d)] = true
+}
+
+// takeSettled reports whether an earlier attempt found d's gap settled, and forgets it.
+func (w *Writer) takeSettled(d decoded) bool {
+	w.settledMu.Lock()
+	defer w.settledMu.Unlock()
+	k := settledKey(d)
+	ok := w.settled[k]
+	delete(w.settled, k)
+	return ok
+}
+
+// forgetSettled drops the marks of ds's events that are no longer waiting (their predecessor
+// arrived after all), so the set holds only events still in flight.
+func (w *Writer) forgetSettled(ds []decoded, held map[string]bool) {
+	w.settledMu.Lock()
+	defer w.settledMu.Unlock()
+	if len(w.settled) == 0 {
+		return
+	}
+	for _, d := range ds {
+		if table, k := rowKey(d); !held[table+"\x00"+k] {
+			delete(w.settled, settledKey(d))
+		}
 	}
 }
 
 // add folds one event into the batch. An event that must wait (ErrOutOfOrder) adds no row,
 // not even to events.
-func (b *batch) add(d decoded) error {
+func (b *batch) add(ctx context.Context, d decoded) error {
 	env := d.Envelope
 	var err error
 	switch env.GetAggregateType() {
 	case "lead":
-		err = b.addLead(d)
+		err = b.addLead(ctx, d)
 	case "contact":
-		err = b.addContact(d)
+		err = b.addContact(ctx, d)
 	case "opportunity":
-		err = b.addOpportunity(d)
+		err = b.addOpportunity(ctx, d)
 	case "campaign":
-		err = b.addCampaign(d)
+		err = b.addCampaign(ctx, d)
 	case "member":
-		err = b.addMember(d)
+		err = b.addMember(ctx, d)
 	}
 	if err != nil {
 		return err
@@ -209,22 +336,11 @@ func (b *batch) add(d decoded) error {
 // at is when the event happened, for the tables' time columns.
 func at(d decoded) time.Time { return orTime(ts(d.Envelope.GetOccurredAt()), clamp(d.Stored)) }
 
-// insert sends every table's rows, facts first: if a later insert fails the batch is written
-// again, and the facts already in collapse with their repeats.
+// insert sends every table's rows, each table in its own INSERT and several tables at once:
+// a batch is a handful of round trips, and ClickHouse parses and writes them in parallel. The
+// order does not matter: if one insert fails the whole batch is written again, and every row
+// already in collapses with its repeat (each table is a ReplacingMergeTree on its key).
 func (b *batch) insert(ctx context.Context) error {
-	tables := []struct {
-		name string
-		cols []string
-	}{
-		{"events", eventsColumns}, {"lead_transitions", leadTransitionsColumns},
-		{"stage_transitions", stageTransitionsColumns}, {"responses", responsesColumns},
-		{"costs", costsColumns}, {"conversions", conversionsColumns},
-	}
-	for _, t := range tables {
-		if err := b.send(ctx, t.name, t.cols, b.facts[t.name]); err != nil {
-			return err
-		}
-	}
 	var leads, opps, camps, members, contacts [][]any
 	for k := range b.dirty {
 		table, id, _ := strings.Cut(k, "\x00")
@@ -241,21 +357,30 @@ func (b *batch) insert(ctx context.Context) error {
 			contacts = append(contacts, b.contacts[id].values())
 		}
 	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(insertConcurrency)
 	for _, t := range []struct {
 		name string
 		cols []string
 		rows [][]any
 	}{
+		{"events", eventsColumns, b.facts["events"]}, {"lead_transitions", leadTransitionsColumns, b.facts["lead_transitions"]},
+		{"stage_transitions", stageTransitionsColumns, b.facts["stage_transitions"]}, {"responses", responsesColumns, b.facts["responses"]},
+		{"costs", costsColumns, b.facts["costs"]}, {"conversions", conversionsColumns, b.facts["conversions"]},
 		{"leads", leadsColumns, leads}, {"opportunities", opportunitiesColumns, opps},
 		{"campaigns", campaignsColumns, camps}, {"members", membersColumns, members},
 		{"contacts", contactsColumns, contacts},
 	} {
-		if err := b.send(ctx, t.name, t.cols, t.rows); err != nil {
-			return err
+		if len(t.rows) == 0 {
+			continue
 		}
+		g.Go(func() error { return b.send(gctx, t.name, t.cols, t.rows) })
 	}
-	return nil
+	return g.Wait()
 }
+
+// insertConcurrency is how many INSERTs of one batch run at once.
+const insertConcurrency = 4
 
 func (b *batch) send(ctx context.Context, table string, cols []string, rows [][]any) error {
 	if len(rows) == 0 {

@@ -1,7 +1,9 @@
 package chwriter_test
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -77,8 +79,13 @@ func TestWriteIsIdempotentAndOrdered(t *testing.T) {
 		t.Fatalf("after redelivery: status %q, %d lead rows (was %d), %d transitions", st, again, rows, tr)
 	}
 
-	// After GapPatience deliveries a gap no longer holds the event back.
+	// After GapPatience deliveries a gap no longer holds the event back — but never over the
+	// writer's cached copy of the row, which may just be stale: the first attempt forgets it,
+	// the next reads the row from ClickHouse and applies the event over the gap.
 	late := event(t, 9, 9, chwriter.DefaultGapPatience, &leadsv1.LeadScored{Score: &leadsv1.Score{Total: 5}})
+	if err := w.Write(t.Context(), []projection.Event{late}); !errors.Is(err, chwriter.ErrOutOfOrder) {
+		t.Fatalf("Write after patience over the cached row = %v, want ErrOutOfOrder", err)
+	}
 	if err := w.Write(t.Context(), []projection.Event{late}); err != nil {
 		t.Fatalf("Write after patience: %v", err)
 	}
@@ -90,5 +97,83 @@ func TestWriteIsIdempotentAndOrdered(t *testing.T) {
 	var pe *projection.PoisonError
 	if !errors.As(err, &pe) || pe.Sequence != 10 {
 		t.Fatalf("Write of a bad payload = %v, want a poison error for seq 10", err)
+	}
+}
+
+// Two writers share the tables as two replicas do: each remembers the rows it wrote, and a
+// row the other replica has moved on since must be read again, not folded over.
+func TestWriteReadsAStaleCachedRowAgain(t *testing.T) {
+	t.Parallel()
+	ch := testkit.SharedClickHouse(t)
+	conn := ch.ConnDatabase(t, ch.NewDatabase(t))
+	if _, err := chschema.Migrate(t.Context(), conn); err != nil {
+		t.Fatal(err)
+	}
+	a, b := chwriter.New(conn, chwriter.Options{}), chwriter.New(conn, chwriter.Options{})
+	created := event(t, 1, 1, 1, &leadsv1.LeadCreated{Lead: &leadsv1.Lead{Id: "l1", Status: leadsv1.LeadStatus_LEAD_STATUS_NEW, OwnerId: "u1"}})
+	mql := event(t, 2, 2, 1, &leadsv1.LeadStatusChanged{From: leadsv1.LeadStatus_LEAD_STATUS_NEW, To: leadsv1.LeadStatus_LEAD_STATUS_MARKETING_QUALIFIED, OwnerId: "u2"})
+	scored := event(t, 3, 3, 1, &leadsv1.LeadScored{Score: &leadsv1.Score{Total: 40}})
+	if err := a.Write(t.Context(), []projection.Event{created}); err != nil { // a remembers version 1
+		t.Fatal(err)
+	}
+	if err := b.Write(t.Context(), []projection.Event{mql}); err != nil { // b reads version 1, writes 2
+		t.Fatal(err)
+	}
+	// a's cached row is at version 1: version 3 is a gap there, so a waits and forgets it…
+	if err := a.Write(t.Context(), []projection.Event{scored}); !errors.Is(err, chwriter.ErrOutOfOrder) {
+		t.Fatalf("Write over a stale cached row = %v, want ErrOutOfOrder", err)
+	}
+	// …and the next attempt folds onto version 2 read from ClickHouse.
+	if err := a.Write(t.Context(), []projection.Event{scored}); err != nil {
+		t.Fatal(err)
+	}
+	var status, owner string
+	var score int64
+	if err := conn.QueryRow(t.Context(), "SELECT status, owner_id, total_score FROM leads FINAL WHERE lead_id = 'l1'").Scan(&status, &owner, &score); err != nil {
+		t.Fatal(err)
+	}
+	if status != "marketing_qualified" || owner != "u2" || score != 40 {
+		t.Fatalf("lead row = %s/%s/%d, want marketing_qualified/u2/40 (b's version 2 folded in)", status, owner, score)
+	}
+}
+
+// With a Settled check, a gap is applied over once the check says the missing event will
+// not come, on the attempt after the answer; while it says the event is pending, the event
+// waits whatever its delivery count below the last-resort patience.
+func TestWriteAppliesASettledGapOnTheNextAttempt(t *testing.T) {
+	t.Parallel()
+	ch := testkit.SharedClickHouse(t)
+	conn := ch.ConnDatabase(t, ch.NewDatabase(t))
+	if _, err := chschema.Migrate(t.Context(), conn); err != nil {
+		t.Fatal(err)
+	}
+	settled := false
+	var asked []uint64
+	w := chwriter.New(conn, chwriter.Options{Settled: func(_ context.Context, ev projection.Event, after uint64) (bool, error) {
+		asked = append(asked, after)
+		return settled, nil
+	}})
+	mql := event(t, 2, 2, 3, &leadsv1.LeadStatusChanged{From: leadsv1.LeadStatus_LEAD_STATUS_NEW, To: leadsv1.LeadStatus_LEAD_STATUS_MARKETING_QUALIFIED})
+	for range 2 {
+		if err := w.Write(t.Context(), []projection.Event{mql}); !errors.Is(err, chwriter.ErrOutOfOrder) {
+			t.Fatalf("Write with the predecessor pending = %v, want ErrOutOfOrder", err)
+		}
+	}
+	settled = true
+	if err := w.Write(t.Context(), []projection.Event{mql}); !errors.Is(err, chwriter.ErrOutOfOrder) {
+		t.Fatalf("Write on the attempt that learns the gap is settled = %v, want ErrOutOfOrder (applied on the next)", err)
+	}
+	if err := w.Write(t.Context(), []projection.Event{mql}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint64{0, 0, 0}; !slices.Equal(asked, want) {
+		t.Fatalf("Settled asked with after = %v, want %v", asked, want)
+	}
+	var status string
+	if err := conn.QueryRow(t.Context(), "SELECT status FROM leads FINAL WHERE lead_id = 'l1'").Scan(&status); err != nil {
+		t.Fatal(err)
+	}
+	if status != "marketing_qualified" {
+		t.Fatalf("status %q after the settled gap", status)
 	}
 }

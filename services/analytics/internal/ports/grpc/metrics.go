@@ -85,7 +85,7 @@ func (s *Server) GetStageMetrics(ctx context.Context, req *analyticsv1.GetStageM
 		out.Stages = append(out.Stages, &analyticsv1.StageMetrics{PipelineId: m.PipelineID, StageId: m.StageID,
 			StageName: m.StageName, Key: m.Key, Entered: m.Entered, Advanced: m.Advanced, Lost: m.Lost,
 			Conversion: m.Conversion, AvgTime: durationpb.New(m.AvgTime), P50Time: durationpb.New(m.P50Time),
-			P90Time: durationpb.New(m.P90Time)})
+			P90Time: durationpb.New(m.P90Time), VelocityPerDay: m.VelocityPerDay})
 	}
 	return out, nil
 }

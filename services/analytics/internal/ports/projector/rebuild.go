@@ -18,9 +18,18 @@ import (
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chwriter"
 )
 
-// ErrRebuilding is returned by Rebuild while another rebuild runs in this process.
+// ErrRebuilding is returned by Rebuild while another rebuild of the same database runs, in
+// this process or in another replica.
 var ErrRebuilding = &apperr.Error{Kind: apperr.FailedPrecondition, Reason: "REBUILD_RUNNING",
 	Message: "a rebuild is already running"}
+
+// LockBucket is the JetStream key-value bucket that holds the rebuild lease of each analytics
+// database, so that two replicas never rebuild into the same staging tables at once.
+const LockBucket = "ANALYTICS_LOCKS"
+
+// lockTTL is how long a lease outlives its last renewal: a replica that dies mid-rebuild
+// blocks the next rebuild for at most this long.
+const lockTTL = 30 * time.Second
 
 // RebuildConfig is what a Rebuilder needs besides the live projector.
 type RebuildConfig struct {
@@ -89,6 +98,11 @@ func (r *Rebuilder) Rebuild(ctx context.Context, progress func([]StreamStatus)) 
 		return ErrRebuilding
 	}
 	defer r.running.Store(false)
+	release, err := r.lease(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	cfg := r.cfg
 	log := cfg.Options.Logger.With("rebuild", cfg.Database)
 	staging, old := cfg.Database+"_rebuild", cfg.Database+"_old"
@@ -120,7 +134,7 @@ func (r *Rebuilder) Rebuild(ctx context.Context, progress func([]StreamStatus)) 
 	defer lconn.Close()
 
 	sw := &switchWriter{}
-	sw.cur.Store(chwriter.New(sconn, chwriter.Options{Logger: cfg.Options.Logger}))
+	sw.cur.Store(chwriter.New(sconn, chwriter.Options{Settled: GapSettled(r.js, name), Logger: cfg.Options.Logger}))
 	opts := cfg.Options
 	opts.Name = name
 	var rgate sync.RWMutex
@@ -170,7 +184,7 @@ func (r *Rebuilder) Rebuild(ctx context.Context, progress func([]StreamStatus)) 
 		rgate.Unlock()
 		return fmt.Errorf("projector: rebuild: swap tables: %w", err)
 	}
-	sw.cur.Store(chwriter.New(lconn, chwriter.Options{Logger: cfg.Options.Logger}))
+	sw.cur.Store(chwriter.New(lconn, chwriter.Options{Settled: GapSettled(r.js, name), Logger: cfg.Options.Logger}))
 	rgate.Unlock()
 	cfg.Gate.Unlock()
 	gateHeld = false
@@ -229,4 +243,49 @@ func (r *Rebuilder) cleanup(ctx context.Context, name, staging, old string) erro
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// lease takes the rebuild lease of the database in LockBucket (ErrRebuilding when another
+// replica holds it) and keeps renewing it until release is called.
+func (r *Rebuilder) lease(ctx context.Context) (release func(), err error) {
+	kv, err := r.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: LockBucket, TTL: lockTTL,
+		Replicas: max(r.cfg.Options.DeadLetterReplicas, 1)})
+	if err != nil {
+		return nil, fmt.Errorf("projector: rebuild lock: %w", err)
+	}
+	key := "rebuild." + r.cfg.Database
+	rev, err := kv.Create(ctx, key, []byte(time.Now().UTC().Format(time.RFC3339)))
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, ErrRebuilding
+	}
+	if err != nil {
+		return nil, fmt.Errorf("projector: rebuild lock: %w", err)
+	}
+	renewCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(lockTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-renewCtx.Done():
+				return
+			case <-t.C:
+				next, err := kv.Update(renewCtx, key, []byte(time.Now().UTC().Format(time.RFC3339)), rev)
+				if err != nil {
+					r.cfg.Options.Logger.Warn("projector: renewing the rebuild lock failed", "err", err)
+					continue
+				}
+				rev = next
+			}
+		}
+	})
+	return func() {
+		stop()
+		wg.Wait()
+		// Deleting with the last revision frees the lease only if it is still ours.
+		if err := kv.Delete(context.WithoutCancel(ctx), key, jetstream.LastRevision(rev)); err != nil {
+			r.cfg.Options.Logger.Warn("projector: releasing the rebuild lock failed; it expires by itself", "err", err, "ttl", lockTTL)
+		}
+	}, nil
 }
