@@ -22,14 +22,14 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: generate
-generate: ## Generate Go code from proto/ into libs/gen (buf + plugins pinned in tools/go.mod)
+generate: ## Generate Go code (libs/gen: messages, gRPC, REST gateway) and the OpenAPI document (libs/openapi/gen) from proto/
 	go tool buf generate
 
 .PHONY: checkgenerate
 checkgenerate: generate ## Fail when the committed generated code is stale
-	@if [ -n "$$(git status --porcelain -- libs/gen)" ]; then \
-		echo "libs/gen is stale: run 'make generate' and commit the result"; \
-		git status --porcelain -- libs/gen; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- libs/gen libs/openapi/gen)" ]; then \
+		echo "libs/gen or libs/openapi/gen is stale: run 'make generate' and commit the result"; \
+		git status --porcelain -- libs/gen libs/openapi/gen; exit 1; fi
 
 # What `make breaking` compares proto/ against: main as committed (a branch compares with main,
 # main compares its working tree with its last commit).
@@ -41,14 +41,14 @@ breaking: ## Fail when proto/ breaks wire or source compatibility with main (buf
 	else echo "no main branch to compare with; skipping buf breaking"; fi
 
 .PHONY: lint
-lint: breaking ## gofmt, go vet, buf lint, buf format check, buf breaking
+lint: breaking checkdashboard ## gofmt, go vet, buf lint, buf format check, buf breaking, dashboard bundle up to date
 	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	for m in $(MODULES); do (cd $$m && if [ -n "$$(go list ./... 2>/dev/null)" ]; then go vet ./...; fi); done
 	go tool buf lint
 	go tool buf format --diff --exit-code
 
 .PHONY: deps
-deps: ## Install what the tests need and is missing (ClickHouse server from Debian's package)
+deps: ## Install what the tests need and is missing (Debian's clickhouse-server, and chromium for the browser test)
 	@if ! command -v clickhouse-server >/dev/null && ! command -v clickhouse >/dev/null; then \
 		if [ -z "$(APT_GET)" ]; then \
 			echo "ClickHouse is missing and apt-get is not available: install clickhouse-server (18.16+) by hand"; exit 1; fi; \
@@ -57,6 +57,16 @@ deps: ## Install what the tests need and is missing (ClickHouse server from Debi
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null; \
 	fi
 	@command -v clickhouse-server >/dev/null && echo "clickhouse-server: $$(command -v clickhouse-server)" || true
+	@# The dashboard's browser test drives Debian's chromium headless (skipped without it, failed under CI).
+	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null && [ -z "$${EVCRM_CHROMIUM:-}" ]; then \
+		if [ -z "$(APT_GET)" ]; then \
+			echo "chromium is missing and apt-get is not available: install Chromium by hand (or set EVCRM_CHROMIUM) for the dashboard's browser test"; \
+		else \
+			echo "Installing Debian's chromium (the dashboard's browser test runs it headless)..."; \
+			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+		fi; \
+	fi
 
 # --- current-ClickHouse check (tools/chcompat: chDB = ClickHouse 26.x inside an npm package) ---
 CHCOMPAT_DIR := tools/chcompat
@@ -97,6 +107,28 @@ chcompat: chcompat-deps ## Run the ClickHouse migrations and metric queries on C
 	node $(CHCOMPAT_DIR)/check.mjs $(addprefix --migrations ,$(CHCOMPAT_MIGRATIONS)) \
 		$(addprefix --queries ,$(CHCOMPAT_QUERIES)) $(if $(CHCOMPAT_PARAMS),--params $(CHCOMPAT_PARAMS))
 
+# --- the analytics dashboard (services/analytics/web: ECharts + Vite; the bundle is committed in
+# services/analytics/internal/ports/dashboard/dist and embedded in the analytics binary) ---
+DASHBOARD_WEB := services/analytics/web
+DASHBOARD_DIST := services/analytics/internal/ports/dashboard/dist
+DASHBOARD_STAMP := $(DASHBOARD_WEB)/node_modules/.evcrm-installed
+
+$(DASHBOARD_STAMP): $(DASHBOARD_WEB)/package.json $(DASHBOARD_WEB)/package-lock.json | node-deps
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)||(a===21)||(a===22&&b<12)) { console.error("the dashboard build (Vite 8) needs Node 20.19+ or 22.12+, found "+process.version); process.exit(1) }'
+	cd $(DASHBOARD_WEB) && npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: dashboard
+dashboard: $(DASHBOARD_STAMP) ## Rebuild the dashboard bundle from services/analytics/web (commit the dist/ it writes)
+	cd $(DASHBOARD_WEB) && npm run build
+
+.PHONY: checkdashboard
+checkdashboard: $(DASHBOARD_STAMP) ## Fail when the committed dashboard bundle is not what its sources build to
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	(cd $(DASHBOARD_WEB) && npx tsc --noEmit && npx vite build --outDir "$$tmp" --emptyOutDir --logLevel warn) && \
+	if ! diff -r "$$tmp" $(DASHBOARD_DIST) >/dev/null; then \
+		echo "$(DASHBOARD_DIST) is stale: run 'make dashboard' and commit the result"; diff -rq "$$tmp" $(DASHBOARD_DIST); exit 1; fi
+
 .PHONY: test
 test: deps ## Run every module's tests with -race against real NATS and ClickHouse 18.16, then chcompat (26.x)
 	for m in $(MODULES); do (cd $$m && if [ -n "$$(go list ./... 2>/dev/null)" ]; then go test $(GO_TEST_FLAGS) ./...; fi); done
@@ -127,11 +159,19 @@ bench: ## Run the benchmarks: event store, commands vs raw publish, import, read
 	cd services/analytics && ANALYTICS_BENCH_EVENTS=$(ANALYTICS_BENCH_EVENTS) ANALYTICS_BENCH_RATE=$(ANALYTICS_BENCH_RATE) \
 		go test -run '^$$' -bench Analytics -benchtime 1x -timeout 3h ./internal/service/
 
+# Flags for the launcher, e.g. `make run CRMDEV_FLAGS=--free-ports` (`.data/bin/crmdev run -h`
+# lists them; each also reads EVCRM_<FLAG>).
+CRMDEV_FLAGS ?=
+
 .PHONY: run
-run: ## Start the whole system with demo data (arrives with the launcher)
-	@echo "make run is not available yet: the launcher (tools/crmdev) arrives with the services."
-	@echo "Today the repository holds the foundation libraries; 'make test' exercises them."
-	@exit 2
+run: ## Start NATS, ClickHouse and the four services with a year of demo data; Ctrl-C stops them
+	@mkdir -p .data/bin
+	go build -o .data/bin/crmdev ./tools/crmdev
+	.data/bin/crmdev run $(CRMDEV_FLAGS)
+
+.PHONY: crmctl
+crmctl: ## Build the command-line client into bin/crmctl (docs/crmctl.md)
+	go build -o bin/crmctl ./tools/crmctl
 
 .PHONY: clean
 clean: ## Remove local state and caches of this workspace
