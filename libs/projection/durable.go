@@ -130,9 +130,13 @@ func (s *durableSource) fetch(ctx context.Context) ([]*delivery, error) {
 	}
 	rest := s.r.cfg.BatchSize - len(ds)
 	if wait := s.r.cfg.BatchWait; wait > 0 {
-		wctx, wcancel := context.WithTimeout(ctx, wait)
-		defer wcancel()
-		b, err = cons.Fetch(rest, jetstream.FetchContext(wctx))
+		// FetchMaxWait, not a context deadline: the server ends the request after wait, and
+		// the client listens until it says so. With a context the client stops listening at
+		// its own deadline (the server's expiry is only 10% earlier), and a message the server
+		// sent in between was dropped by the client yet stayed "delivered" on the server:
+		// nobody saw it again until AckWait (30 s) — long enough for a later event of its
+		// aggregate to give up waiting for it. Shutdown waits for at most this one BatchWait.
+		b, err = cons.Fetch(rest, jetstream.FetchMaxWait(wait))
 	} else {
 		b, err = cons.FetchNoWait(rest)
 	}

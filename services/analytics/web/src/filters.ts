@@ -1,6 +1,7 @@
 // The page's filters and who it calls as, kept in the URL so that a view can be bookmarked
 // and shared (and so that a test can open one): ?tenant=acme&from=2026-01-01&to=2026-03-31&
-// period=month&owner=u1&source=web_form&currency=EUR. `to` is the last day included.
+// period=month&owner=u1&source=web_form&currency=EUR. `to` is the last day included. The
+// currency defaults to USD, the pipeline's default currency (and the demo data's).
 
 import { addDays, addMonths, periods, type Period } from "./format";
 
@@ -15,6 +16,9 @@ export interface View {
   source: string;
   currency: string;
 }
+
+/** defaultCurrency is the pipeline service's default currency, which the demo data uses. */
+export const defaultCurrency = "USD";
 
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -40,7 +44,7 @@ export function readView(search: string, now = new Date()): View {
     period: periods.includes(period) ? period : "month",
     owners: (q.get("owner") ?? "").split(",").map((s) => s.trim()).filter(Boolean),
     source: q.get("source") ?? "",
-    currency: (q.get("currency") || "EUR").toUpperCase(),
+    currency: (q.get("currency") || defaultCurrency).toUpperCase(),
   };
 }
 

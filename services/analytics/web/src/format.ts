@@ -66,6 +66,13 @@ export function pct(r: number): string {
   return pctFmt.format(r);
 }
 
+const signedPctFmt = new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 0, signDisplay: "exceptZero" });
+
+/** roiPct shows a return ratio (ROI, (won − cost) / cost) as a signed percentage: −1 is "−100%". */
+export function roiPct(r: number): string {
+  return signedPctFmt.format(r).replace("-", "−");
+}
+
 const moneyFmts = new Map<string, Intl.NumberFormat>();
 
 /** money formats an amount; compact (12.3K) for tiles and axes. */

@@ -7,13 +7,13 @@ import "./style.css";
 import {
   amount, ApiError, get, num, seconds,
   type CampaignResponse, type ForecastResponse, type FunnelResponse, type Identity, type Params,
-  type ProjectionStatusResponse, type StageMetrics, type StageMetricsResponse, type VelocityResponse,
+  type ProjectionStatusResponse, type StageMetrics, type StageMetricsResponse, type VelocityResponse, type VelocityRow,
 } from "./api";
 import { colors, draw, hide } from "./charts";
 import { cell, h, numbers, table, type Cell } from "./dom";
 import { fillForm, formView, readView, writeView, type View } from "./filters";
 import {
-  addDays, addMonths, days, duration, int, isoDate, money, pct, periodLabel, startOfDayUTC,
+  addDays, addMonths, days, duration, int, isoDate, money, pct, periodLabel, roiPct, startOfDayUTC,
 } from "./format";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -130,10 +130,21 @@ function renderFunnel(r: FunnelResponse, v: View): Promise<void> | undefined {
     tooltip: { trigger: "item", formatter: (p: { name: string; value: number; dataIndex: number }) =>
       `${p.name}: ${int(p.value)}<br/>${pct(t.steps[p.dataIndex].stepRate)} of previous · ${pct(t.steps[p.dataIndex].overall)} of created` },
     series: [{
-      type: "funnel", sort: "none", min: 0, max, minSize: "12%", gap: 3, left: "8%", right: "8%", top: 8, bottom: 8,
-      label: { position: "inside", color: "#fff", fontWeight: 600,
-        formatter: (p: { name: string; value: number; dataIndex: number }) =>
-          p.dataIndex === 0 ? `${p.name}  ${int(p.value)}` : `${p.name}  ${int(p.value)}  (${pct(t.steps[p.dataIndex].stepRate)})` },
+      // The labels go to the right of the funnel, two lines each (step and count, then the
+      // conversion), so that a narrow segment at the bottom does not cut them off.
+      type: "funnel", sort: "none", min: 0, max, minSize: "8%", gap: 3, left: 8, width: "56%", top: 10, bottom: 10,
+      label: { position: "right", color: "#0f172a", lineHeight: 16,
+        formatter: (p: { name: string; value: number; dataIndex: number }) => {
+          const s = t.steps[p.dataIndex];
+          const rate = p.dataIndex === 0 ? "leads created" : `${pct(s.stepRate)} of previous · ${pct(s.overall)} of created`;
+          return `{name|${p.name}}  {count|${int(p.value)}}\n{rate|${rate}}`;
+        },
+        rich: {
+          name: { fontWeight: 600, fontSize: 13, color: "#0f172a" },
+          count: { fontWeight: 700, fontSize: 13, color: "#1d4ed8" },
+          rate: { fontSize: 11.5, color: "#64748b" },
+        } },
+      labelLine: { show: true, length: 12, lineStyle: { color: "#cbd5e1" } },
       itemStyle: { borderWidth: 0 },
       color: ["#1e3a8a", "#1d4ed8", "#2563eb", "#3b82f6", "#60a5fa", colors.won],
       data: t.steps.map((s) => ({ name: stepNames[s.step] ?? s.step, value: s.count })),
@@ -143,11 +154,51 @@ function renderFunnel(r: FunnelResponse, v: View): Promise<void> | undefined {
 
 // --- stages and time in stage -------------------------------------------------------------
 
+/**
+ * builtInStages is the stage order of the pipeline service's built-in pipeline ("default",
+ * services/pipeline/internal/domain/pipelinedef Default(): Salesforce's standard sales process),
+ * which tenants, the launcher's demo data included, use unless they define their own.
+ */
+const builtInPipeline = "default";
+const builtInStages = ["prospecting", "qualification", "needs_analysis", "value_proposition",
+  "identify_decision_makers", "proposal", "negotiation", "closed_won", "closed_lost"];
+
+/**
+ * stageOrder orders the stages as well as the page can. The stage-metrics API has no stage
+ * order, and the pipeline service that has it is another origin (no CORS), so: the built-in
+ * pipeline's stages are in its known order; any other stage (of a pipeline a tenant defined, or
+ * one added to the built-in pipeline) comes after, by the opportunities that entered it, most
+ * first: deals enter a pipeline's first stage and fewer reach each later one, so for deals that
+ * only move forward that is the pipeline's order. On a tie the stage that passed more deals on
+ * comes first (a later stage is entered by at most what its predecessor passed on). A
+ * pipeline's stages stay together, the busiest pipeline first. The cards say so (stageOrderNote).
+ */
 function stageOrder(stages: StageMetrics[]): StageMetrics[] {
-  // The API has no stage order: stages entered by more opportunities come earlier in a
-  // pipeline, which orders a sales funnel the way it is drawn.
-  return [...stages].sort((a, b) => num(b.entered) - num(a.entered) ||
-    (a.pipelineId ?? "").localeCompare(b.pipelineId ?? "") || (a.stageName ?? "").localeCompare(b.stageName ?? ""));
+  const busiest = new Map<string, number>();
+  for (const s of stages) {
+    const p = s.pipelineId ?? "";
+    busiest.set(p, Math.max(busiest.get(p) ?? 0, num(s.entered)));
+  }
+  const known = (s: StageMetrics) => {
+    const i = s.pipelineId === builtInPipeline ? builtInStages.indexOf(s.stageId ?? "") : -1;
+    return i < 0 ? builtInStages.length : i;
+  };
+  return [...stages].sort((a, b) => {
+    const pa = a.pipelineId ?? "", pb = b.pipelineId ?? "";
+    return (busiest.get(pb) ?? 0) - (busiest.get(pa) ?? 0) || pa.localeCompare(pb) ||
+      known(a) - known(b) ||
+      num(b.entered) - num(a.entered) || num(b.advanced) - num(a.advanced) ||
+      (a.stageName ?? "").localeCompare(b.stageName ?? "");
+  });
+}
+
+/** stageOrderNote says, under the charts, how the stages were ordered. */
+function stageOrderNote(stages: StageMetrics[]): string {
+  const guessed = stages.some((s) => s.pipelineId !== builtInPipeline || !builtInStages.includes(s.stageId ?? ""));
+  return guessed
+    ? "Stage order: the built-in pipeline's stages in its order; other stages by opportunities entered, most first " +
+      "(the analytics API has no stage order, so skips and moves back can put a stage out of place)."
+    : "Stages in the order of the built-in pipeline.";
 }
 
 function stageLabel(s: StageMetrics, manyPipelines: boolean): string {
@@ -173,12 +224,16 @@ function renderStages(r: StageMetricsResponse): Promise<void>[] {
     cell(int(num(s.advanced)), `stage.${key(s)}.advanced`, num(s.advanced)),
     cell(int(num(s.lost)), `stage.${key(s)}.lost`, num(s.lost)),
     cell(pct(s.conversion ?? 0), `stage.${key(s)}.conversion`, s.conversion ?? 0),
-  ]))));
+  ]))), h("p", { class: "note stage-order" }, stageOrderNote(stages)));
+  c.chart!.hidden = false; // measured for the axis labels below (hidden after an error)
+  const labelWidth = Math.max(56, (c.chart!.clientWidth - 90) / labels.length - 6);
   const p1 = draw(c.chart!, {
     tooltip: { trigger: "axis" },
     legend: { top: 0 },
     grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
-    xAxis: { type: "category", data: labels, axisLabel: { interval: 0 } },
+    // Every stage's name, wrapped to its category's width rather than overlapping the next.
+    xAxis: { type: "category", data: labels,
+      axisLabel: { interval: 0, width: labelWidth, overflow: "break", lineHeight: 14 } },
     yAxis: [{ type: "value", minInterval: 1 },
       { type: "value", min: 0, max: 1, axisLabel: { formatter: (x: number) => pct(x) }, splitLine: { show: false } }],
     series: [
@@ -197,7 +252,7 @@ function renderStages(r: StageMetricsResponse): Promise<void>[] {
     cell(days(d(s.avgTime)), `time.${key(s)}.avg_s`, seconds(s.avgTime)),
     cell(days(d(s.p50Time)), `time.${key(s)}.p50_s`, seconds(s.p50Time)),
     cell(days(d(s.p90Time)), `time.${key(s)}.p90_s`, seconds(s.p90Time)),
-  ]))));
+  ]))), h("p", { class: "note stage-order" }, stageOrderNote(stages)));
   const p2 = draw(t.chart!, {
     tooltip: { trigger: "axis", valueFormatter: (x: number) => days(x) },
     legend: { top: 0 },
@@ -250,7 +305,25 @@ function renderForecast(r: ForecastResponse, v: View): Promise<void> | undefined
 
 // --- velocity ------------------------------------------------------------------------------
 
-interface Velocity { open: number; won: number; lost: number; winRate: number; avgDeal: number; cycle: number; perDay: number; wonAmount: number }
+interface Velocity {
+  open: number; won: number; lost: number; winRate: number; avgDeal: number; cycle: number; perDay: number; wonAmount: number;
+  /** shown is the velocity the page shows: perDay, or with a cycle of one day when the cycle is shorter (floored). */
+  shown: number;
+  floored: boolean;
+}
+
+/**
+ * A sales cycle under a day (a deal won minutes or seconds after it was created: an import, a
+ * demo) makes open × win rate × deal ÷ cycle explode (billions a day), or 0 when the cycle is 0
+ * (the API divides by nothing then). The page shows velocity computed with a cycle of at least
+ * minCycleDays and says so; the API's figure stays in data-value and in the tooltips.
+ */
+const minCycleDays = 1;
+
+function flooredVelocity(open: number, winRate: number, avgDeal: number, cycle: number, won: number, perDay: number): { shown: number; floored: boolean } {
+  if (won <= 0 || cycle >= minCycleDays) return { shown: perDay, floored: false };
+  return { shown: (open * winRate * avgDeal) / minCycleDays, floored: true };
+}
 
 /**
  * velocityTotals combines the periods into the range's figures with the same definitions
@@ -274,7 +347,18 @@ function velocityTotals(r: VelocityResponse): Velocity {
   const avgDeal = won > 0 ? wonAmount / won : 0;
   const cycle = won > 0 ? cycleSum / won : 0;
   const perDay = cycle > 0 ? (open * winRate * avgDeal) / cycle : 0;
-  return { open, won, lost, winRate, avgDeal, cycle, perDay, wonAmount };
+  return { open, won, lost, winRate, avgDeal, cycle, perDay, wonAmount, ...flooredVelocity(open, winRate, avgDeal, cycle, won, perDay) };
+}
+
+/** rowVelocity is a period's velocity as shown (floored like the totals). */
+function rowVelocity(x: VelocityRow): { shown: number; floored: boolean } {
+  return flooredVelocity(num(x.openOpportunities), x.winRate ?? 0, amount(x.averageDealSize), x.salesCycleDays ?? 0,
+    num(x.won), amount(x.velocityPerDay));
+}
+
+/** cycleText shows a cycle in days, or in hours, minutes or seconds when it is under a day. */
+function cycleText(d: number, won: number): string {
+  return won > 0 && d < 1 ? duration(d * 86400) : days(d);
 }
 
 function renderVelocity(r: VelocityResponse, v: View): Promise<void> | undefined {
@@ -288,34 +372,46 @@ function renderVelocity(r: VelocityResponse, v: View): Promise<void> | undefined
   const c = ready("velocity");
   const cur = v.currency;
   const t = velocityTotals(r);
-  const input = (label: string, metric: string, value: number, text: string, op?: string) =>
+  const input = (label: string, metric: string, value: number, text: string, op?: string, sub?: string) =>
     h("div", { class: "input" },
       h("span", { class: "label" }, label),
       h("strong", { "data-metric": metric, "data-value": value }, text),
+      sub ? h("span", { class: "sub" }, sub) : null,
       op ? h("span", { class: "op", "aria-hidden": "true" }, op) : null);
+  const apiFigure = (perDay: number, cycle: number) => cycle > 0
+    ? `with the actual cycle: ${money(perDay, cur, true)} / day` : "the API's figure is 0, as it does not divide by a cycle of 0";
   inputs.replaceChildren(
     input("Open opportunities", "velocity.open_opportunities", t.open, int(t.open), "×"),
     input(`Win rate (${int(t.won)} won, ${int(t.lost)} lost)`, "velocity.win_rate", t.winRate, pct(t.winRate), "×"),
     input("Average deal size", "velocity.average_deal_size", t.avgDeal, money(t.avgDeal, cur), "÷"),
-    input("Sales cycle", "velocity.sales_cycle_days", t.cycle, days(t.cycle), "="),
-    h("div", { class: "input result" },
+    input("Sales cycle", "velocity.sales_cycle_days", t.cycle, cycleText(t.cycle, t.won), "=",
+      t.floored ? `counted as ${minCycleDays} d` : undefined),
+    h("div", { class: "input result", title: t.floored ? `Computed with a ${minCycleDays}-day cycle: ${apiFigure(t.perDay, t.cycle)}.` : undefined },
       h("span", { class: "label" }, "Velocity"),
-      h("strong", { "data-metric": "velocity.per_day", "data-value": t.perDay }, money(t.perDay, cur) + " / day")),
+      // data-value is the definition's figure (the API's), the text the one shown.
+      h("strong", { "data-metric": "velocity.per_day", "data-value": t.perDay, "data-shown": t.shown }, money(t.shown, cur) + " / day"),
+      t.floored ? h("span", { class: "sub" }, `with a ${minCycleDays}-day cycle`) : null),
   );
   inputs.append(h("span", { hidden: true, "data-metric": "velocity.won", "data-value": t.won }),
     h("span", { hidden: true, "data-metric": "velocity.lost", "data-value": t.lost }));
+  const shown = rows.map(rowVelocity);
+  const anyFloored = t.floored || shown.some((x) => x.floored);
   c.body.replaceChildren(numbers(table(["Close period", "Open", "Won", "Lost", "Win rate", "Average deal", "Cycle", "Velocity / day"],
-    rows.map((x) => {
+    rows.map((x, i) => {
       const k = isoDate(x.periodStart) + (x.key ? "." + x.key : "");
+      const w = num(x.won);
       return [cell(periodLabel(x.periodStart, v.period)),
         cell(int(num(x.openOpportunities)), `velocity.${k}.open_opportunities`, num(x.openOpportunities)),
-        cell(int(num(x.won)), `velocity.${k}.won`, num(x.won)),
+        cell(int(w), `velocity.${k}.won`, w),
         cell(int(num(x.lost)), `velocity.${k}.lost`, num(x.lost)),
         cell(pct(x.winRate ?? 0), `velocity.${k}.win_rate`, x.winRate ?? 0),
         cell(money(amount(x.averageDealSize), cur), `velocity.${k}.average_deal_size`, amount(x.averageDealSize)),
-        cell(days(x.salesCycleDays ?? 0), `velocity.${k}.sales_cycle_days`, x.salesCycleDays ?? 0),
-        cell(money(amount(x.velocityPerDay), cur), `velocity.${k}.per_day`, amount(x.velocityPerDay))];
-    }))));
+        cell(cycleText(x.salesCycleDays ?? 0, w), `velocity.${k}.sales_cycle_days`, x.salesCycleDays ?? 0),
+        cell(money(shown[i].shown, cur) + (shown[i].floored ? " *" : ""), `velocity.${k}.per_day`, amount(x.velocityPerDay))];
+    }))), ...(anyFloored
+    ? [h("p", { class: "note velocity-floor" }, `* Sales cycle under a day: velocity is shown with a ${minCycleDays}-day cycle, as a deal won minutes ` +
+        `after its creation would make it explode. For the whole range, ${apiFigure(t.perDay, t.cycle)}.`)]
+    : []));
   return draw(c.chart!, {
     tooltip: { trigger: "axis" },
     legend: { top: 0 },
@@ -326,8 +422,8 @@ function renderVelocity(r: VelocityResponse, v: View): Promise<void> | undefined
     series: [
       { name: "Won deals", type: "bar", stack: "closed", data: rows.map((x) => num(x.won)), color: colors.won },
       { name: "Lost deals", type: "bar", stack: "closed", data: rows.map((x) => num(x.lost)), color: colors.lost },
-      { name: "Velocity / day", type: "line", yAxisIndex: 1, data: rows.map((x) => amount(x.velocityPerDay)), color: colors.primary,
-        tooltip: { valueFormatter: (x: number) => money(x, cur) } },
+      { name: "Velocity / day", type: "line", yAxisIndex: 1, data: shown.map((x) => x.shown), color: colors.primary,
+        tooltip: { valueFormatter: (x: number) => money(x, cur) + (anyFloored ? " (cycle ≥ 1 d)" : "") } },
     ],
   });
 }
@@ -346,9 +442,9 @@ function renderCampaigns(r: CampaignResponse, v: View): void {
   const m = (x: Parameters<typeof amount>[0]) => amount(x);
   const rows: Cell[][] = list.map((x) => {
     const k = `campaign.${x.campaignId}`;
+    const roi = x.roi ?? 0;
     return [
       cell(x.name || x.campaignId || "", `${k}.name`, x.name ?? ""),
-      cell(x.channel ?? "", undefined, undefined, "muted"),
       cell(int(num(x.members)), `${k}.members`, num(x.members)),
       cell(int(num(x.sent)), `${k}.sent`, num(x.sent)),
       cell(pct(x.openRate ?? 0), `${k}.open_rate`, x.openRate ?? 0),
@@ -361,7 +457,9 @@ function renderCampaigns(r: CampaignResponse, v: View): void {
       cell(int(num(x.opportunities)), `${k}.opportunities`, num(x.opportunities)),
       cell(money(m(x.influencedPipeline), cur), `${k}.influenced_pipeline`, m(x.influencedPipeline)),
       cell(money(m(x.influencedWon), cur), `${k}.influenced_won`, m(x.influencedWon)),
-      cell(m(x.cost) ? pct(x.roi ?? 0) : "–", `${k}.roi`, x.roi ?? 0, !m(x.cost) ? "muted" : (x.roi ?? 0) < 0 ? "neg" : "pos"),
+      // ROI is a ratio ((influenced won − cost) / cost, docs/analytics.md): shown as a percentage
+      // (−1 is −100%: nothing won back), data-value keeps the ratio.
+      cell(m(x.cost) ? roiPct(roi) : "–", `${k}.roi`, roi, !m(x.cost) ? "muted" : roi < 0 ? "neg" : "pos"),
       cell(money(m(x.firstTouchWon), cur), `${k}.first_touch_won`, m(x.firstTouchWon)),
       cell(money(m(x.lastTouchWon), cur), `${k}.last_touch_won`, m(x.lastTouchWon)),
     ];
@@ -370,7 +468,7 @@ function renderCampaigns(r: CampaignResponse, v: View): void {
   const first = list.reduce((s, x) => s + m(x.firstTouchWon), 0);
   const last = list.reduce((s, x) => s + m(x.lastTouchWon), 0);
   const leads = list.reduce((s, x) => s + num(x.leads), 0);
-  rows.push([cell("All campaigns"), cell(""),
+  rows.push([cell("All campaigns"),
     cell(int(list.reduce((s, x) => s + num(x.members), 0)), "campaign.total.members", list.reduce((s, x) => s + num(x.members), 0)),
     cell(""), cell(""), cell(""), cell(""), cell(""),
     cell(money(cost, cur), "campaign.total.cost", cost),
@@ -381,11 +479,24 @@ function renderCampaigns(r: CampaignResponse, v: View): void {
     cell(""), cell(""), cell(""), cell(""),
     cell(money(first, cur), "campaign.total.first_touch_won", first),
     cell(money(last, cur), "campaign.total.last_touch_won", last)]);
-  const t = table(["Campaign", "Channel", "Members", "Sent", "Open", "Click", "Response", "Conversion", "Cost", "Leads", "CPL",
-    "Opps", "Influenced pipeline", "Influenced won", "ROI", "First touch won", "Last touch won"], rows, "data campaigns");
+  // Compact columns: the channel goes under the campaign's name, and a header row of groups
+  // lets the column headers be short, so that the table fits its card at 1440 px (and
+  // scrolls inside the card, not the page, when narrower).
+  const t = table(["Campaign", "Members", "Sent", "Open", "Click", "Response", "Conversion", "Cost", "Leads", "Per lead",
+    "Opps", "Pipeline", "Won", "ROI", "First touch", "Last touch"], rows, "data campaigns");
+  const groups: [string, number, string?][] = [["", 2], ["Engagement (of members)", 5], ["Cost and leads", 4],
+    ["Influenced", 3, "opportunities whose lead or contact was a member before the opportunity was created; ROI = (won − cost) / cost"],
+    ["Won, attributed", 2, "won revenue credited to the first / last campaign touch"]];
+  t.tHead!.prepend(h("tr", { class: "groups" }, ...groups.map(([label, span, title]) =>
+    h("th", { colspan: span, scope: "colgroup", title, class: label ? "group" : undefined }, label))));
+  t.tBodies[0].querySelectorAll("tr").forEach((tr, i) => {
+    const ch = list[i]?.channel;
+    if (ch) tr.cells[0].append(h("span", { class: "channel" }, ch.replace(/_/g, " ")));
+  });
   t.querySelector("tbody tr:last-child")?.classList.add("total");
   c.body.replaceChildren(h("div", { class: "scroll" }, t),
-    h("p", { class: "note" }, "Influenced: opportunities whose lead or contact was a member before the opportunity was created. ",
+    h("p", { class: "note" }, "Influenced: opportunities whose lead or contact was a member before the opportunity was created; ",
+      "ROI = (influenced won − cost) / cost, as a percentage (−100%: nothing won back). ",
       "First / last touch: won revenue credited to the first / last campaign touch before it."));
 }
 
@@ -437,7 +548,8 @@ function renderKPIs(f?: FunnelResponse, vel?: VelocityResponse, fc?: ForecastRes
       openAmt !== undefined ? `of ${money(openAmt, cur, true)} open` : ""),
     tile("Won revenue", "kpi.won_revenue", vt?.wonAmount, money(vt?.wonAmount ?? 0, cur, true), vt ? `${int(vt.won)} ${vt.won === 1 ? "deal" : "deals"}` : ""),
     tile("Win rate", "kpi.win_rate", vt?.winRate, pct(vt?.winRate ?? 0), vt ? `${int(vt.won)} won · ${int(vt.lost)} lost` : ""),
-    tile("Sales velocity", "kpi.velocity_per_day", vt?.perDay, money(vt?.perDay ?? 0, cur, true) + "/day", "expected revenue per day"),
+    tile("Sales velocity", "kpi.velocity_per_day", vt?.perDay, money(vt?.shown ?? 0, cur, true) + "/day",
+      vt?.floored ? `per day, with a ${minCycleDays}-day cycle (actual: ${cycleText(vt.cycle, vt.won)})` : "expected revenue per day"),
   );
 }
 
