@@ -41,11 +41,13 @@ func (s *idSet) add(tenant, id, extra string) {
 // newest row of each key wins even before ClickHouse has merged the parts.
 func (b *batch) load(ctx context.Context, ds []decoded) error {
 	var leads, contacts, opps, camps, members idSet
+	seen := map[string]bool{} // rows decided by an earlier event of the batch
 	for _, d := range ds {
 		table, k := rowKey(d)
-		if table == "" || b.has(table, k) {
+		if table == "" || seen[table+"\x00"+k] {
 			continue
 		}
+		seen[table+"\x00"+k] = true
 		if !b.w.mustRead(table, k) {
 			if r := b.w.cache.get(table, k); r != nil {
 				b.put(table, k, r)
