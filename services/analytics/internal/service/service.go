@@ -135,9 +135,9 @@ func (c ClickHouseOptions) open(ctx context.Context, database string) (driver.Co
 		Auth:        clickhouse.Auth{Database: database, Username: c.User, Password: c.Password},
 		DialTimeout: 5 * time.Second,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
-		// Three stream writers each send up to four INSERTs at once, and queries run beside
-		// them; the pool must not make a writer wait for a connection.
-		MaxOpenConns: 24, MaxIdleConns: 16,
+		// Three stream writers insert at once and queries run beside them; the pool must not
+		// make a writer wait for a connection.
+		MaxOpenConns: 16, MaxIdleConns: 8,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("analytics: clickhouse %s: %w", c.Addr, err)
