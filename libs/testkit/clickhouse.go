@@ -142,8 +142,9 @@ func (c *ClickHouse) NewDatabase(t testing.TB) string {
 		t.Fatalf("testkit: create database %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		// t.Context is already cancelled when cleanups run.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		// t.Context is already cancelled when cleanups run. Dropping a benchmark's database of
+		// ten million events (thousands of parts) took over 30 s on 2 cores.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		conn, err := c.srv.Open(ctx)
 		if err == nil {

@@ -163,6 +163,7 @@ var (
 type opp struct {
 	e          *env
 	tenant, id string
+	lead       string
 	owner      string
 	st         stage
 	since      time.Time
@@ -177,7 +178,7 @@ func (e *env) opportunity(tenant, id, lead, account, owner, campaign string, src
 		StageId: sQualify.id, StageName: sQualify.name, Amount: eur(units, 0), Probability: sQualify.prob,
 		ExpectedCloseDate: expectedClose, ForecastCategory: sQualify.cat, Source: src, PrimaryCampaignId: campaign,
 		Status: pipelinev1.OpportunityStatus_OPPORTUNITY_STATUS_OPEN, CreatedAt: timestamppb.New(created)}}))
-	return &opp{e: e, tenant: tenant, id: id, owner: owner, st: sQualify, since: created, units: units}
+	return &opp{e: e, tenant: tenant, id: id, lead: lead, owner: owner, st: sQualify, since: created, units: units}
 }
 
 // move appends a stage change (and extra events in the same append, e.g. OpportunityWon).
@@ -195,7 +196,14 @@ func (o *opp) win(when time.Time, days uint32) {
 	o.e.t.Helper()
 	from, in := o.st.id, when.Sub(o.since)
 	o.move(sWon, when, ev(when, &pipelinev1.OpportunityWon{Amount: eur(o.units, 0), CloseDate: when.Format(time.DateOnly),
-		FromStageId: from, TimeInPreviousStage: durationpb.New(in), DaysOpen: days}))
+		FromStageId: from, TimeInPreviousStage: durationpb.New(in), DaysOpen: days,
+		Deal: &pipelinev1.Deal{PipelineId: "p1", OwnerId: o.owner, LeadId: o.lead}}))
+	if o.lead != "" {
+		// What the leads service's reaction to the win appends to the lead, a little later
+		// than the win: the funnel's won step takes won_at, not the reaction's time.
+		o.e.addFor(o.tenant, "lead", o.lead, ev(when.Add(time.Hour), &leadsv1.LeadOpportunityWon{OpportunityId: o.id,
+			WonAt: timestamppb.New(when), Amount: eur(o.units, 0), CloseDate: when.Format(time.DateOnly)}))
+	}
 }
 
 func (o *opp) lose(when time.Time, days uint32) {
@@ -607,10 +615,12 @@ func acmeAnswers() map[string]proto.Message {
 }
 
 // acmeTimeline is account a1's 360° view, newest first: the events of a1, of its contact k1,
-// of the lead L1 converted into it, of its opportunity o1 and of L1's memberships m1 (c1) and
-// m5 (c2): 6 + 1 + 1 + 6 + 5 + 2 = 21, pages of 8, 8 and 5. Ties on time go to the higher
+// of the lead L1 converted into it (its win recorded by the leads service an hour after o1's),
+// of its opportunity o1 and of L1's memberships m1 (c1) and m5 (c2): 7 + 1 + 1 + 6 + 5 + 2 = 22,
+// pages of 8, 8 and 6. Ties on time go to the higher
 // stream name, then the later sequence (CRM_PIPELINE > CRM_LEADS > CRM_CAMPAIGN).
 var acmeTimeline = []string{
+	"02-04 10:00 CRM_LEADS lead/l1 LeadOpportunityWon",
 	"02-04 09:00 CRM_PIPELINE opportunity/o1 OpportunityWon",
 	"02-04 09:00 CRM_PIPELINE opportunity/o1 OpportunityStageChanged",
 	"01-25 09:00 CRM_PIPELINE opportunity/o1 OpportunityStageChanged",
@@ -637,8 +647,8 @@ var acmeTimeline = []string{
 func checkTimeline(t *testing.T, m proto.Message) {
 	t.Helper()
 	tl := m.(*analyticsv1.GetTimelineResponse)
-	if tl.NextPageToken != "pages 8,8,5" {
-		t.Errorf("timeline %s, want pages 8,8,5", tl.NextPageToken)
+	if tl.NextPageToken != "pages 8,8,6" {
+		t.Errorf("timeline %s, want pages 8,8,6", tl.NextPageToken)
 	}
 	var got []string
 	ids := map[string]bool{}
@@ -686,8 +696,8 @@ func checkGlobex(t *testing.T, got map[string]proto.Message) {
 		cp.Campaigns[0].GetRoi() != (99000.0-777)/777 {
 		t.Errorf("globex campaigns: %s", textOpts.Format(cp))
 	}
-	// a1's view: L1 (4 events), a1, k1, o1 (3), m1 (3) = 12, one page.
-	if tl := got["timeline of a1"].(*analyticsv1.GetTimelineResponse); len(tl.Events) != 12 || tl.NextPageToken != "pages 8,4" {
+	// a1's view: L1 (4 events and its win), a1, k1, o1 (3), m1 (3) = 13, pages of 8 and 5.
+	if tl := got["timeline of a1"].(*analyticsv1.GetTimelineResponse); len(tl.Events) != 13 || tl.NextPageToken != "pages 8,5" {
 		t.Errorf("globex timeline: %d events, %s", len(tl.Events), tl.NextPageToken)
 	}
 }

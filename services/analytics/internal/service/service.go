@@ -98,12 +98,13 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (_ *Service, err error) 
 		return nil, err
 	}
 	s.closers = append(s.closers, conn.Close)
-	applied, err := chschema.Migrate(ctx, conn)
+	migrated, err := chschema.Migrate(ctx, conn)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
-	if len(applied) > 0 {
-		o.Logger.Info("analytics: applied clickhouse migrations", "database", o.ClickHouse.Database, "versions", applied)
+	if len(migrated.Applied) > 0 {
+		o.Logger.Info("analytics: applied clickhouse migrations", "database", o.ClickHouse.Database,
+			"versions", migrated.Applied, "needs_rebuild", migrated.NeedsRebuild)
 	}
 
 	popts := projector.Options{BatchSize: o.BatchSize, BatchWait: o.BatchWait, Backoff: o.Backoff,
@@ -124,7 +125,40 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (_ *Service, err error) 
 	})
 	s.workers = append(s.workers, lifecycle.Worker{Name: "analytics-projector", Run: proj.Run})
 	s.App = app.New(app.Deps{Projection: projector.Control{Projector: proj, Rebuilder: rebuilder}, ClickHouse: conn})
+	if migrated.NeedsRebuild {
+		s.workers = append(s.workers, lifecycle.Worker{Name: "analytics-schema-rebuild",
+			Run: func(ctx context.Context) error { return schemaRebuild(ctx, s.App, o.Logger, time.Minute) }})
+	}
 	return s, nil
+}
+
+// schemaRebuild runs the rebuild a migration asked for (chschema.Result.NeedsRebuild), retrying
+// after wait while it fails, and returns when it is done, when another replica runs one (that
+// replica's rebuild applies the same migrations) or when ctx ends. Queries answer from the
+// current tables meanwhile; the migration's new columns read as their defaults there until the
+// swap.
+func schemaRebuild(ctx context.Context, a *app.App, log *slog.Logger, wait time.Duration) error {
+	log.Warn("analytics: a migration changed what the projector folds into existing rows; rebuilding every table from the streams")
+	for {
+		start := time.Now()
+		err := a.Rebuild(ctx, func(app.RebuildProgress) {})
+		switch {
+		case err == nil:
+			log.Info("analytics: schema rebuild done", "took", time.Since(start).Round(time.Millisecond))
+			return nil
+		case errors.Is(err, projector.ErrRebuilding):
+			log.Info("analytics: another rebuild is running; it applies the same migrations")
+			return nil
+		case ctx.Err() != nil:
+			return nil
+		}
+		log.Error("analytics: schema rebuild failed; retrying", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
 }
 
 // open connects to ClickHouse over the native protocol with database as the current database.

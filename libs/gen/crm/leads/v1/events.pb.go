@@ -7,6 +7,7 @@
 package leadsv1
 
 import (
+	v1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -1225,11 +1226,88 @@ func (x *LeadConverted) GetOwnerId() string {
 	return ""
 }
 
+// LeadOpportunityWon records that an opportunity this lead was converted into (the
+// OpportunityWon's deal.lead_id names the lead) was closed won: the funnel's last step, folded
+// from the lead's own stream. The leads service appends it in reaction to the pipeline
+// service's OpportunityWon, once per opportunity (a win after a reopen appends nothing), on any
+// existing lead, converted, merged or not.
+type LeadOpportunityWon struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OpportunityId string                 `protobuf:"bytes,1,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
+	// When the opportunity was won: the OpportunityWon's occurred_at (the business time of the
+	// win, not when the reaction ran).
+	WonAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=won_at,json=wonAt,proto3" json:"won_at,omitempty"`
+	// The final amount.
+	Amount *v1.Money `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	// The business date it closed, YYYY-MM-DD.
+	CloseDate     string `protobuf:"bytes,4,opt,name=close_date,json=closeDate,proto3" json:"close_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeadOpportunityWon) Reset() {
+	*x = LeadOpportunityWon{}
+	mi := &file_crm_leads_v1_events_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeadOpportunityWon) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeadOpportunityWon) ProtoMessage() {}
+
+func (x *LeadOpportunityWon) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_leads_v1_events_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeadOpportunityWon.ProtoReflect.Descriptor instead.
+func (*LeadOpportunityWon) Descriptor() ([]byte, []int) {
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *LeadOpportunityWon) GetOpportunityId() string {
+	if x != nil {
+		return x.OpportunityId
+	}
+	return ""
+}
+
+func (x *LeadOpportunityWon) GetWonAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WonAt
+	}
+	return nil
+}
+
+func (x *LeadOpportunityWon) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *LeadOpportunityWon) GetCloseDate() string {
+	if x != nil {
+		return x.CloseDate
+	}
+	return ""
+}
+
 var File_crm_leads_v1_events_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x19crm/leads/v1/events.proto\x12\fcrm.leads.v1\x1a\x19crm/leads/v1/config.proto\x1a\x17crm/leads/v1/lead.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x01\n" +
+	"\x19crm/leads/v1/events.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x19crm/leads/v1/config.proto\x1a\x17crm/leads/v1/lead.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x01\n" +
 	"\vLeadCreated\x12&\n" +
 	"\x04lead\x18\x01 \x01(\v2\x12.crm.leads.v1.LeadR\x04lead\x12K\n" +
 	"\x11assignment_reason\x18\x02 \x01(\x0e2\x1e.crm.leads.v1.AssignmentReasonR\x10assignmentReason\"\x91\x01\n" +
@@ -1321,7 +1399,13 @@ const file_crm_leads_v1_events_proto_rawDesc = "" +
 	"\x06source\x18\a \x01(\x0e2\x18.crm.leads.v1.LeadSourceR\x06source\x12\x1f\n" +
 	"\vcampaign_id\x18\b \x01(\tR\n" +
 	"campaignId\x12\x19\n" +
-	"\bowner_id\x18\t \x01(\tR\aownerIdB\xa7\x01\n" +
+	"\bowner_id\x18\t \x01(\tR\aownerId\"\xbb\x01\n" +
+	"\x12LeadOpportunityWon\x12%\n" +
+	"\x0eopportunity_id\x18\x01 \x01(\tR\ropportunityId\x121\n" +
+	"\x06won_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05wonAt\x12,\n" +
+	"\x06amount\x18\x03 \x01(\v2\x14.crm.common.v1.MoneyR\x06amount\x12\x1d\n" +
+	"\n" +
+	"close_date\x18\x04 \x01(\tR\tcloseDateB\xa7\x01\n" +
 	"\x10com.crm.leads.v1B\vEventsProtoP\x01Z4github.com/evcrm/evcrm/libs/gen/crm/leads/v1;leadsv1\xa2\x02\x03CLX\xaa\x02\fCrm.Leads.V1\xca\x02\fCrm\\Leads\\V1\xe2\x02\x18Crm\\Leads\\V1\\GPBMetadata\xea\x02\x0eCrm::Leads::V1b\x06proto3"
 
 var (
@@ -1336,7 +1420,7 @@ func file_crm_leads_v1_events_proto_rawDescGZIP() []byte {
 	return file_crm_leads_v1_events_proto_rawDescData
 }
 
-var file_crm_leads_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_crm_leads_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_crm_leads_v1_events_proto_goTypes = []any{
 	(*LeadCreated)(nil),           // 0: crm.leads.v1.LeadCreated
 	(*LeadDetailsUpdated)(nil),    // 1: crm.leads.v1.LeadDetailsUpdated
@@ -1357,56 +1441,60 @@ var file_crm_leads_v1_events_proto_goTypes = []any{
 	(*CustomFieldDeleted)(nil),    // 16: crm.leads.v1.CustomFieldDeleted
 	(*LeadSettingsUpdated)(nil),   // 17: crm.leads.v1.LeadSettingsUpdated
 	(*LeadConverted)(nil),         // 18: crm.leads.v1.LeadConverted
-	(*Lead)(nil),                  // 19: crm.leads.v1.Lead
-	(AssignmentReason)(0),         // 20: crm.leads.v1.AssignmentReason
-	(LeadStatus)(0),               // 21: crm.leads.v1.LeadStatus
-	(*durationpb.Duration)(nil),   // 22: google.protobuf.Duration
-	(QualificationPath)(0),        // 23: crm.leads.v1.QualificationPath
-	(DisqualifyReason)(0),         // 24: crm.leads.v1.DisqualifyReason
-	(LeadSource)(0),               // 25: crm.leads.v1.LeadSource
-	(*ConvertedRecords)(nil),      // 26: crm.leads.v1.ConvertedRecords
-	(*Bant)(nil),                  // 27: crm.leads.v1.Bant
-	(EngagementSignal)(0),         // 28: crm.leads.v1.EngagementSignal
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
-	(*Engagement)(nil),            // 30: crm.leads.v1.Engagement
-	(*Score)(nil),                 // 31: crm.leads.v1.Score
-	(*ScoringModel)(nil),          // 32: crm.leads.v1.ScoringModel
-	(*Territory)(nil),             // 33: crm.leads.v1.Territory
-	(*CustomFieldDefinition)(nil), // 34: crm.leads.v1.CustomFieldDefinition
-	(CustomFieldObject)(0),        // 35: crm.leads.v1.CustomFieldObject
-	(*LeadSettings)(nil),          // 36: crm.leads.v1.LeadSettings
+	(*LeadOpportunityWon)(nil),    // 19: crm.leads.v1.LeadOpportunityWon
+	(*Lead)(nil),                  // 20: crm.leads.v1.Lead
+	(AssignmentReason)(0),         // 21: crm.leads.v1.AssignmentReason
+	(LeadStatus)(0),               // 22: crm.leads.v1.LeadStatus
+	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
+	(QualificationPath)(0),        // 24: crm.leads.v1.QualificationPath
+	(DisqualifyReason)(0),         // 25: crm.leads.v1.DisqualifyReason
+	(LeadSource)(0),               // 26: crm.leads.v1.LeadSource
+	(*ConvertedRecords)(nil),      // 27: crm.leads.v1.ConvertedRecords
+	(*Bant)(nil),                  // 28: crm.leads.v1.Bant
+	(EngagementSignal)(0),         // 29: crm.leads.v1.EngagementSignal
+	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
+	(*Engagement)(nil),            // 31: crm.leads.v1.Engagement
+	(*Score)(nil),                 // 32: crm.leads.v1.Score
+	(*ScoringModel)(nil),          // 33: crm.leads.v1.ScoringModel
+	(*Territory)(nil),             // 34: crm.leads.v1.Territory
+	(*CustomFieldDefinition)(nil), // 35: crm.leads.v1.CustomFieldDefinition
+	(CustomFieldObject)(0),        // 36: crm.leads.v1.CustomFieldObject
+	(*LeadSettings)(nil),          // 37: crm.leads.v1.LeadSettings
+	(*v1.Money)(nil),              // 38: crm.common.v1.Money
 }
 var file_crm_leads_v1_events_proto_depIdxs = []int32{
-	19, // 0: crm.leads.v1.LeadCreated.lead:type_name -> crm.leads.v1.Lead
-	20, // 1: crm.leads.v1.LeadCreated.assignment_reason:type_name -> crm.leads.v1.AssignmentReason
-	19, // 2: crm.leads.v1.LeadDetailsUpdated.before:type_name -> crm.leads.v1.Lead
-	19, // 3: crm.leads.v1.LeadDetailsUpdated.after:type_name -> crm.leads.v1.Lead
-	21, // 4: crm.leads.v1.LeadStatusChanged.from:type_name -> crm.leads.v1.LeadStatus
-	21, // 5: crm.leads.v1.LeadStatusChanged.to:type_name -> crm.leads.v1.LeadStatus
-	22, // 6: crm.leads.v1.LeadStatusChanged.time_in_previous:type_name -> google.protobuf.Duration
-	23, // 7: crm.leads.v1.LeadStatusChanged.qualification_path:type_name -> crm.leads.v1.QualificationPath
-	24, // 8: crm.leads.v1.LeadStatusChanged.disqualify_reason:type_name -> crm.leads.v1.DisqualifyReason
-	25, // 9: crm.leads.v1.LeadStatusChanged.source:type_name -> crm.leads.v1.LeadSource
-	26, // 10: crm.leads.v1.LeadStatusChanged.converted:type_name -> crm.leads.v1.ConvertedRecords
-	27, // 11: crm.leads.v1.BantUpdated.bant:type_name -> crm.leads.v1.Bant
-	20, // 12: crm.leads.v1.LeadAssigned.reason:type_name -> crm.leads.v1.AssignmentReason
-	28, // 13: crm.leads.v1.EngagementRecorded.signal:type_name -> crm.leads.v1.EngagementSignal
-	29, // 14: crm.leads.v1.EngagementRecorded.occurred_at:type_name -> google.protobuf.Timestamp
-	30, // 15: crm.leads.v1.EngagementRecorded.engagement:type_name -> crm.leads.v1.Engagement
-	31, // 16: crm.leads.v1.LeadScored.score:type_name -> crm.leads.v1.Score
-	19, // 17: crm.leads.v1.LeadMerged.values:type_name -> crm.leads.v1.Lead
-	30, // 18: crm.leads.v1.LeadMerged.engagement:type_name -> crm.leads.v1.Engagement
-	32, // 19: crm.leads.v1.ScoringModelUpdated.model:type_name -> crm.leads.v1.ScoringModel
-	33, // 20: crm.leads.v1.TerritoryUpserted.territory:type_name -> crm.leads.v1.Territory
-	34, // 21: crm.leads.v1.CustomFieldDefined.field:type_name -> crm.leads.v1.CustomFieldDefinition
-	35, // 22: crm.leads.v1.CustomFieldDeleted.object:type_name -> crm.leads.v1.CustomFieldObject
-	36, // 23: crm.leads.v1.LeadSettingsUpdated.settings:type_name -> crm.leads.v1.LeadSettings
-	25, // 24: crm.leads.v1.LeadConverted.source:type_name -> crm.leads.v1.LeadSource
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	20, // 0: crm.leads.v1.LeadCreated.lead:type_name -> crm.leads.v1.Lead
+	21, // 1: crm.leads.v1.LeadCreated.assignment_reason:type_name -> crm.leads.v1.AssignmentReason
+	20, // 2: crm.leads.v1.LeadDetailsUpdated.before:type_name -> crm.leads.v1.Lead
+	20, // 3: crm.leads.v1.LeadDetailsUpdated.after:type_name -> crm.leads.v1.Lead
+	22, // 4: crm.leads.v1.LeadStatusChanged.from:type_name -> crm.leads.v1.LeadStatus
+	22, // 5: crm.leads.v1.LeadStatusChanged.to:type_name -> crm.leads.v1.LeadStatus
+	23, // 6: crm.leads.v1.LeadStatusChanged.time_in_previous:type_name -> google.protobuf.Duration
+	24, // 7: crm.leads.v1.LeadStatusChanged.qualification_path:type_name -> crm.leads.v1.QualificationPath
+	25, // 8: crm.leads.v1.LeadStatusChanged.disqualify_reason:type_name -> crm.leads.v1.DisqualifyReason
+	26, // 9: crm.leads.v1.LeadStatusChanged.source:type_name -> crm.leads.v1.LeadSource
+	27, // 10: crm.leads.v1.LeadStatusChanged.converted:type_name -> crm.leads.v1.ConvertedRecords
+	28, // 11: crm.leads.v1.BantUpdated.bant:type_name -> crm.leads.v1.Bant
+	21, // 12: crm.leads.v1.LeadAssigned.reason:type_name -> crm.leads.v1.AssignmentReason
+	29, // 13: crm.leads.v1.EngagementRecorded.signal:type_name -> crm.leads.v1.EngagementSignal
+	30, // 14: crm.leads.v1.EngagementRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	31, // 15: crm.leads.v1.EngagementRecorded.engagement:type_name -> crm.leads.v1.Engagement
+	32, // 16: crm.leads.v1.LeadScored.score:type_name -> crm.leads.v1.Score
+	20, // 17: crm.leads.v1.LeadMerged.values:type_name -> crm.leads.v1.Lead
+	31, // 18: crm.leads.v1.LeadMerged.engagement:type_name -> crm.leads.v1.Engagement
+	33, // 19: crm.leads.v1.ScoringModelUpdated.model:type_name -> crm.leads.v1.ScoringModel
+	34, // 20: crm.leads.v1.TerritoryUpserted.territory:type_name -> crm.leads.v1.Territory
+	35, // 21: crm.leads.v1.CustomFieldDefined.field:type_name -> crm.leads.v1.CustomFieldDefinition
+	36, // 22: crm.leads.v1.CustomFieldDeleted.object:type_name -> crm.leads.v1.CustomFieldObject
+	37, // 23: crm.leads.v1.LeadSettingsUpdated.settings:type_name -> crm.leads.v1.LeadSettings
+	26, // 24: crm.leads.v1.LeadConverted.source:type_name -> crm.leads.v1.LeadSource
+	30, // 25: crm.leads.v1.LeadOpportunityWon.won_at:type_name -> google.protobuf.Timestamp
+	38, // 26: crm.leads.v1.LeadOpportunityWon.amount:type_name -> crm.common.v1.Money
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_crm_leads_v1_events_proto_init() }
@@ -1422,7 +1510,7 @@ func file_crm_leads_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_leads_v1_events_proto_rawDesc), len(file_crm_leads_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -42,7 +42,7 @@ type table struct {
 // Leads (created; transitions):
 //
 //	L1 web/C1/u1/T1  Jan 5:  MQL Jan 6, SAL Jan 8, SQL Jan 11, converted Jan 15 (→ K1, A1, O1);
-//	                 O1 won Feb 14
+//	                 O1 won Feb 14 (LeadOpportunityWon)
 //	L2 web/-/u2/T2   Jan 10: MQL Jan 12, SQL Jan 15 (skips SAL), converted Jan 20 (→ K2, A2, O2);
 //	                 O2 lost
 //	L3 event/-/u1/T1 Jan 20: MQL Jan 21, disqualified Jan 25
@@ -72,9 +72,15 @@ type table struct {
 //
 // A row of tenant t2 copies L1 and O1, which no t1 metric may see.
 func history() []table {
-	leadCols := "tenant, lead_id, seq, status, source, campaign_id, owner_id, territory_id, created_at, merged_into_id, account_id"
-	lead := func(id string, seq uint64, status, source, campaign, owner, territory string, created time.Time, merged, account string) []any {
-		return []any{tenant, id, seq, status, source, campaign, owner, territory, created, merged, account}
+	leadCols := "tenant, lead_id, seq, status, source, campaign_id, owner_id, territory_id, created_at, merged_into_id, account_id, " +
+		"mql_at, sal_at, sql_at, converted_at, won_at"
+	// steps are the times the projector folds into the row (mql, sal, sql, converted, won; never
+	// when not reached): the lead's transitions below, a skipped status reached at the time of
+	// the skip, won from the LeadOpportunityWon of its won opportunity.
+	lead := func(id string, seq uint64, status, source, campaign, owner, territory string, created time.Time, merged, account string, steps ...time.Time) []any {
+		st := [5]time.Time{never, never, never, never, never}
+		copy(st[:], steps)
+		return []any{tenant, id, seq, status, source, campaign, owner, territory, created, merged, account, st[0], st[1], st[2], st[3], st[4]}
 	}
 	trCols := "tenant, lead_id, seq, event_id, at, from_status, to_status, lead_created_at"
 	tr := func(id string, seq uint64, at time.Time, from, to string, created time.Time) []any {
@@ -108,14 +114,14 @@ func history() []table {
 	return []table{
 		{"leads", leadCols, [][]any{
 			lead("L1", 1, "new", "web", "C1", "u1", "T1", day(1, 5), "", ""), // an older version
-			lead("L1", 20, "converted", "web", "C1", "u1", "T1", day(1, 5), "", "A1"),
-			lead("L2", 21, "converted", "web", "", "u2", "T2", day(1, 10), "", "A2"),
-			lead("L3", 22, "disqualified", "event", "", "u1", "T1", day(1, 20), "", ""),
-			lead("L4", 23, "marketing_qualified", "web", "", "u2", "T2", day(2, 3), "", ""),
+			lead("L1", 20, "converted", "web", "C1", "u1", "T1", day(1, 5), "", "A1", day(1, 6), day(1, 8), day(1, 11), day(1, 15), day(2, 14)),
+			lead("L2", 21, "converted", "web", "", "u2", "T2", day(1, 10), "", "A2", day(1, 12), day(1, 15), day(1, 15), day(1, 20)),
+			lead("L3", 22, "disqualified", "event", "", "u1", "T1", day(1, 20), "", "", day(1, 21)),
+			lead("L4", 23, "marketing_qualified", "web", "", "u2", "T2", day(2, 3), "", "", day(3, 20)),
 			lead("L5", 24, "new", "event", "", "u1", "T1", day(2, 10), "", ""),
-			lead("L6", 25, "marketing_qualified", "web", "", "u1", "T1", time.Date(2025, 12, 20, 0, 0, 0, 0, time.UTC), "", ""),
+			lead("L6", 25, "marketing_qualified", "web", "", "u1", "T1", time.Date(2025, 12, 20, 0, 0, 0, 0, time.UTC), "", "", day(1, 2)),
 			lead("L7", 26, "new", "web", "C1", "u1", "T1", day(1, 25), "L1", ""),
-			{"t2", "L1", uint64(1), "new", "web", "C1", "u1", "T1", day(1, 5), "", ""},
+			{"t2", "L1", uint64(1), "new", "web", "C1", "u1", "T1", day(1, 5), "", "", day(1, 6), never, never, never, never},
 		}},
 		{"lead_transitions", trCols, [][]any{
 			tr("L1", 2, day(1, 6), "new", "marketing_qualified", day(1, 5)),

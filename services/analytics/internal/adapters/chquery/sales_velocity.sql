@@ -41,9 +41,8 @@ FROM
         if(won > 0, avg_deal_micros, 0) AS avg_deal_micros,
         if(won > 0, sales_cycle_days, 0) AS sales_cycle_days,
         -- period_end goes in as an array: 18.16's lambdas cannot capture a column of a join.
-        arrayCount((c, x, o, e) -> c < e AND (o = 1 OR x >= e),
-            created_days, closed_days, open_flags,
-            arrayResize([period_end], length(created_days), period_end)) AS open_opportunities
+        arraySum((d, x, e) -> if(d < e, x, 0),
+            days, deltas, arrayResize([period_end], length(days), period_end)) AS open_opportunities
     FROM
     (
         SELECT
@@ -96,34 +95,41 @@ FROM
     ) AS l1
     ANY LEFT JOIN
     (
-        SELECT
-            key,
-            groupArray(toDate(created_at, 'UTC')) AS created_days,
-            groupArray(toDate(closed_at, 'UTC')) AS closed_days,
-            groupArray(toUInt8(status = 'open')) AS open_flags
+        -- Opportunities open at the end of a period, counted from each one's days: +1 on the
+        -- day it was created, −1 on the day it closed (not before it was created), summed per
+        -- breakdown value and day, so that the count at any period end is the sum of the days
+        -- before it (created before the end and not closed before it) over a few hundred days
+        -- per value instead of one array element per opportunity.
+        SELECT key, groupArray(d) AS days, groupArray(delta) AS deltas
         FROM
         (
-            SELECT
-                status,
-                created_at,
-                closed_at,
-                multiIf(
-                    {breakdown:String} = 'source', source,
-                    {breakdown:String} = 'campaign', campaign_id,
-                    {breakdown:String} = 'owner', owner_id,
-                    {breakdown:String} = 'pipeline', pipeline_id,
-                    '') AS key
+            SELECT key, e.1 AS d, sum(e.2) AS delta
             FROM
             (
-                SELECT status, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id
-                FROM opportunities FINAL
-                WHERE tenant = {tenant:String}
+                SELECT
+                    multiIf(
+                        {breakdown:String} = 'source', source,
+                        {breakdown:String} = 'campaign', campaign_id,
+                        {breakdown:String} = 'owner', owner_id,
+                        {breakdown:String} = 'pipeline', pipeline_id,
+                        '') AS key,
+                    arrayJoin(if(status = 'open',
+                        [(toDate(created_at, 'UTC'), toInt64(1))],
+                        [(toDate(created_at, 'UTC'), toInt64(1)),
+                         (greatest(toDate(closed_at, 'UTC'), toDate(created_at, 'UTC')), toInt64(-1))])) AS e
+                FROM
+                (
+                    SELECT status, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id
+                    FROM opportunities FINAL
+                    WHERE tenant = {tenant:String}
+                )
+                WHERE currency = {currency:String}
+                    AND (empty({sources:Array(String)}) OR has({sources:Array(String)}, source))
+                    AND (empty({campaign_ids:Array(String)}) OR has({campaign_ids:Array(String)}, campaign_id))
+                    AND (empty({owner_ids:Array(String)}) OR has({owner_ids:Array(String)}, owner_id))
+                    AND (empty({pipeline_ids:Array(String)}) OR has({pipeline_ids:Array(String)}, pipeline_id))
             )
-            WHERE currency = {currency:String}
-                AND (empty({sources:Array(String)}) OR has({sources:Array(String)}, source))
-                AND (empty({campaign_ids:Array(String)}) OR has({campaign_ids:Array(String)}, campaign_id))
-                AND (empty({owner_ids:Array(String)}) OR has({owner_ids:Array(String)}, owner_id))
-                AND (empty({pipeline_ids:Array(String)}) OR has({pipeline_ids:Array(String)}, pipeline_id))
+            GROUP BY key, d
         )
         GROUP BY key
     ) AS r1 USING key

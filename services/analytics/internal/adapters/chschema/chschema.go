@@ -12,6 +12,7 @@ package chschema
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -21,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -35,7 +37,14 @@ type Migration struct {
 	Name string
 	// Statements are the file's statements, split with Split.
 	Statements []string
+	// Rebuild is set by a line "-- evcrm:rebuild" in the file: the migration changes what the
+	// projector writes into rows that exist already (a new folded column, say), so data
+	// projected before it is only right again after a rebuild from the streams.
+	Rebuild bool
 }
+
+// rebuildRE is the marker line of a migration that asks for a rebuild.
+var rebuildRE = regexp.MustCompile(`(?m)^\s*--\s*evcrm:rebuild\s*$`)
 
 var fileRE = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
 
@@ -66,7 +75,8 @@ func Migrations() ([]Migration, error) {
 		if len(stmts) == 0 {
 			return nil, fmt.Errorf("chschema: migration %s holds no statement", base)
 		}
-		out = append(out, Migration{Version: uint32(v), Name: m[2], Statements: stmts})
+		out = append(out, Migration{Version: uint32(v), Name: m[2], Statements: stmts,
+			Rebuild: rebuildRE.Match(body)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	return out, nil
@@ -145,37 +155,52 @@ func EnsureDatabase(ctx context.Context, conn driver.Conn, database string) erro
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// Result is what Migrate did.
+type Result struct {
+	// Applied are the versions it applied, in order.
+	Applied []uint32
+	// NeedsRebuild is set when it applied a migration marked "evcrm:rebuild" to a database that
+	// had tables from earlier migrations: the rows already there must be projected again.
+	NeedsRebuild bool
+}
+
 // Migrate applies the migrations not yet recorded in schema_migrations of conn's current
-// database, in version order, recording each after it applied. It returns the versions it
-// applied.
-func Migrate(ctx context.Context, conn driver.Conn) ([]uint32, error) {
+// database, in version order, recording each after it applied.
+func Migrate(ctx context.Context, conn driver.Conn) (Result, error) {
+	var res Result
 	ms, err := Migrations()
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	// Version 0 creates schema_migrations; it is idempotent and runs every time so the table
 	// can be read below.
 	if err := apply(ctx, conn, ms[0]); err != nil {
-		return nil, err
+		return res, err
 	}
 	done, err := Applied(ctx, conn)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
-	var applied []uint32
+	// A database with tables of earlier migrations holds projected rows; a fresh one does not,
+	// and its projection starts from the streams' beginning anyway.
+	existing := false
+	for v := range done {
+		existing = existing || v > 0
+	}
 	for _, m := range ms {
 		if done[m.Version] {
 			continue
 		}
 		if err := apply(ctx, conn, m); err != nil {
-			return applied, err
+			return res, err
 		}
 		if err := record(ctx, conn, m); err != nil {
-			return applied, err
+			return res, err
 		}
-		applied = append(applied, m.Version)
+		res.Applied = append(res.Applied, m.Version)
+		res.NeedsRebuild = res.NeedsRebuild || (m.Rebuild && existing)
 	}
-	return applied, nil
+	return res, nil
 }
 
 // Applied returns the versions recorded in conn's database.
@@ -199,10 +224,25 @@ func Applied(ctx context.Context, conn driver.Conn) (map[uint32]bool, error) {
 func apply(ctx context.Context, conn driver.Conn, m Migration) error {
 	for i, s := range m.Statements {
 		if err := conn.Exec(ctx, s); err != nil {
+			if addColumnRE.MatchString(s) && columnExists(err) {
+				// Applied before its record was written (a crash in between, or two replicas
+				// starting at once): 18.16 has no ADD COLUMN IF NOT EXISTS, and an ALTER's
+				// commands apply together, so "already exists" means this statement is done.
+				continue
+			}
 			return fmt.Errorf("chschema: migration %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
 		}
 	}
 	return nil
+}
+
+var addColumnRE = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN\s`)
+
+// columnExists tells ClickHouse's "Cannot add column x: column with this name already exists"
+// (code 44, ILLEGAL_COLUMN, which other mistakes share: hence the message check).
+func columnExists(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == 44 && strings.Contains(ex.Message, "already exists")
 }
 
 func record(ctx context.Context, conn driver.Conn, m Migration) error {

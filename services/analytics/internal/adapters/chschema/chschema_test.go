@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/evcrm/evcrm/libs/testkit"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chschema"
@@ -55,19 +56,19 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	applied, err := chschema.Migrate(t.Context(), conn)
+	first, err := chschema.Migrate(t.Context(), conn)
 	if err != nil {
 		t.Fatalf("first Migrate: %v", err)
 	}
-	if len(applied) != len(ms) {
-		t.Fatalf("first Migrate applied %v, want all %d", applied, len(ms))
+	if len(first.Applied) != len(ms) || first.NeedsRebuild {
+		t.Fatalf("first Migrate = %+v, want all %d applied and no rebuild (a fresh database)", first, len(ms))
 	}
 	again, err := chschema.Migrate(t.Context(), conn)
 	if err != nil {
 		t.Fatalf("second Migrate: %v", err)
 	}
-	if len(again) != 0 {
-		t.Fatalf("second Migrate applied %v, want none", again)
+	if len(again.Applied) != 0 || again.NeedsRebuild {
+		t.Fatalf("second Migrate = %+v, want nothing", again)
 	}
 	// A migration applied but not recorded (crash in between) applies again harmlessly.
 	if err := conn.Exec(t.Context(), "TRUNCATE TABLE schema_migrations"); err != nil {
@@ -85,6 +86,56 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		if n != 1 {
 			t.Errorf("table %s missing", tb)
 		}
+	}
+}
+
+// TestMigrateAsksForRebuild upgrades a database that had the migrations before the first one
+// marked "evcrm:rebuild": the new migrations apply and Migrate asks for a rebuild, because the
+// rows already projected lack what the marked migration folds.
+func TestMigrateAsksForRebuild(t *testing.T) {
+	t.Parallel()
+	ch := testkit.SharedClickHouse(t)
+	db := ch.NewDatabase(t)
+	conn := ch.ConnDatabase(t, db)
+	ms, err := chschema.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := -1
+	for i, m := range ms {
+		if m.Rebuild {
+			marked = i
+			break
+		}
+	}
+	if marked < 1 {
+		t.Fatalf("no migration after the first is marked evcrm:rebuild (%d)", marked)
+	}
+	// The database as the release before the marked migration left it: its statements applied
+	// and recorded by hand.
+	for _, m := range ms[:marked] {
+		for _, st := range m.Statements {
+			if err := conn.Exec(t.Context(), st); err != nil {
+				t.Fatalf("%04d: %v", m.Version, err)
+			}
+		}
+		b, err := conn.PrepareBatch(t.Context(), "INSERT INTO schema_migrations (version, name, applied_at)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Append(m.Version, m.Name, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Send(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := chschema.Migrate(t.Context(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.NeedsRebuild || len(res.Applied) != len(ms)-marked || res.Applied[0] != ms[marked].Version {
+		t.Fatalf("Migrate = %+v, want versions from %d applied and a rebuild asked for", res, ms[marked].Version)
 	}
 }
 

@@ -2,6 +2,7 @@ package chwriter
 
 import (
 	"context"
+	"time"
 
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 )
@@ -14,7 +15,7 @@ func (b *batch) addLead(ctx context.Context, d decoded) error {
 	r := b.leads[k]
 	if r == nil {
 		r = &lead{Tenant: env.GetTenantId(), LeadID: env.GetAggregateId(), CreatedAt: epoch,
-			UpdatedAt: epoch, ConvertedAt: epoch}
+			UpdatedAt: epoch, ConvertedAt: epoch, MQLAt: epoch, SALAt: epoch, SQLAt: epoch, WonAt: epoch}
 		b.leads[k] = r
 	}
 	apply, err := b.step(ctx, d, r.Version, r.Seq)
@@ -28,11 +29,10 @@ func (b *batch) addLead(ctx context.Context, d decoded) error {
 			r.Status = enumName(p.GetTo())
 			r.Source, r.CampaignID = enumName(p.GetSource()), p.GetCampaignId()
 			r.OwnerID, r.TerritoryID = p.GetOwnerId(), p.GetTerritoryId()
+			r.reach(funnelRank[p.GetTo()], when)
 			if c := p.GetConverted(); c != nil {
 				r.AccountID, r.ContactID, r.OpportunityID = c.GetAccountId(), c.GetContactId(), c.GetOpportunityId()
-				r.ConvertedAt = orTime(ts(c.GetConvertedAt()), when)
-			} else if p.GetTo() == leadsv1.LeadStatus_LEAD_STATUS_CONVERTED && r.ConvertedAt.Equal(epoch) {
-				r.ConvertedAt = when
+				r.reach(rankConverted, orTime(ts(c.GetConvertedAt()), when))
 			}
 		}
 		b.fact("lead_transitions", r.Tenant, r.LeadID, d.Sequence, env.GetEventId(), when,
@@ -41,9 +41,7 @@ func (b *batch) addLead(ctx context.Context, d decoded) error {
 	case *leadsv1.LeadConverted:
 		if apply {
 			r.AccountID, r.ContactID, r.OpportunityID = p.GetAccountId(), p.GetContactId(), p.GetOpportunityId()
-			if r.ConvertedAt.Equal(epoch) {
-				r.ConvertedAt = when
-			}
+			r.reach(rankConverted, when)
 		}
 		b.fact("conversions", r.Tenant, r.LeadID, d.Sequence, when, p.GetAccountId(), p.GetContactId(),
 			p.GetOpportunityId(), enumName(p.GetSource()), p.GetCampaignId(), p.GetOwnerId())
@@ -81,10 +79,47 @@ func (b *batch) addLead(ctx context.Context, d decoded) error {
 		r.TotalScore = p.GetScore().GetTotal()
 	case *leadsv1.LeadMergedInto:
 		r.MergedIntoID = p.GetSurvivorLeadId()
+	case *leadsv1.LeadOpportunityWon:
+		// The win's business time, not when the leads service's reaction appended the event.
+		r.reach(rankWon, orTime(ts(p.GetWonAt()), when))
 	}
 	r.Seq, r.Version, r.UpdatedAt = d.Sequence, max(env.GetAggregateVersion(), r.Version+1), when
 	b.dirty[key("leads", k)] = true
 	return nil
+}
+
+// The funnel's steps after created, in order (docs/analytics.md, GetFunnel).
+const (
+	rankMQL = iota + 1
+	rankSAL
+	rankSQL
+	rankConverted
+	rankWon
+)
+
+// funnelRank is the step a status transition reaches; 0 for the statuses off the funnel (new,
+// working, nurturing, disqualified, recycled).
+var funnelRank = map[leadsv1.LeadStatus]int{
+	leadsv1.LeadStatus_LEAD_STATUS_MARKETING_QUALIFIED: rankMQL,
+	leadsv1.LeadStatus_LEAD_STATUS_SALES_ACCEPTED:      rankSAL,
+	leadsv1.LeadStatus_LEAD_STATUS_SALES_QUALIFIED:     rankSQL,
+	leadsv1.LeadStatus_LEAD_STATUS_CONVERTED:           rankConverted,
+}
+
+// reach records that the lead reached the step of rank at t, and with it every earlier step it
+// had not reached by then (a lead that skipped a status reached it at the time of the skip).
+// Each step keeps its earliest time: min() is what neither a redelivery nor a replay nor
+// backfilled history arriving out of time order moves.
+func (r *lead) reach(rank int, t time.Time) {
+	if rank == 0 || !t.After(epoch) {
+		return
+	}
+	steps := [...]*time.Time{&r.MQLAt, &r.SALAt, &r.SQLAt, &r.ConvertedAt, &r.WonAt}
+	for _, s := range steps[:rank] {
+		if s.Equal(epoch) || t.Before(*s) {
+			*s = t
+		}
+	}
 }
 
 // addContact folds a contact event into its contacts row.

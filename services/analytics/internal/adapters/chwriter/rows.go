@@ -11,7 +11,8 @@ var (
 		"correlation_id", "causation_id", "payload_json", "actor_type", "schema_version", "stored_at"}
 	leadsColumns = []string{"tenant", "lead_id", "seq", "aggregate_version", "status", "source",
 		"campaign_id", "owner_id", "territory_id", "country", "industry", "total_score", "created_at",
-		"updated_at", "converted_at", "account_id", "contact_id", "opportunity_id", "merged_into_id"}
+		"updated_at", "converted_at", "mql_at", "sal_at", "sql_at", "won_at", "account_id", "contact_id",
+		"opportunity_id", "merged_into_id"}
 	leadTransitionsColumns = []string{"tenant", "lead_id", "seq", "event_id", "at", "from_status",
 		"to_status", "time_in_previous_s", "automatic", "source", "campaign_id", "owner_id",
 		"territory_id", "lead_created_at"}
@@ -41,19 +42,23 @@ var (
 
 // lead is a row of leads: the current state of one lead, folded from its events.
 type lead struct {
-	Tenant, LeadID                                    string
-	Seq, Version                                      uint64
-	Status, Source, CampaignID, OwnerID, TerritoryID  string
-	Country, Industry                                 string
-	TotalScore                                        int64
-	CreatedAt, UpdatedAt, ConvertedAt                 time.Time
+	Tenant, LeadID                                   string
+	Seq, Version                                     uint64
+	Status, Source, CampaignID, OwnerID, TerritoryID string
+	Country, Industry                                string
+	TotalScore                                       int64
+	CreatedAt, UpdatedAt, ConvertedAt                time.Time
+	// The funnel's step times (migration 0012): the first time the lead reached the step or a
+	// later one; epoch = not reached.
+	MQLAt, SALAt, SQLAt, WonAt                        time.Time
 	AccountID, ContactID, OpportunityID, MergedIntoID string
 }
 
 func (r *lead) ptrs() []any {
 	return []any{&r.Tenant, &r.LeadID, &r.Seq, &r.Version, &r.Status, &r.Source, &r.CampaignID,
 		&r.OwnerID, &r.TerritoryID, &r.Country, &r.Industry, &r.TotalScore, &r.CreatedAt,
-		&r.UpdatedAt, &r.ConvertedAt, &r.AccountID, &r.ContactID, &r.OpportunityID, &r.MergedIntoID}
+		&r.UpdatedAt, &r.ConvertedAt, &r.MQLAt, &r.SALAt, &r.SQLAt, &r.WonAt, &r.AccountID, &r.ContactID,
+		&r.OpportunityID, &r.MergedIntoID}
 }
 
 func (r *lead) values() []any { return deref(r.ptrs()) }

@@ -149,11 +149,11 @@ var (
 )
 
 type opp struct {
-	h         *history
-	id, owner string
-	st        stage
-	since     time.Time
-	units     int64
+	h               *history
+	id, lead, owner string
+	st              stage
+	since           time.Time
+	units           int64
 }
 
 func (h *history) opportunity(id, lead, account, owner, campaign string, src pipelinev1.OpportunitySource,
@@ -164,7 +164,7 @@ func (h *history) opportunity(id, lead, account, owner, campaign string, src pip
 		StageId: sQualify.id, StageName: sQualify.name, Amount: eur(units), Probability: sQualify.prob,
 		ExpectedCloseDate: expectedClose, ForecastCategory: sQualify.cat, Source: src, PrimaryCampaignId: campaign,
 		Status: pipelinev1.OpportunityStatus_OPPORTUNITY_STATUS_OPEN, CreatedAt: timestamppb.New(created)}}))
-	return &opp{h: h, id: id, owner: owner, st: sQualify, since: created, units: units}
+	return &opp{h: h, id: id, lead: lead, owner: owner, st: sQualify, since: created, units: units}
 }
 
 func (o *opp) move(to stage, when time.Time, extra ...eventstore.Event) {
@@ -181,7 +181,13 @@ func (o *opp) win(when time.Time, days uint32) {
 	o.h.t.Helper()
 	from, in := o.st.id, when.Sub(o.since)
 	o.move(sWon, when, ev(when, &pipelinev1.OpportunityWon{Amount: eur(o.units), CloseDate: when.Format(time.DateOnly),
-		FromStageId: from, TimeInPreviousStage: durationpb.New(in), DaysOpen: days}))
+		FromStageId: from, TimeInPreviousStage: durationpb.New(in), DaysOpen: days,
+		Deal: &pipelinev1.Deal{PipelineId: "p1", OwnerId: o.owner, LeadId: o.lead}}))
+	if o.lead != "" {
+		// What the leads service records on the lead when the opportunity it converted into wins.
+		o.h.add("lead", o.lead, ev(when.Add(time.Hour), &leadsv1.LeadOpportunityWon{OpportunityId: o.id,
+			WonAt: timestamppb.New(when), Amount: eur(o.units), CloseDate: when.Format(time.DateOnly)}))
+	}
 }
 
 func (o *opp) lose(when time.Time, days uint32) {
