@@ -31,7 +31,8 @@ func newSpec() daemon.Spec {
 			leadsv1.RegisterDataTransferServiceHandler},
 		Build: func(ctx context.Context, env daemon.Env) (daemon.Built, error) {
 			svc, err := service.New(ctx, env.NATS, service.Options{DataDir: env.Config.DataDir, Replicas: env.Config.Replicas,
-				Logger: env.Logger, Metrics: env.Projection, PipelineAddr: f.PipelineAddr})
+				Logger: env.Logger, Metrics: env.Projection, PipelineAddr: f.PipelineAddr,
+				AllowBackfill: env.Config.AllowBackfill})
 			if err != nil {
 				return daemon.Built{}, err
 			}

@@ -267,6 +267,14 @@ func (a *App) RecordEngagement(ctx context.Context, tenant, id string, sig lead.
 	})
 }
 
+// RecordOpportunityWon records that an opportunity converted from the lead was closed won
+// (the reaction to the pipeline service's OpportunityWon calls it).
+func (a *App) RecordOpportunityWon(ctx context.Context, tenant, id string, cmd lead.OpportunityWin, w Write) (LeadResult, error) {
+	return a.execLead(ctx, tenant, id, "RecordOpportunityWon", w, func(l lead.Lead, _ lead.Policy, now time.Time) ([]lead.Event, error) {
+		return lead.RecordOpportunityWon(l, cmd, now)
+	})
+}
+
 // MergeLeads merges merged into survivor. The merged lead's side is appended first, then the
 // survivor's; each side is idempotent, so re-running a merge interrupted between the two
 // finishes it.

@@ -44,6 +44,8 @@ type harnessOptions struct {
 	// PipelineAddr and AfterConversionStep go to service.Options.
 	PipelineAddr        string
 	AfterConversionStep func(step string) error
+	// AllowBackfill goes to service.Options (the service's -allow-backfill).
+	AllowBackfill bool
 }
 
 func startService(t testing.TB, n *testkit.NATS, o harnessOptions) *harness {
@@ -54,7 +56,7 @@ func startService(t testing.TB, n *testkit.NATS, o harnessOptions) *harness {
 	nc := n.Connect(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := service.New(ctx, nc, service.Options{DataDir: o.DataDir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		PipelineAddr: o.PipelineAddr, AfterConversionStep: o.AfterConversionStep})
+		PipelineAddr: o.PipelineAddr, AfterConversionStep: o.AfterConversionStep, AllowBackfill: o.AllowBackfill})
 	require.NoError(t, err)
 	var workers sync.WaitGroup
 	if !o.NoWorkers {

@@ -46,6 +46,9 @@ type Options struct {
 	PipelineAddr string
 	// AfterConversionStep is app.Deps.AfterConversionStep (tests only).
 	AfterConversionStep func(step string) error
+	// AllowBackfill is the service's -allow-backfill: the opportunity-win reaction then dates
+	// the LeadOpportunityWon it appends at the win's occurred_at (reactions.WinOptions).
+	AllowBackfill bool
 }
 
 // Service is the built application and the worker that keeps its read model current.
@@ -67,7 +70,10 @@ type Service struct {
 	// CampaignReactions is the durable consumer of the campaign service's member responses:
 	// engagement on leads, unsubscribes as email opt-outs. Run it alongside Projector.
 	CampaignReactions *projection.Runner
-	pipeline          *pipelineclient.Client
+	// OpportunityReactions is the durable consumer of the pipeline service's OpportunityWon:
+	// LeadOpportunityWon on the lead a won deal came from. Run it alongside Projector.
+	OpportunityReactions *projection.Runner
+	pipeline             *pipelineclient.Client
 }
 
 // New builds the service on nc.
@@ -154,10 +160,14 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	if err != nil {
 		return nil, errors.Join(err, store.Close(), acc.store.Close(), acts.store.Close())
 	}
+	opportunityReacts, err := newOpportunityReactions(js, a, o)
+	if err != nil {
+		return nil, errors.Join(err, store.Close(), acc.store.Close(), acts.store.Close())
+	}
 	return &Service{App: a, Projector: runner, View: view, store: store, pipeline: pipeline,
 		AccountsProjector: acc.runner, accountStore: acc.store,
 		ActivitiesProjector: acts.runner, Reactions: reacts, activityStore: acts.store,
-		CampaignReactions: campaignReacts}, nil
+		CampaignReactions: campaignReacts, OpportunityReactions: opportunityReacts}, nil
 }
 
 // Close releases the read model and the pipeline connection. Stop the projector (cancel its
@@ -171,8 +181,8 @@ func (s *Service) Close() error {
 }
 
 // Workers are the service's background loops, to run beside the gRPC server until shutdown:
-// the three read models' projectors, the activity engagement reaction and the campaign-response
-// reaction.
+// the three read models' projectors, the activity engagement reaction, the campaign-response
+// reaction and the opportunity-win reaction.
 func (s *Service) Workers() []lifecycle.Worker {
 	return []lifecycle.Worker{
 		{Name: "lead-view-projector", Run: s.Projector.Run},
@@ -180,5 +190,6 @@ func (s *Service) Workers() []lifecycle.Worker {
 		{Name: "activities-view-projector", Run: s.ActivitiesProjector.Run},
 		{Name: "activity-engagement-reaction", Run: s.Reactions.Run},
 		{Name: "campaign-response-reaction", Run: s.CampaignReactions.Run},
+		{Name: "opportunity-win-reaction", Run: s.OpportunityReactions.Run},
 	}
 }

@@ -30,7 +30,7 @@ var notTriggers = map[string]bool{"RuleSaved": true, "RuleEnabledChanged": true,
 var leadEvents = map[string]bool{"LeadCreated": true, "LeadDetailsUpdated": true, "LeadStatusChanged": true,
 	"BantUpdated": true, "LeadAssigned": true, "LeadTerritoryChanged": true, "LeadTagsAdded": true,
 	"LeadTagsRemoved": true, "EngagementRecorded": true, "LeadScored": true, "LeadMerged": true,
-	"LeadMergedInto": true, "LeadConverted": true}
+	"LeadMergedInto": true, "LeadConverted": true, "LeadOpportunityWon": true}
 
 // contactEvents are the events of the contact aggregate.
 var contactEvents = map[string]bool{"ContactCreated": true, "ContactUpdated": true}

@@ -57,6 +57,12 @@ func recordSummary(msg proto.Message) string {
 			s += ", opportunity " + m.GetOpportunityId()
 		}
 		return s
+	case *leadsv1.LeadOpportunityWon:
+		s := "Opportunity " + m.GetOpportunityId() + " won"
+		if d := m.GetCloseDate(); d != "" {
+			s += ", closed " + d
+		}
+		return s
 	}
 	name := string(msg.ProtoReflect().Descriptor().Name())
 	if strings.HasSuffix(name, "Created") {

@@ -27,6 +27,8 @@ func TestSummaries(t *testing.T) {
 		{&leadsv1.EngagementRecorded{Signal: leadsv1.EngagementSignal_ENGAGEMENT_SIGNAL_CALL, Points: 10}, "Engagement CALL (+10 points)"},
 		{&leadsv1.LeadConverted{AccountId: "a1", ContactId: "c1", OpportunityId: "o1"}, "Converted into account a1 and contact c1, opportunity o1"},
 		{&leadsv1.LeadMergedInto{SurvivorLeadId: "l2"}, "Merged into lead l2"},
+		{&leadsv1.LeadOpportunityWon{OpportunityId: "o1", CloseDate: "2025-03-01"}, "Opportunity o1 won, closed 2025-03-01"},
+		{&leadsv1.LeadOpportunityWon{OpportunityId: "o1"}, "Opportunity o1 won"},
 		{&leadsv1.TaskStatusChanged{}, "Task status changed"},
 	}
 	for _, tc := range tests {

@@ -81,6 +81,9 @@ func (LeadCodec) Encode(e lead.Event) (proto.Message, error) {
 			OpportunityId: e.OpportunityID, ConvertedBy: e.ConvertedBy, AccountCreated: e.AccountCreated,
 			ContactCreated: e.ContactCreated, Source: SourceToProto(e.Source), CampaignId: e.CampaignID,
 			OwnerId: e.OwnerID}, nil
+	case lead.LeadOpportunityWon:
+		return &leadsv1.LeadOpportunityWon{OpportunityId: e.OpportunityID, WonAt: ts(e.WonAt),
+			Amount: MoneyToProto(e.Amount), CloseDate: e.CloseDate}, nil
 	case nil:
 		return nil, fmt.Errorf("protomap: encode nil lead event")
 	}
@@ -154,6 +157,9 @@ func (LeadCodec) Decode(r eventstore.Recorded) (lead.Event, error) {
 			ContactID: m.GetContactId(), OpportunityID: m.GetOpportunityId(), ConvertedBy: m.GetConvertedBy(),
 			AccountCreated: m.GetAccountCreated(), ContactCreated: m.GetContactCreated()},
 			Source: lead.Source(m.GetSource()), CampaignID: m.GetCampaignId(), OwnerID: m.GetOwnerId(), At: at}, nil
+	case *leadsv1.LeadOpportunityWon:
+		return lead.LeadOpportunityWon{OpportunityID: m.GetOpportunityId(), WonAt: fromTS(m.GetWonAt()),
+			Amount: moneyFromProto(m.GetAmount()), CloseDate: m.GetCloseDate(), At: at}, nil
 	}
 	return nil, fmt.Errorf("protomap: %s is not a lead event", r.Envelope.GetEventType())
 }

@@ -52,6 +52,8 @@ func leadEvents() []lead.Event {
 		lead.LeadConverted{Conversion: lead.Conversion{AccountID: "ac-1", ContactID: "ct-1", OpportunityID: "op-1",
 			ConvertedBy: "user-1", AccountCreated: true, ContactCreated: true},
 			Source: lead.SourcePartner, CampaignID: "camp-1", OwnerID: "user-2", At: occurred},
+		lead.LeadOpportunityWon{OpportunityID: "op-1", WonAt: at(8 * time.Hour),
+			Amount: lead.Money{Currency: "EUR", Units: 12000, Nanos: 500_000_000}, CloseDate: "2025-03-01", At: occurred},
 	}
 }
 
@@ -73,7 +75,7 @@ func TestLeadCodecRoundTripsEveryEvent(t *testing.T) {
 			assert.Equal(t, e, got)
 		})
 	}
-	assert.Len(t, seen, 13, "every lead event type has a case")
+	assert.Len(t, seen, 14, "every lead event type has a case")
 }
 
 // The fixtures set every domain field, so an unset proto field means the codec drops data (or

@@ -15,7 +15,15 @@ func Apply(l Lead, e Event) Lead {
 	}
 	l = l.clone()
 	l.Version++
-	if _, scored := e.(LeadScored); !scored {
+	switch e.(type) {
+	case LeadScored:
+	case LeadOpportunityWon:
+		// A reaction to another service's event, possibly dated at the win (backfill): it must
+		// not move updated_at back behind a later change.
+		if e.OccurredAt().After(l.UpdatedAt) {
+			l.UpdatedAt = e.OccurredAt()
+		}
+	default:
 		l.UpdatedAt = e.OccurredAt()
 	}
 	switch e := e.(type) {
@@ -62,6 +70,13 @@ func Apply(l Lead, e Event) Lead {
 		l.MergedIntoID = e.SurvivorLeadID
 	case LeadConverted:
 		l.Conversion = e.Conversion
+	case LeadOpportunityWon:
+		if !slices.Contains(l.WonOpportunityIDs, e.OpportunityID) {
+			l.WonOpportunityIDs = append(l.WonOpportunityIDs, e.OpportunityID)
+		}
+		if l.WonAt.IsZero() || e.WonAt.Before(l.WonAt) {
+			l.WonAt = e.WonAt
+		}
 	}
 	return l
 }

@@ -174,6 +174,12 @@ type Lead struct {
 	// Conversion is what LeadConverted recorded (who converted, whether the account and contact
 	// were created or linked); a repeated ConvertLead answers with it.
 	Conversion Conversion
+	// WonOpportunityIDs are the opportunities from this lead that were closed won
+	// (LeadOpportunityWon), in the order their wins were recorded, each once.
+	WonOpportunityIDs []string `json:",omitempty"`
+	// WonAt is the earliest win among them: when the lead became a customer (the funnel's won
+	// step); zero while none was won.
+	WonAt time.Time `json:",omitzero"`
 }
 
 // Exists reports whether the lead has been created.
@@ -183,6 +189,7 @@ func (l Lead) clone() Lead {
 	l.Details = l.Details.clone()
 	l.Tags = slices.Clone(l.Tags)
 	l.MergedFromIDs = slices.Clone(l.MergedFromIDs)
+	l.WonOpportunityIDs = slices.Clone(l.WonOpportunityIDs)
 	return l
 }
 

@@ -1,7 +1,8 @@
 // Package reactions holds the leads service's event reactions: durable consumers (libs/projection
 // durable runners) that turn facts from the log into commands on leads and contacts: a logged
-// activity raises the lead's engagement (Engagement), and a campaign response raises it too,
-// an unsubscribe also setting the person's email opt-out (CampaignResponses).
+// activity raises the lead's engagement (Engagement), a campaign response raises it too, an
+// unsubscribe also setting the person's email opt-out (CampaignResponses), and a won
+// opportunity is recorded on the lead it was converted from (OpportunityWins).
 //
 // A reaction's command carries an idempotency key derived from the event that caused it, so a
 // redelivered event changes nothing the second time. A command the lead refuses for good — the
