@@ -30,7 +30,7 @@ type Projection interface {
 	// consumers' positions to progress as it goes.
 	Rebuild(ctx context.Context, progress func([]StreamStatus)) error
 	// Rebuilding reports whether a rebuild runs.
-	Rebuilding() bool
+	Rebuilding(ctx context.Context) bool
 }
 
 // ProjectionStatus reports where the projector stands in each stream.
@@ -42,7 +42,7 @@ func (a *App) ProjectionStatus(ctx context.Context) (ProjectionStatus, error) {
 	if err != nil {
 		return ProjectionStatus{}, err
 	}
-	return ProjectionStatus{Streams: sts, Rebuilding: a.d.Projection.Rebuilding()}, nil
+	return ProjectionStatus{Streams: sts, Rebuilding: a.d.Projection.Rebuilding(ctx)}, nil
 }
 
 // RebuildProgress is one progress report of a rebuild; the last one has Done set.

@@ -68,6 +68,10 @@ func TestRebuildAndStatusOverGRPC(t *testing.T) {
 	if status.Code(err) != codes.FailedPrecondition || reason(err) != "REBUILD_RUNNING" {
 		t.Errorf("second rebuild on the other replica: %v, want FailedPrecondition REBUILD_RUNNING", err)
 	}
+	// The other replica's status tells the rebuild too (it reads the lease).
+	if st, err := cb.GetProjectionStatus(ctx, &analyticsv1.GetProjectionStatusRequest{}); err != nil || !st.GetRebuilding() {
+		t.Errorf("the other replica's status during the rebuild: %v, %v; want rebuilding", st, err)
+	}
 	msgs := []*analyticsv1.RebuildResponse{first}
 	for {
 		m, err := stream.Recv()
@@ -88,8 +92,10 @@ func TestRebuildAndStatusOverGRPC(t *testing.T) {
 			t.Errorf("final progress of %s: %d of %d", s.GetStream(), s.GetProjectedSequence(), s.GetLastSequence())
 		}
 	}
-	if st, err := ca.GetProjectionStatus(ctx, &analyticsv1.GetProjectionStatusRequest{}); err != nil || st.GetRebuilding() {
-		t.Errorf("status after the rebuild: %v, %v", st, err)
+	for _, c := range []analyticsv1.AnalyticsServiceClient{ca, cb} {
+		if st, err := c.GetProjectionStatus(ctx, &analyticsv1.GetProjectionStatusRequest{}); err != nil || st.GetRebuilding() {
+			t.Errorf("status after the rebuild: %v, %v", st, err)
+		}
 	}
 	waitProjected(t, a.App)
 	sameAnswers(t, "after the rebuild", before, snapshot(t, a, tenantA))

@@ -1933,7 +1933,8 @@ func (x *StreamStatus) GetLag() *durationpb.Duration {
 type GetProjectionStatusResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Streams []*StreamStatus        `protobuf:"bytes,1,rep,name=streams,proto3" json:"streams,omitempty"`
-	// True while a rebuild runs.
+	// True while a rebuild of the analytics database runs, on this replica or another (the
+	// rebuild's lease in the ANALYTICS_LOCKS key-value bucket).
 	Rebuilding    bool `protobuf:"varint,2,opt,name=rebuilding,proto3" json:"rebuilding,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -197,4 +197,4 @@ func (c Control) Rebuild(ctx context.Context, progress func([]StreamStatus)) err
 }
 
 // Rebuilding implements app.Projection.
-func (c Control) Rebuilding() bool { return c.Rebuilder.Rebuilding() }
+func (c Control) Rebuilding(ctx context.Context) bool { return c.Rebuilder.Rebuilding(ctx) }

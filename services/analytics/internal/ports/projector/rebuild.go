@@ -78,8 +78,20 @@ func NewRebuilder(js jetstream.JetStream, cfg RebuildConfig) *Rebuilder {
 	return &Rebuilder{js: js, cfg: cfg}
 }
 
-// Rebuilding reports whether a rebuild runs in this process.
-func (r *Rebuilder) Rebuilding() bool { return r.running.Load() }
+// Rebuilding reports whether a rebuild of the database runs, in this process or in another
+// replica: the latter holds the lease in LockBucket (which expires when a holder dies). When
+// the bucket cannot be read, only this process's own rebuild is reported.
+func (r *Rebuilder) Rebuilding(ctx context.Context) bool {
+	if r.running.Load() {
+		return true
+	}
+	kv, err := r.js.KeyValue(ctx, LockBucket)
+	if err != nil {
+		return false // no bucket: no rebuild has ever run
+	}
+	_, err = kv.Get(ctx, "rebuild."+r.cfg.Database)
+	return err == nil
+}
 
 // switchWriter sends batches to the writer of the moment: the staging tables, then the swapped
 // live ones.
