@@ -139,6 +139,7 @@ func (s *Idempotency) begin(ctx context.Context, tenant, key, command string, re
 		case rec.State == claimDone && rec.Result != nil:
 			r := *rec.Result
 			r.Replayed = true
+			idempotentReplays.WithLabelValues(command).Inc()
 			return nil, &r, nil
 		case s.now().Sub(rec.StartedAt) < s.opts.ClaimTimeout:
 			return nil, nil, &apperr.Error{Kind: apperr.Conflict, Reason: "IDEMPOTENCY_KEY_IN_USE",

@@ -294,6 +294,7 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 			if attempt >= r.opts.MaxAttempts {
 				return Aggregate[S]{}, Result{}, err
 			}
+			conflictRetries.WithLabelValues(ref.Type).Inc()
 			continue
 		}
 		if err != nil {

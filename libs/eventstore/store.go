@@ -189,7 +189,9 @@ func (s *Store) Append(ctx context.Context, ref Ref, expected Position, events .
 		span.SetStatus(codes.Error, "encode")
 		return AppendResult{}, err
 	}
+	start := time.Now()
 	res, err := s.publish(ctx, ref, expected, msgs, ids)
+	observeAppend(streamName, start, res, err)
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, "append")

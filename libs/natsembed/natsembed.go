@@ -102,7 +102,17 @@ func startOpts(opts *server.Options, ready time.Duration) (*Server, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("natsembed: server on %s:%d not ready after %s", opts.Host, opts.Port, ready)
 	}
-	return &Server{srv: srv, opts: opts}, nil
+	// Pin the ports picked at start (-1 means any) while the listeners exist: a restart after
+	// a Shutdown, when they are gone, must come back on the same addresses so that clients
+	// and routes reconnect to it. On a copy: the running server reads opts concurrently.
+	pinned := opts.Clone()
+	if tcp, ok := srv.Addr().(*net.TCPAddr); ok {
+		pinned.Port = tcp.Port
+	}
+	if addr := srv.ClusterAddr(); addr != nil {
+		pinned.Cluster.Port = addr.Port
+	}
+	return &Server{srv: srv, opts: pinned}, nil
 }
 
 // ClientURL is the nats:// URL clients connect to.
@@ -114,23 +124,21 @@ func (s *Server) Name() string { return s.opts.ServerName }
 // Underlying gives access to the nats-server instance (for health checks and introspection).
 func (s *Server) Underlying() *server.Server { return s.srv }
 
-// Shutdown stops the server and waits until it is down.
+// Shutdown stops the server and waits until it is down. It may be called more than once; a
+// stopped server can be started again with Restart (a node of a cluster that was killed and
+// comes back).
 func (s *Server) Shutdown() {
 	s.srv.Shutdown()
 	s.srv.WaitForShutdown()
 }
 
-// Restart stops the server and starts a new one with the same options on the same ports and
-// store directory, the way a process restart would.
+// Running reports whether the server is up (not shut down).
+func (s *Server) Running() bool { return s.srv.Running() }
+
+// Restart stops the server if it is running and starts a new one with the same options on the
+// same ports and store directory, the way a process restart would.
 func (s *Server) Restart() error {
 	opts := s.opts.Clone()
-	// Pin the ports picked at first start so clients and routes reconnect to the same address.
-	if tcp, ok := s.srv.Addr().(*net.TCPAddr); ok {
-		opts.Port = tcp.Port
-	}
-	if addr := s.srv.ClusterAddr(); addr != nil {
-		opts.Cluster.Port = addr.Port
-	}
 	s.Shutdown()
 	n, err := startOpts(opts, 0)
 	if err != nil {
@@ -138,4 +146,29 @@ func (s *Server) Restart() error {
 	}
 	*s = *n
 	return nil
+}
+
+// StreamState is one server's own replica of a stream: what is in its local store, whether or
+// not it is the leader.
+type StreamState struct {
+	Msgs     uint64
+	FirstSeq uint64
+	LastSeq  uint64
+}
+
+// LocalStreamState reports the local replica of stream in the global account ($G), for checks
+// that a node which was down caught up. ok is false when this server holds no replica.
+func (s *Server) LocalStreamState(stream string) (st StreamState, ok bool, err error) {
+	jsz, err := s.srv.Jsz(&server.JSzOptions{Accounts: true, Streams: true})
+	if err != nil {
+		return st, false, fmt.Errorf("natsembed: jsz: %w", err)
+	}
+	for _, a := range jsz.AccountDetails {
+		for _, d := range a.Streams {
+			if d.Name == stream {
+				return StreamState{Msgs: d.State.Msgs, FirstSeq: d.State.FirstSeq, LastSeq: d.State.LastSeq}, true, nil
+			}
+		}
+	}
+	return st, false, nil
 }

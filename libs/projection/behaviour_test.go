@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/evcrm/evcrm/libs/projection"
@@ -157,6 +158,8 @@ func TestPoisonEventsAreDeadLettered(t *testing.T) {
 			require.Equal(t, 1.0, metricValue(t, reg, "evcrm_projection_events_dead_lettered_total", labels("poison")))
 			require.Equal(t, float64(len(good)), metricValue(t, reg, "evcrm_projection_events_processed_total",
 				map[string]string{"projection": "readmodel", "stream": leads}))
+			require.Equal(t, 1, testutil.CollectAndCount(metrics, "evcrm_projection_batch_events"),
+				"batch sizes are observed per projection and stream")
 		})
 	}
 }

@@ -23,6 +23,7 @@ type Metrics struct {
 	deadLettered  *prometheus.CounterVec
 	failures      *prometheus.CounterVec
 	batchDuration *prometheus.HistogramVec
+	batchEvents   *prometheus.HistogramVec
 	lagPending    *prometheus.GaugeVec
 	lagAge        *prometheus.GaugeVec
 }
@@ -48,6 +49,11 @@ func NewMetrics() *Metrics {
 			Help:    "Time spent in Handle per batch, by outcome (ok, error).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1ms .. ~65s
 		}, append(labels, "outcome")),
+		batchEvents: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "evcrm", Subsystem: "projection", Name: "batch_events",
+			Help:    "Events per Handle call: how full batches are (a bulk sink far below its batch size is inserting too often).",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 8), // 1 .. 16384
+		}, labels),
 		lagPending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: "evcrm", Subsystem: "projection", Name: "lag_pending_events",
 			Help: "Events of the stream not yet applied (undelivered plus delivered and unacked).",
@@ -60,7 +66,7 @@ func NewMetrics() *Metrics {
 }
 
 func (m *Metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.processed, m.deadLettered, m.failures, m.batchDuration, m.lagPending, m.lagAge}
+	return []prometheus.Collector{m.processed, m.deadLettered, m.failures, m.batchDuration, m.batchEvents, m.lagPending, m.lagAge}
 }
 
 // Describe implements prometheus.Collector.

@@ -204,6 +204,7 @@ func (r *Runner) invoke(ctx, hctx context.Context, stream string, ds []*delivery
 			outcome = "error"
 		}
 		r.metrics.batchDuration.WithLabelValues(r.cfg.Name, stream, outcome).Observe(time.Since(start).Seconds())
+		r.metrics.batchEvents.WithLabelValues(r.cfg.Name, stream).Observe(float64(len(ds)))
 		endSpan(span, err)
 	}()
 	return r.h.Handle(sctx, eventsOf(ds))

@@ -38,6 +38,27 @@ func StartNATS(t testing.TB) *NATS {
 	return n
 }
 
+// StartNATSWith starts a single JetStream server like StartNATS with cfg's other settings (for
+// example SyncAlways: fsync every write before it is acknowledged, the `sync_interval: always`
+// of a nats-server config file). cfg.Port and cfg.StoreDir default to a free port and
+// t.TempDir().
+func StartNATSWith(t testing.TB, cfg natsembed.Config) *NATS {
+	t.Helper()
+	if cfg.Port == 0 {
+		cfg.Port = -1
+	}
+	if cfg.StoreDir == "" {
+		cfg.StoreDir = t.TempDir()
+	}
+	srv, err := natsembed.Start(cfg)
+	if err != nil {
+		t.Fatalf("testkit: start nats: %v", err)
+	}
+	n := &NATS{Server: srv, StoreDir: cfg.StoreDir}
+	t.Cleanup(func() { n.Shutdown() })
+	return n
+}
+
 // Restart restarts the server on the same port and store directory; it fails the test if the
 // server does not come back.
 func (n *NATS) Restart(t testing.TB) {

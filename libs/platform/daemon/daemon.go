@@ -23,10 +23,12 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/evcrm/evcrm/libs/eventstore"
 	"github.com/evcrm/evcrm/libs/openapi"
 	"github.com/evcrm/evcrm/libs/platform/config"
 	"github.com/evcrm/evcrm/libs/platform/gateway"
 	"github.com/evcrm/evcrm/libs/platform/grpcauth"
+	"github.com/evcrm/evcrm/libs/platform/grpcclient"
 	"github.com/evcrm/evcrm/libs/platform/grpcserver"
 	"github.com/evcrm/evcrm/libs/platform/lifecycle"
 	"github.com/evcrm/evcrm/libs/platform/logging"
@@ -133,6 +135,12 @@ func Run(ctx context.Context, spec Spec) error {
 	if err != nil {
 		return err
 	}
+	if c, ok := authn.(interface{ Close() }); ok {
+		defer c.Close()
+	}
+	if err := grpcclient.SetServiceTokenFile(cfg.ServiceTokenFile); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -145,6 +153,9 @@ func Run(ctx context.Context, spec Spec) error {
 	reg := metrics.NewRegistry()
 	pm := projection.NewMetrics()
 	if err := reg.Register(pm); err != nil {
+		return err
+	}
+	if err := reg.Register(eventstore.Collector()); err != nil {
 		return err
 	}
 	built, err := spec.Build(ctx, Env{Config: cfg, Logger: logger, NATS: nc, Projection: pm})

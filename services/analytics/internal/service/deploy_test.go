@@ -141,6 +141,8 @@ func TestDeployClickHouseConfig(t *testing.T) {
 		for _, db := range []string{"evcrm_rebuild", "evcrm_old"} {
 			require.NoError(t, projector.Exec(ctx, "DROP DATABASE "+db))
 		}
+		// The service's own migrations create the real leads table below.
+		require.NoError(t, projector.Exec(ctx, "DROP TABLE evcrm.leads"))
 		require.ErrorContains(t, projector.Exec(ctx, "CREATE TABLE other.y (a UInt8) ENGINE = Memory"), "Access denied", "other databases are out of reach")
 
 		// At its first start the service connects without a database and creates evcrm.
@@ -160,6 +162,11 @@ func TestDeployClickHouseConfig(t *testing.T) {
 			Addr: ch.Addr(), Database: "evcrm", User: "evcrm_projector", Password: projectorPassword}})
 		require.NoError(t, err, "migrations and consumers as evcrm_projector")
 		require.NoError(t, svc.Close())
+		// A row for the analyst to read, in the table the migrations made.
+		b, err := projector.PrepareBatch(ctx, "INSERT INTO evcrm.leads (tenant, lead_id, seq)")
+		require.NoError(t, err)
+		require.NoError(t, b.Append("acme", "l1", uint64(1)))
+		require.NoError(t, b.Send())
 	})
 
 	t.Run("analyst reads and sets settings but cannot write", func(t *testing.T) {

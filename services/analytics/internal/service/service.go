@@ -48,6 +48,10 @@ type Options struct {
 	Metrics *projection.Metrics
 	// Backoff, when set, replaces the projector's redelivery delays (tests shorten them).
 	Backoff []time.Duration
+	// AckWait, when set, replaces the consumers' ack wait (projection.DefaultAckWait, 30 s):
+	// how long a batch of a replica that died stays invisible before it is offered again.
+	// Events waiting on a gap wait twice as long before they are applied over it.
+	AckWait time.Duration
 }
 
 // Service is the built application and its background workers.
@@ -77,7 +81,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (_ *Service, err error) 
 	if err != nil {
 		return nil, fmt.Errorf("analytics: jetstream: %w", err)
 	}
-	if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: o.Replicas}); err != nil {
+	if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: o.Replicas, CreateOnly: true}); err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
 
@@ -107,10 +111,11 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (_ *Service, err error) 
 			"versions", migrated.Applied, "needs_rebuild", migrated.NeedsRebuild)
 	}
 
-	popts := projector.Options{BatchSize: o.BatchSize, BatchWait: o.BatchWait, Backoff: o.Backoff,
+	popts := projector.Options{BatchSize: o.BatchSize, BatchWait: o.BatchWait, Backoff: o.Backoff, AckWait: o.AckWait,
 		DeadLetterReplicas: o.Replicas, Metrics: o.Metrics, Logger: o.Logger}
 	var gate sync.RWMutex
-	w := chwriter.New(conn, chwriter.Options{Settled: projector.GapSettled(js, projector.DefaultName), Logger: o.Logger})
+	w := chwriter.New(conn, chwriter.Options{Settled: projector.GapSettled(js, projector.DefaultName),
+		GapWait: popts.GapWait(), Logger: o.Logger})
 	proj, err := projector.New(js, w, &gate, popts)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,10 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -77,6 +81,13 @@ type Options struct {
 	// in another replica's batch, and applying over the gap by delivery count alone lost it
 	// (its later arrival was a replay) when that replica was slow.
 	Settled SettledFunc
+	// GapWait is how long an event must have been waiting on an unsettled gap, since this
+	// writer first held it back, before GapPatience may apply it anyway. Set it above the
+	// consumer's AckWait: a predecessor held by a replica that died comes back only after
+	// AckWait, and applying over its gap earlier lost it for good (its late arrival counts as a
+	// replay). Found by the projector-kill fault test with a fast redelivery backoff. 0: no
+	// time condition.
+	GapWait time.Duration
 	// CacheRows bounds the current-state rows the writer remembers between batches (least
 	// recently used go first). Default DefaultCacheRows.
 	CacheRows int
@@ -96,7 +107,15 @@ type Writer struct {
 	// permanent: the next attempt, on a row read afterwards, applies them over it.
 	settledMu sync.Mutex
 	settled   map[string]bool
+	// waiting holds when this writer first held back each event ("<stream>\x00<seq>") on a
+	// gap, for Options.GapWait; guarded by settledMu.
+	waiting map[string]time.Time
 }
+
+// maxWaiting bounds Writer.waiting: events held back here and then handled by another replica
+// (or dead-lettered) are never seen again, so the map is cleared when it grows this large,
+// which only restarts the wait of the events still in it.
+const maxWaiting = 100_000
 
 // New returns a Writer on conn, whose default database holds the tables.
 func New(conn driver.Conn, opts Options) *Writer {
@@ -113,7 +132,7 @@ func New(conn driver.Conn, opts Options) *Writer {
 		opts.Logger = slog.Default()
 	}
 	return &Writer{conn: conn, opts: opts, cache: newRowCache(opts.CacheRows), settled: map[string]bool{},
-		reread: map[string]bool{}}
+		reread: map[string]bool{}, waiting: map[string]time.Time{}}
 }
 
 // decoded is an event with its typed payload.
@@ -227,7 +246,7 @@ func (b *batch) step(ctx context.Context, d decoded, cur, seq uint64) (bool, err
 	}
 	table, k := rowKey(d)
 	if !b.unread[table+"\x00"+k] {
-		settled := d.Deliveries >= b.w.opts.GapPatience || b.w.takeSettled(d)
+		settled := (d.Deliveries >= b.w.opts.GapPatience && b.w.waitedLongEnough(d)) || b.w.takeSettled(d)
 		if !settled && b.w.opts.Settled != nil {
 			ok, err := b.w.opts.Settled(ctx, d.Event, seq)
 			if err != nil {
@@ -275,6 +294,26 @@ func (w *Writer) markSettled(d decoded) {
 	w.settled[settledKey(d)] = true
 }
 
+// waitedLongEnough reports whether d has been held back on its gap for Options.GapWait, counting
+// from the first time this writer held it back (which it records now if it is the first).
+func (w *Writer) waitedLongEnough(d decoded) bool {
+	if w.opts.GapWait <= 0 {
+		return true
+	}
+	w.settledMu.Lock()
+	defer w.settledMu.Unlock()
+	k := settledKey(d)
+	first, ok := w.waiting[k]
+	if !ok {
+		if len(w.waiting) >= maxWaiting {
+			clear(w.waiting)
+		}
+		w.waiting[k] = time.Now()
+		return false
+	}
+	return time.Since(first) >= w.opts.GapWait
+}
+
 // takeSettled reports whether an earlier attempt found d's gap settled, and forgets it.
 func (w *Writer) takeSettled(d decoded) bool {
 	w.settledMu.Lock()
@@ -282,6 +321,9 @@ func (w *Writer) takeSettled(d decoded) bool {
 	k := settledKey(d)
 	ok := w.settled[k]
 	delete(w.settled, k)
+	if ok {
+		delete(w.waiting, k)
+	}
 	return ok
 }
 
@@ -290,12 +332,13 @@ func (w *Writer) takeSettled(d decoded) bool {
 func (w *Writer) forgetSettled(ds []decoded, held map[string]bool) {
 	w.settledMu.Lock()
 	defer w.settledMu.Unlock()
-	if len(w.settled) == 0 {
+	if len(w.settled) == 0 && len(w.waiting) == 0 {
 		return
 	}
 	for _, d := range ds {
 		if table, k := rowKey(d); !held[table+"\x00"+k] {
 			delete(w.settled, settledKey(d))
+			delete(w.waiting, settledKey(d))
 		}
 	}
 }
@@ -375,10 +418,24 @@ func (b *batch) insert(ctx context.Context) error {
 	return nil
 }
 
-func (b *batch) send(ctx context.Context, table string, cols []string, rows [][]any) error {
+// tracer names the spans of the inserts, children of the projector's batch span: a trace from
+// a command ends at the ClickHouse insert that made its event visible.
+var tracer = otel.Tracer("github.com/evcrm/evcrm/services/analytics/internal/adapters/chwriter")
+
+func (b *batch) send(ctx context.Context, table string, cols []string, rows [][]any) (err error) {
 	if len(rows) == 0 {
 		return nil
 	}
+	ctx, span := tracer.Start(ctx, "clickhouse insert "+table, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system", "clickhouse"), attribute.String("db.collection.name", table),
+			attribute.Int("db.operation.batch.size", len(rows))))
+	defer func() {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}()
 	nb, err := b.w.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+")")
 	if err != nil {
 		return fmt.Errorf("prepare insert into %s: %w", table, err)

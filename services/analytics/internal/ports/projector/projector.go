@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,6 +32,9 @@ type Options struct {
 	BatchWait time.Duration
 	// Backoff overrides projection.DefaultBackoff (tests shorten it).
 	Backoff []time.Duration
+	// AckWait overrides projection.DefaultAckWait: how long a batch a replica took may stay
+	// unacked before the server offers it again (after a crash, say). Tests shorten it.
+	AckWait time.Duration
 	// DeadLetterReplicas is the replica count of the dead-letter stream if it is created.
 	DeadLetterReplicas int
 	Metrics            *projection.Metrics
@@ -50,8 +54,16 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.AckWait <= 0 {
+		o.AckWait = projection.DefaultAckWait
+	}
 	return o
 }
+
+// GapWait is how long the writer lets an event wait on an unsettled gap before applying it
+// anyway (chwriter.Options.GapWait): twice the consumers' AckWait, so that a predecessor held by
+// a replica that died has been offered again by then.
+func (o Options) GapWait() time.Duration { return 2 * o.withDefaults().AckWait }
 
 // Projector runs one durable Runner per stream. One Runner per stream rather than one for all
 // three: a Runner serialises its Handle calls, and the streams' batches touch disjoint
@@ -74,7 +86,8 @@ func New(js jetstream.JetStream, w Writer, gate *sync.RWMutex, o Options) (*Proj
 			Sources:   []projection.Source{{Stream: s}},
 			BatchSize: o.BatchSize,
 			BatchWait: o.BatchWait,
-			Backoff:   o.Backoff,
+			Backoff:   stretchBackoff(o.Backoff, projection.DefaultMaxDeliver-1, o.GapWait()*5/4),
+			AckWait:   o.AckWait,
 			// The server must be able to hand out a full batch.
 			MaxAckPending:      max(2*o.BatchSize, projection.DefaultMaxAckPending),
 			DeadLetterReplicas: o.DeadLetterReplicas,
@@ -87,6 +100,33 @@ func New(js jetstream.JetStream, w Writer, gate *sync.RWMutex, o Options) (*Proj
 		p.runners = append(p.runners, r)
 	}
 	return p, nil
+}
+
+// stretchBackoff returns backoff (projection.DefaultBackoff when empty), its repeating last
+// entry raised when needed so that the redeliveries before the dead-letter stream span at least
+// span: an event waiting on a gap must outlast the writer's GapWait before its deliveries run
+// out, or it would be dead-lettered while its predecessor is merely on its way back from a
+// replica that died. The default schedule spans far more; a short test backoff gets stretched.
+func stretchBackoff(backoff []time.Duration, redeliveries int, span time.Duration) []time.Duration {
+	if len(backoff) == 0 {
+		backoff = projection.DefaultBackoff
+	}
+	var total time.Duration
+	for i := range redeliveries {
+		total += backoff[min(i, len(backoff)-1)]
+	}
+	if total >= span {
+		return backoff
+	}
+	out := slices.Clone(backoff)
+	var head time.Duration
+	for _, d := range out[:len(out)-1] {
+		head += d
+	}
+	if rest := redeliveries - (len(out) - 1); rest > 0 {
+		out[len(out)-1] = max(out[len(out)-1], (span-head+time.Duration(rest)-1)/time.Duration(rest))
+	}
+	return out
 }
 
 // ConsumerName is the durable consumer of projection name on stream.

@@ -146,7 +146,7 @@ func (r *Rebuilder) Rebuild(ctx context.Context, progress func([]StreamStatus)) 
 	defer lconn.Close()
 
 	sw := &switchWriter{}
-	sw.cur.Store(chwriter.New(sconn, chwriter.Options{Settled: GapSettled(r.js, name), Logger: cfg.Options.Logger}))
+	sw.cur.Store(chwriter.New(sconn, chwriter.Options{Settled: GapSettled(r.js, name), GapWait: cfg.Options.GapWait(), Logger: cfg.Options.Logger}))
 	opts := cfg.Options
 	opts.Name = name
 	var rgate sync.RWMutex
@@ -196,7 +196,7 @@ func (r *Rebuilder) Rebuild(ctx context.Context, progress func([]StreamStatus)) 
 		rgate.Unlock()
 		return fmt.Errorf("projector: rebuild: swap tables: %w", err)
 	}
-	sw.cur.Store(chwriter.New(lconn, chwriter.Options{Settled: GapSettled(r.js, name), Logger: cfg.Options.Logger}))
+	sw.cur.Store(chwriter.New(lconn, chwriter.Options{Settled: GapSettled(r.js, name), GapWait: cfg.Options.GapWait(), Logger: cfg.Options.Logger}))
 	rgate.Unlock()
 	cfg.Gate.Unlock()
 	gateHeld = false
