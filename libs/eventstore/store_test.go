@@ -344,6 +344,17 @@ func TestStreamsRefuseDeleteAndPurge(t *testing.T) {
 	// Re-running EnsureStreams (every replica does at start) is harmless.
 	require.NoError(t, eventstore.EnsureStreams(ctx, e.js, eventstore.StreamOptions{}))
 	assert.Equal(t, uint64(1), e.streamMsgs(t, "CRM_LEADS"))
+
+	// A consumer of the stream with another configuration in mind (CreateOnly) leaves the
+	// owner's as it is; without CreateOnly the owner's EnsureStreams updates it.
+	require.NoError(t, eventstore.EnsureStreams(ctx, e.js, eventstore.StreamOptions{Duplicates: time.Minute, CreateOnly: true}))
+	info, err := s.Info(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, cfg.Duplicates, info.Config.Duplicates, "CreateOnly changed an existing stream")
+	require.NoError(t, eventstore.EnsureStreams(ctx, e.js, eventstore.StreamOptions{Duplicates: time.Minute}, eventstore.LeadsStream))
+	info, err = s.Info(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, time.Minute, info.Config.Duplicates)
 }
 
 func TestAppendCarriesTraceContext(t *testing.T) {

@@ -56,6 +56,11 @@ type StreamOptions struct {
 	// Duplicates is the JetStream deduplication window for Nats-Msg-Id. Commands' idempotency keys
 	// are kept far longer in the idempotency store; this window only catches resent messages.
 	Duplicates time.Duration
+	// CreateOnly creates the streams that are missing and leaves existing ones as they are: for
+	// a service that consumes another service's stream. The owner keeps its stream's
+	// configuration current; a consumer of another version must not rewrite it (and, with the
+	// least-privilege NATS users of libs/natsperm, may not).
+	CreateOnly bool
 }
 
 func (o StreamOptions) withDefaults() StreamOptions {
@@ -94,7 +99,8 @@ func StreamConfig(spec StreamSpec, o StreamOptions) jetstream.StreamConfig {
 }
 
 // EnsureStreams creates the streams or updates their configuration to what this version
-// expects. It is safe to run from every replica at start.
+// expects (only creates them with StreamOptions.CreateOnly). It is safe to run from every
+// replica at start.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions, specs ...StreamSpec) error {
 	if len(specs) == 0 {
 		specs = DefaultStreams()
@@ -103,6 +109,9 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions,
 		cfg := StreamConfig(spec, o)
 		_, err := js.CreateStream(ctx, cfg)
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			if o.CreateOnly {
+				continue
+			}
 			_, err = js.UpdateStream(ctx, cfg)
 		}
 		if err != nil {

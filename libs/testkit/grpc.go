@@ -56,7 +56,13 @@ func (g *GRPC) Stop() {
 // As returns a context (30 s, cancelled at the end of the test) whose calls run as user of
 // tenant under development authentication.
 func As(t testing.TB, tenant, user string) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	return AsFor(t, 30*time.Second, tenant, user)
+}
+
+// AsFor is As with a timeout of d instead of 30 s, for benchmarks whose calls on one context
+// run for minutes.
+func AsFor(t testing.TB, d time.Duration, tenant, user string) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return metadata.AppendToOutgoingContext(ctx, grpcauth.MetadataTenant, tenant, grpcauth.MetadataUser, user)
 }

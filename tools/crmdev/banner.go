@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"os"
 	"strings"
 )
 
@@ -29,7 +30,7 @@ func (sys *system) banner() string {
 	}
 	w("")
 	if sys.hasHTTP("analytics") {
-		w("  dashboard   http://%s/dashboard/", dialAddr(s.Services["analytics"].HTTP))
+		w("  dashboard   http://%s/dashboard/#token=%s", dialAddr(s.Services["analytics"].HTTP), readToken(s.tokenFile("analyst")))
 	}
 	where := "external"
 	if s.embeddedNATS() {
@@ -43,12 +44,17 @@ func (sys *system) banner() string {
 		w("  ClickHouse  native %s (external)", s.ClickHouseAddr)
 	}
 	w("")
-	w("  development auth: name the tenant and user in metadata/headers, e.g. x-tenant-id: %s, x-user-id: demo", s.Tenant)
+	w("  auth        JWT, development key and JWKS in %s (docs/security.md)", s.authDir())
+	w("  admin token (tenant %s, valid %s, also in %s):", s.Tenant, devTokenTTL, s.tokenFile("admin"))
+	w("    %s", readToken(s.tokenFile("admin")))
+	w("  analyst token (analytics only, also in %s):", s.tokenFile("analyst"))
+	w("    %s", readToken(s.tokenFile("analyst")))
 	w("")
 	w("Try:")
+	w("  go run ./tools/crmctl login < %s", s.tokenFile("admin"))
 	w("  %s", crmctlExample(s))
 	if sys.hasHTTP("leads") {
-		w("  curl -s -H 'x-tenant-id: %s' -H 'x-user-id: demo' 'http://%s/v1/leads?page_size=5'", s.Tenant, dialAddr(s.Services["leads"].HTTP))
+		w("  curl -s -H \"Authorization: Bearer $(cat %s)\" 'http://%s/v1/leads?page_size=5'", s.tokenFile("admin"), dialAddr(s.Services["leads"].HTTP))
 	}
 	w("  %s", clickhouseClientExample(s))
 	w("")
@@ -82,4 +88,13 @@ func clickhouseClientExample(s *settings) string {
 		cmd += " --host " + host + " --port " + port
 	}
 	return fmt.Sprintf("%s --user %s --password %s --database evcrm --query %q", cmd, analystUser, analystPassword, query)
+}
+
+// readToken returns the token in path, or a note that it is missing.
+func readToken(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(no token: " + err.Error() + ")"
+	}
+	return strings.TrimSpace(string(b))
 }

@@ -53,6 +53,11 @@ func TestEndToEndSalesStory(t *testing.T) {
 
 	first := startLauncher(t, launcherBin, dir, addrs, "--demo-leads", strconv.Itoa(storyDemoLeads), "--bin-dir", bins)
 	first.waitFor(t, readyLine, 4*time.Minute)
+	// The services run JWT authentication: the story's user signs in with a token of the
+	// launcher's key, for crmctl and REST alike.
+	storyToken := mintToken(t, dir, storyUser, "admin")
+	ctl.env = append(ctl.env, "EVCRM_TOKEN="+storyToken)
+	rest.token = storyToken
 	if !strings.Contains(first.output(), "demo data: seeded") {
 		t.Fatalf("the first start did not seed the demo data")
 	}
@@ -168,7 +173,7 @@ func TestEndToEndSalesStory(t *testing.T) {
 
 	// The dashboard of the running system, in a real browser.
 	t.Run("dashboard", func(t *testing.T) {
-		checkLauncherDashboard(t, analyticsURL, today)
+		checkLauncherDashboard(t, analyticsURL, today, readTokenFile(t, filepath.Join(dir, "auth", "analyst.token")))
 	})
 
 	// Ctrl-C, then `make run` again on the same data dir: no new seed, and the story is there
@@ -312,8 +317,11 @@ func (c *crmctlRunner) waitProjected(t *testing.T) {
 	}
 }
 
-// restClient calls the REST/JSON gateways with the development-auth headers, as curl would.
-type restClient struct{ t *testing.T }
+// restClient calls the REST/JSON gateways with a bearer token, as curl would.
+type restClient struct {
+	t     *testing.T
+	token string
+}
 
 // do sends body (JSON, or nothing when empty), requires 200 and decodes the answer into out.
 func (r *restClient) do(method, u, body string, out proto.Message) {
@@ -329,8 +337,7 @@ func (r *restClient) do(method, u, body string, out proto.Message) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("X-Tenant-Id", demoTenant)
-	req.Header.Set("X-User-Id", storyUser)
+	req.Header.Set("Authorization", "Bearer "+r.token)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -354,11 +361,13 @@ func (r *restClient) do(method, u, body string, out proto.Message) {
 // checks that it rendered the demo data (not placeholders, no failed card), and that the
 // story's owner alone shows the story's numbers. It saves screenshots to $EVCRM_ARTIFACTS, or
 // the test's temp dir.
-func checkLauncherDashboard(t *testing.T, analyticsURL string, today time.Time) {
+func checkLauncherDashboard(t *testing.T, analyticsURL string, today time.Time, token string) {
 	ctx := launcherBrowser(t)
 	base := analyticsURL + "/dashboard/?tenant=" + demoTenant + "&currency=USD"
+	// The page takes the token from the fragment, as the banner's dashboard link passes it.
+	auth := "#token=" + token
 
-	all := loadLauncherDashboard(t, ctx, base)
+	all := loadLauncherDashboard(t, ctx, base+auth)
 	saveLauncherScreenshot(t, ctx, "crmdev-dashboard.png")
 	if all.Errors != 0 {
 		t.Errorf("%d cards failed: %s", all.Errors, all.Banner)
@@ -376,7 +385,7 @@ func checkLauncherDashboard(t *testing.T, analyticsURL string, today time.Time) 
 
 	// The same page for the story's owner is the story.
 	story := loadLauncherDashboard(t, ctx, base+"&owner="+storyOwner+
-		"&from="+today.AddDate(0, 0, -1).Format(time.DateOnly)+"&to="+today.AddDate(0, 0, 1).Format(time.DateOnly))
+		"&from="+today.AddDate(0, 0, -1).Format(time.DateOnly)+"&to="+today.AddDate(0, 0, 1).Format(time.DateOnly)+auth)
 	saveLauncherScreenshot(t, ctx, "crmdev-dashboard-story.png")
 	for k, want := range map[string]string{
 		"funnel.created.count": "2", "funnel.sql.count": "2", "funnel.converted.count": "1", "funnel.won.count": "1",

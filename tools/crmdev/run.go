@@ -116,6 +116,10 @@ func (sys *system) start(ctx context.Context, binDir string) error {
 	if ctx.Err() != nil {
 		return errInterrupted
 	}
+	// Fresh tokens every start; the key (and so tokens stored by 'crmctl login') stays.
+	if err := s.mintDevTokens(); err != nil {
+		return err
+	}
 	if err := sys.startServices(ctx, binDir); err != nil {
 		return err
 	}

@@ -19,11 +19,14 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	commonv1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
+	"github.com/evcrm/evcrm/libs/platform/grpcauth"
 )
 
 // The launcher end to end, as `make run` uses it, on free ports and a temp data dir: it builds
@@ -66,8 +69,23 @@ func TestRunStopsCleanlyAndResumesWithTheSameData(t *testing.T) {
 		}
 	}
 
-	ctx := metadata.NewOutgoingContext(t.Context(), metadata.Pairs("x-tenant-id", demoTenant, "x-user-id", "crmdev-test"))
+	// The services run JWT authentication with the launcher's key: the printed admin token
+	// works, no token does not (development auth is off).
+	adminTok := readTokenFile(t, filepath.Join(dir, "auth", "admin.token"))
+	if !strings.Contains(banner, adminTok) {
+		t.Errorf("the banner does not print the admin token")
+	}
 	leads := leadsClient(t, addrs["leads-grpc-addr"])
+	anon := metadata.NewOutgoingContext(t.Context(), metadata.Pairs("x-tenant-id", demoTenant, "x-user-id", "crmdev-test"))
+	if _, err := leads.ListLeads(anon, &leadsv1.ListLeadsRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("a call without a token: %v, want Unauthenticated", err)
+	}
+	analyst := metadata.NewOutgoingContext(t.Context(), metadata.Pairs("authorization",
+		"Bearer "+readTokenFile(t, filepath.Join(dir, "auth", "analyst.token"))))
+	if _, err := leads.ListLeads(analyst, &leadsv1.ListLeadsRequest{}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("the analyst token listing leads: %v, want PermissionDenied", err)
+	}
+	ctx := metadata.NewOutgoingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+adminTok))
 	created, err := leads.CreateLead(ctx, &leadsv1.CreateLeadRequest{Lead: &leadsv1.Lead{
 		FirstName: "Ada", LastName: "Lovelace", Email: testEmail, Source: leadsv1.LeadSource_LEAD_SOURCE_WEB_FORM}})
 	if err != nil {
@@ -75,7 +93,7 @@ func TestRunStopsCleanlyAndResumesWithTheSameData(t *testing.T) {
 	}
 	id := created.GetLead().GetId()
 	if !strings.Contains(banner, "off (binary lacks -http-addr)") {
-		checkREST(t, addrs["leads-http-addr"], id, created.GetResult().GetSequence())
+		checkREST(t, addrs["leads-http-addr"], id, created.GetResult().GetSequence(), adminTok)
 	}
 	chHTTP := addrs["clickhouse-http-addr"]
 	waitProjected(t, chHTTP, id)
@@ -397,12 +415,11 @@ func leadsClient(t *testing.T, addr string) leadsv1.LeadsServiceClient {
 }
 
 // checkREST reads the lead through the leads service's REST/JSON gateway, with the same
-// development-auth headers, waiting for the read model to hold the write.
-func checkREST(t *testing.T, addr, leadID string, minSeq uint64) {
+// bearer token, waiting for the read model to hold the write.
+func checkREST(t *testing.T, addr, leadID string, minSeq uint64, token string) {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, fmt.Sprintf("http://%s/v1/leads/%s?read.min_sequence=%d", addr, leadID, minSeq), nil)
-	req.Header.Set("x-tenant-id", demoTenant)
-	req.Header.Set("x-user-id", "crmdev-test")
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("REST: %v", err)
@@ -525,4 +542,29 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// readTokenFile returns a token the launcher wrote.
+func readTokenFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// mintToken signs a token for user of the demo tenant with the launcher's key in dir.
+func mintToken(t *testing.T, dir, user string, roles ...string) string {
+	t.Helper()
+	s := &settings{DataDir: dir, Tenant: demoTenant}
+	iss, err := s.devIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := iss.Mint(grpcauth.TokenClaims{Subject: user, Tenant: demoTenant, Roles: roles, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }

@@ -109,9 +109,9 @@ func (sys *system) serviceArgs(svc string) []string {
 		"-nats-url", s.natsURL(),
 		"-data-dir", s.dataPath(svc),
 		"-log-level", s.LogLevel,
-		"-dev-auth",
 		"-allow-backfill",
 	}
+	args = append(args, s.authArgs(svc)...)
 	switch svc {
 	case "leads":
 		args = append(args, "-pipeline-addr", dialAddr(s.Services["pipeline"].GRPC))
@@ -164,7 +164,12 @@ func (sys *system) startServices(ctx context.Context, binDir string) error {
 		if err != nil {
 			return err
 		}
-		args, dropped := keepKnown(sys.serviceArgs(svc), known)
+		args := sys.serviceArgs(svc)
+		if !known["auth-jwks"] {
+			// A build from before JWT authentication: development auth is all it has.
+			args = append(args, "-dev-auth")
+		}
+		args, dropped := keepKnown(args, known)
 		if len(dropped) > 0 {
 			sys.missing[svc] = dropped
 			sys.out.Printf("%s does not know %v (an older build?); starting it without", svc, dropped)

@@ -36,10 +36,21 @@ type Base struct {
 	// OTLPEndpoint is the OTLP/gRPC collector URL (http:// for plaintext, https:// for TLS);
 	// "" turns trace export off.
 	OTLPEndpoint string `flag:"otlp-endpoint" usage:"OTLP/gRPC trace collector URL, e.g. http://otel-collector:4317 (empty = tracing off)"`
-	// DevAuth trusts x-tenant-id / x-user-id / x-roles request metadata without any proof. It
-	// exists for local runs and tests until JWT authentication lands; never enable it in
-	// production.
+	// DevAuth trusts x-tenant-id / x-user-id / x-roles request metadata without any proof (no
+	// x-roles means admin). It exists for tests and local runs; never enable it in production.
 	DevAuth bool `flag:"dev-auth" usage:"DEVELOPMENT ONLY: trust x-tenant-id/x-user-id/x-roles metadata without credentials"`
+	// AuthJWKS is the key set that verifies bearer tokens: a JWKS file, or an http(s):// URL
+	// refreshed in the background. Set, every RPC but health needs a JWT (docs/security.md).
+	AuthJWKS string `flag:"auth-jwks" usage:"JWKS file or http(s) URL of the keys that sign bearer tokens (JWT authentication)"`
+	// AuthIssuer is the iss every token must carry; required with AuthJWKS.
+	AuthIssuer string `flag:"auth-issuer" usage:"required iss claim of bearer tokens"`
+	// AuthAudience is an aud value every token must carry; required with AuthJWKS.
+	AuthAudience string `flag:"auth-audience" usage:"required aud claim of bearer tokens"`
+	// AuthClockSkew is the tolerance on the tokens' exp and nbf.
+	AuthClockSkew time.Duration `flag:"auth-clock-skew" default:"30s" usage:"tolerance on token exp/nbf for clock differences (at most 5m)"`
+	// ServiceTokenFile holds the service credential (a JWT with the service role) the service
+	// sends when it calls another service outside any caller's request (campaign rules).
+	ServiceTokenFile string `flag:"service-token-file" usage:"file with this service's own bearer token, for calls made outside a caller's request"`
 	// AllowBackfill lets a call carrying x-evcrm-backfill-time metadata be served as of that past
 	// time (demo data, imports of history). Off, such a call fails FAILED_PRECONDITION; production
 	// configurations leave it off, because it lets a caller write history.
@@ -75,6 +86,25 @@ func (b Base) Validate() error {
 	if b.NATSCreds != "" {
 		if _, err := os.Stat(b.NATSCreds); err != nil {
 			errs = append(errs, Invalid("nats-creds", "%v", err))
+		}
+	}
+	if b.AuthJWKS != "" {
+		if b.AuthIssuer == "" {
+			errs = append(errs, Invalid("auth-issuer", "is required with -auth-jwks"))
+		}
+		if b.AuthAudience == "" {
+			errs = append(errs, Invalid("auth-audience", "is required with -auth-jwks"))
+		}
+		if b.DevAuth {
+			errs = append(errs, Invalid("dev-auth", "cannot be combined with -auth-jwks: choose JWT or development authentication"))
+		}
+	}
+	if b.AuthClockSkew < 0 || b.AuthClockSkew > 5*time.Minute {
+		errs = append(errs, Invalid("auth-clock-skew", "must be between 0 and 5m, got %s", b.AuthClockSkew))
+	}
+	if b.ServiceTokenFile != "" {
+		if _, err := os.Stat(b.ServiceTokenFile); err != nil {
+			errs = append(errs, Invalid("service-token-file", "%v", err))
 		}
 	}
 	if b.OTLPEndpoint != "" {

@@ -10,9 +10,12 @@ import (
 	"github.com/evcrm/evcrm/libs/reqctx"
 )
 
+// DevDefaultRole is the role [Dev] gives a call without x-roles.
+const DevDefaultRole = "admin"
+
 // Dev is the development authenticator: it believes the x-tenant-id, x-user-id and optional
-// x-roles (comma-separated) metadata of the call without any proof. It is for local runs and
-// tests only; [FromBase] selects it only with -dev-auth.
+// x-roles (comma-separated; none means [DevDefaultRole]) metadata of the call without any
+// proof. It is for local runs and tests only; [FromBase] selects it only with -dev-auth.
 type Dev struct{}
 
 // Authenticate reads the principal from the call's metadata.
@@ -36,6 +39,11 @@ func (Dev) Authenticate(_ context.Context, md metadata.MD) (Principal, error) {
 				roles = append(roles, r)
 			}
 		}
+	}
+	if len(roles) == 0 {
+		// No x-roles means every permission: tests and local tools that predate roles act as
+		// before, and a test of a role says so with x-roles.
+		roles = []string{DevDefaultRole}
 	}
 	return Principal{Tenant: tenant, Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: user, Roles: roles}}, nil
 }

@@ -6,8 +6,9 @@
 // interceptor rejects malformed tenant ids whatever the authenticator returned, because tenant ids
 // become NATS subject tokens (DESIGN.md §3).
 //
-// This package has a development authenticator only ([Dev]); JWT authentication implements the
-// same interface and is selected in [FromBase] when it lands.
+// [JWT] verifies bearer tokens signed by the keys of a JWKS (production); [Dev] believes
+// metadata (tests, local runs); [FromBase] selects one from the configuration. docs/security.md
+// describes tokens, roles and keys.
 package grpcauth
 
 import (
@@ -29,8 +30,9 @@ import (
 	"github.com/evcrm/evcrm/libs/reqctx"
 )
 
-// Metadata keys read by the development authenticator. Service-to-service calls send the tenant
-// the same way once JWT lands (the token then proves the caller, the header names the tenant).
+// Metadata keys read by the development authenticator. Under JWT only a service credential uses
+// x-tenant-id and x-user-id (the token proves the calling service, the metadata names tenant
+// and actor); a user token's x-tenant-id must agree with its tenant claim.
 const (
 	MetadataTenant = "x-tenant-id"
 	MetadataUser   = "x-user-id"
@@ -63,14 +65,22 @@ func (f AuthenticatorFunc) Authenticate(ctx context.Context, md metadata.MD) (Pr
 	return f(ctx, md)
 }
 
-// FromBase returns the authenticator a service's Base configuration selects. Until JWT
-// authentication exists the only choice is the development mode; without -dev-auth it fails, so a
-// misconfigured deployment refuses to start instead of serving unauthenticated.
+// FromBase returns the authenticator a service's Base configuration selects: [JWT] with
+// -auth-jwks, [Dev] with -dev-auth (never both; config validation refuses that). With neither
+// it fails, so a misconfigured deployment refuses to start instead of serving unauthenticated.
 func FromBase(b config.Base) (Authenticator, error) {
-	if b.DevAuth {
+	switch {
+	case b.AuthJWKS != "" && b.DevAuth:
+		return nil, errors.New("grpcauth: -auth-jwks and -dev-auth exclude each other")
+	case b.AuthJWKS != "":
+		return NewJWT(context.Background(), JWTConfig{JWKS: b.AuthJWKS, Issuer: b.AuthIssuer,
+			Audience: b.AuthAudience, ClockSkew: b.AuthClockSkew})
+	case b.DevAuth:
 		return Dev{}, nil
 	}
-	return nil, errors.New("grpcauth: no production authenticator is available yet; start with -dev-auth (EVCRM_DEV_AUTH=true) for development")
+	return nil, errors.New("grpcauth: no authentication configured: set -auth-jwks, -auth-issuer and -auth-audience " +
+		"(EVCRM_AUTH_JWKS, EVCRM_AUTH_ISSUER, EVCRM_AUTH_AUDIENCE) for JWT bearer tokens, " +
+		"or -dev-auth (EVCRM_DEV_AUTH=true) for development without credentials")
 }
 
 // ExemptMethod reports whether a method is served without authentication: the gRPC health and

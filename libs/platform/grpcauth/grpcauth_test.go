@@ -26,13 +26,13 @@ func TestDev(t *testing.T) {
 	}{
 		{name: "user with roles", md: metadata.Pairs("x-tenant-id", "acme", "x-user-id", "u-1", "x-roles", "sales,admin", "x-roles", " ops "),
 			want: grpcauth.Principal{Tenant: "acme", Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: "u-1", Roles: []string{"sales", "admin", "ops"}}}},
-		{name: "repeated identical tenant is fine", md: metadata.Pairs("x-tenant-id", "acme", "x-tenant-id", "acme", "x-user-id", "u-1"),
-			want: grpcauth.Principal{Tenant: "acme", Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: "u-1"}}},
+		{name: "repeated identical tenant is fine; no x-roles is admin", md: metadata.Pairs("x-tenant-id", "acme", "x-tenant-id", "acme", "x-user-id", "u-1"),
+			want: grpcauth.Principal{Tenant: "acme", Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: "u-1", Roles: []string{"admin"}}}},
 		{name: "no user", md: metadata.Pairs("x-tenant-id", "acme"), fails: true, kind: apperr.Unauthenticated},
 		{name: "conflicting users", md: metadata.Pairs("x-tenant-id", "acme", "x-user-id", "a", "x-user-id", "b"), fails: true, kind: apperr.Invalid},
 		// The tenant itself is checked by the interceptor, whatever the authenticator returns.
 		{name: "tenant left to the interceptor", md: metadata.Pairs("x-user-id", "u-1"),
-			want: grpcauth.Principal{Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: "u-1"}}},
+			want: grpcauth.Principal{Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: "u-1", Roles: []string{"admin"}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,6 +57,7 @@ func TestFromBase(t *testing.T) {
 
 	_, err = grpcauth.FromBase(config.Base{})
 	assert.ErrorContains(t, err, "-dev-auth", "without an authenticator the service must refuse to start")
+	assert.ErrorContains(t, err, "-auth-jwks", "the message names the production setting too")
 }
 
 func TestExemptMethod(t *testing.T) {

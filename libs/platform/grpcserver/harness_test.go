@@ -30,7 +30,7 @@ func start(t *testing.T, h testsvc.Handlers, mod ...func(*grpcserver.Options)) *
 	t.Helper()
 	logs := &testsvc.Recorder{}
 	e := &env{logs: logs, reg: prometheus.NewRegistry(), log: logging.New(logs, slog.LevelDebug)}
-	opts := grpcserver.Options{Logger: e.log, Registerer: e.reg, Authenticator: grpcauth.Dev{}}
+	opts := grpcserver.Options{Logger: e.log, Registerer: e.reg, Authenticator: grpcauth.Dev{}, Authorize: testsvc.Authorize}
 	for _, m := range mod {
 		m(&opts)
 	}

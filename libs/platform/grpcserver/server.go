@@ -9,6 +9,7 @@
 //   - error mapping through platform/grpcerr, logging internal failures,
 //   - panic recovery (codes.Internal, logged with the stack),
 //   - authentication through a platform/grpcauth Authenticator (health and reflection exempt),
+//   - authorization by the platform/authz permission table (same exemptions),
 //   - backfill: x-evcrm-backfill-time metadata into reqctx when Options.AllowBackfill, refused
 //     otherwise (see [MetadataBackfillTime]),
 //   - request validation: messages with Validate() error are checked before the handler.
@@ -34,6 +35,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/evcrm/evcrm/libs/platform/authz"
 	"github.com/evcrm/evcrm/libs/platform/grpcauth"
 	"github.com/evcrm/evcrm/libs/platform/grpcerr"
 )
@@ -48,6 +50,10 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Authenticator establishes tenant and actor of each call (grpcauth.FromBase picks one).
 	Authenticator grpcauth.Authenticator
+	// Authorize decides whether the authenticated caller may call a method; nil means
+	// authz.Authorize, the permission table, which refuses methods it does not list. Tests that
+	// serve test-only services pass their own.
+	Authorize authz.Func
 	// AuthExempt names further methods served without authentication, in addition to health and
 	// reflection. Nil exempts only those.
 	AuthExempt func(fullMethod string) bool
@@ -102,6 +108,7 @@ func New(opts Options) (*Server, error) {
 			grpcerr.UnaryServerInterceptor(opts.Logger),
 			recovery.UnaryServerInterceptor(recoveryHandler(opts.Logger)),
 			grpcauth.UnaryServerInterceptor(opts.Authenticator, exempt),
+			authz.UnaryServerInterceptor(opts.Authorize, exempt),
 			backfillUnary(opts.AllowBackfill),
 			validationUnary(),
 		),
@@ -111,6 +118,7 @@ func New(opts Options) (*Server, error) {
 			grpcerr.StreamServerInterceptor(opts.Logger),
 			recovery.StreamServerInterceptor(recoveryHandler(opts.Logger)),
 			grpcauth.StreamServerInterceptor(opts.Authenticator, exempt),
+			authz.StreamServerInterceptor(opts.Authorize, exempt),
 			backfillStream(opts.AllowBackfill),
 			validationStream(),
 		),

@@ -64,7 +64,7 @@ func startRun(t *testing.T, h testsvc.Handlers, mod func(*lifecycle.Config)) *pr
 	logs := &testsvc.Recorder{}
 	logger := logging.New(logs, slog.LevelDebug)
 	reg := prometheus.NewRegistry()
-	srv, err := grpcserver.New(grpcserver.Options{Logger: logger, Registerer: reg, Authenticator: grpcauth.Dev{}})
+	srv, err := grpcserver.New(grpcserver.Options{Logger: logger, Registerer: reg, Authenticator: grpcauth.Dev{}, Authorize: testsvc.Authorize})
 	require.NoError(t, err)
 	testsvc.Register(srv, h)
 	gl, err := net.Listen("tcp", "127.0.0.1:0")
@@ -270,7 +270,7 @@ func TestListenFailure(t *testing.T) {
 	require.NoError(t, err)
 	defer taken.Close()
 	logger := logging.New(&testsvc.Recorder{}, slog.LevelInfo)
-	srv, err := grpcserver.New(grpcserver.Options{Logger: logger, Registerer: prometheus.NewRegistry(), Authenticator: grpcauth.Dev{}})
+	srv, err := grpcserver.New(grpcserver.Options{Logger: logger, Registerer: prometheus.NewRegistry(), Authenticator: grpcauth.Dev{}, Authorize: testsvc.Authorize})
 	require.NoError(t, err)
 	err = lifecycle.Run(context.Background(), lifecycle.Config{Logger: logger, GRPC: srv, GRPCAddr: taken.Addr().String()})
 	assert.ErrorContains(t, err, "grpc listen")

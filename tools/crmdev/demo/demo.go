@@ -53,6 +53,9 @@ type Config struct {
 	LeadsConn, PipelineConn, CampaignConn, AnalyticsConn *grpc.ClientConn
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// Token returns the bearer token the calls of user carry (services with JWT authentication);
+	// nil sends development-auth metadata only.
+	Token func(user string) (string, error)
 	// Workers bounds the calls in flight at once; DefaultWorkers when 0. Calls of one lead (and
 	// its opportunity) are always made one after the other, in time order.
 	Workers int

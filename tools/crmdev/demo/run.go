@@ -18,11 +18,13 @@ import (
 	pipelinev1 "github.com/evcrm/evcrm/libs/gen/crm/pipeline/v1"
 )
 
-// Metadata the generator sends (development auth, docs/platform.md; backfill, docs/events.md).
+// Metadata the generator sends (bearer token or development auth, docs/security.md; backfill,
+// docs/events.md).
 const (
 	mdTenant   = "x-tenant-id"
 	mdUser     = "x-user-id"
 	mdRoles    = "x-roles"
+	mdAuth     = "authorization"
 	mdBackfill = "x-evcrm-backfill-time"
 )
 
@@ -169,6 +171,13 @@ func (r *runner) call(ctx context.Context, user string, at time.Time) (context.C
 		}
 	}
 	kv := []string{mdTenant, r.cfg.Tenant, mdUser, user, mdRoles, "admin"}
+	if r.cfg.Token != nil {
+		tok, err := r.cfg.Token(user)
+		if err != nil {
+			return ctx, err
+		}
+		kv = append(kv, mdAuth, "Bearer "+tok)
+	}
 	if r.backfill {
 		kv = append(kv, mdBackfill, at.UTC().Format(time.RFC3339Nano))
 	}

@@ -6,6 +6,7 @@ package testsvc
 import (
 	"context"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 
@@ -15,6 +16,8 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/platform/authz"
+	"github.com/evcrm/evcrm/libs/reqctx"
 )
 
 // Service and method names.
@@ -23,6 +26,16 @@ const (
 	UnaryMethod  = "/" + ServiceName + "/Unary"
 	StreamMethod = "/" + ServiceName + "/Stream"
 )
+
+// Authorize lets every authenticated caller call the test service and leaves every other method
+// to the permission table (authz.Authorize); pass it as grpcserver.Options.Authorize, since the
+// table lists only evcrm's real RPCs.
+func Authorize(ctx context.Context, fullMethod string) error {
+	if strings.HasPrefix(fullMethod, "/"+ServiceName+"/") && reqctx.ActorFrom(ctx).ID != "" {
+		return nil
+	}
+	return authz.Authorize(ctx, fullMethod)
+}
 
 // InvalidValue is the request value that Request.Validate rejects.
 const InvalidValue = "invalid"

@@ -154,6 +154,33 @@ function describeStatus(httpStatus: number, body: string): string {
 /** Param values: arrays become repeated parameters, empty values are left out. */
 export type Params = Record<string, string | string[] | undefined>;
 
+const tokenKey = "evcrm.token";
+
+/**
+ * bearerToken is the JWT the page calls with (services running JWT authentication, as the
+ * launcher starts them). It arrives once in the address's fragment (#token=..., never sent to a
+ * server), is kept in sessionStorage for the tab, and is removed from the address bar so that a
+ * bookmarked or shared view does not carry it. Without one, the page sends the development-auth
+ * headers only.
+ */
+export function bearerToken(): string {
+  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (m) {
+    try {
+      sessionStorage.setItem(tokenKey, decodeURIComponent(m[1]));
+    } catch {
+      // storage disabled: the token lives only as long as the fragment
+      return decodeURIComponent(m[1]);
+    }
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  try {
+    return sessionStorage.getItem(tokenKey) ?? "";
+  } catch {
+    return "";
+  }
+}
+
 /** get calls GET path?params as identity and returns the decoded JSON answer. */
 export async function get<T>(path: string, params: Params, who: Identity, signal?: AbortSignal): Promise<T> {
   const q = new URLSearchParams();
@@ -166,6 +193,8 @@ export async function get<T>(path: string, params: Params, who: Identity, signal
   const headers: Record<string, string> = { accept: "application/json", "x-tenant-id": who.tenant };
   if (who.user) headers["x-user-id"] = who.user;
   if (who.roles) headers["x-roles"] = who.roles;
+  const token = bearerToken();
+  if (token) headers["authorization"] = `Bearer ${token}`;
   let res: Response;
   try {
     res = await fetch(url, { headers, signal });

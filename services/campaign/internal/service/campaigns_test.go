@@ -174,6 +174,15 @@ func TestSuppressionAgainstTheLeadsService(t *testing.T) {
 	ok, err := contacts.CreateContact(ctx, &leadsv1.CreateContactRequest{Contact: &leadsv1.Contact{FirstName: "Di", Email: "di@example.com"}})
 	require.NoError(t, err)
 
+	// Contacts are a read model of their own, which may be behind the leads' one that ask
+	// waits for: wait until the leads service reads both contacts, so the first ask sees them.
+	for _, id := range []string{dnc.GetContact().GetId(), ok.GetContact().GetId()} {
+		require.Eventually(t, func() bool {
+			_, err := contacts.GetContact(ctx, &leadsv1.GetContactRequest{ContactId: id})
+			return err == nil
+		}, 10*time.Second, 50*time.Millisecond)
+	}
+
 	c := h.createCampaign(t, "c", true)
 	ask := func() []*campaignv1.AddMemberResult {
 		// The leads service's reads may lag its writes briefly; retry until it has them.

@@ -24,9 +24,10 @@ import (
 // rules and the run log) with its projector, the chains bucket of cycle detection, and the
 // rule engine, a durable consumer of the three CRM streams shared by every replica.
 func buildRules(ctx context.Context, e env, deps *app.Deps, s *Service) error {
-	// The engine consumes the other services' streams; creating them here (with the same
-	// configuration their owners use) lets the campaign service start first.
-	if err := eventstore.EnsureStreams(ctx, e.js, eventstore.StreamOptions{Replicas: e.o.Replicas},
+	// The engine consumes the other services' streams; creating them here when missing (with
+	// the same configuration their owners use) lets the campaign service start first. An
+	// existing one is its owner's to configure (CreateOnly).
+	if err := eventstore.EnsureStreams(ctx, e.js, eventstore.StreamOptions{Replicas: e.o.Replicas, CreateOnly: true},
 		eventstore.LeadsStream, eventstore.PipelineStream); err != nil {
 		return fmt.Errorf("campaign: rules: streams: %w", err)
 	}

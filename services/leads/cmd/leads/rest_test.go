@@ -34,7 +34,7 @@ func TestRESTGateway(t *testing.T) {
 	go func() { done <- run(ctx) }()
 
 	base := "http://" + httpAddr
-	devAuth := map[string]string{"X-Tenant-Id": "acme", "X-User-Id": "demo", "X-Roles": "sales"}
+	devAuth := map[string]string{"X-Tenant-Id": "acme", "X-User-Id": "demo", "X-Roles": "sales_manager"}
 	call := func(method, path, body string, header map[string]string) (int, []byte) {
 		t.Helper()
 		req, err := http.NewRequest(method, base+path, strings.NewReader(body))

@@ -101,7 +101,8 @@ func (a *app) rootCommand() *cobra.Command {
 		Short: "Command-line client of the evcrm services",
 		Long: `crmctl talks to the evcrm services over gRPC (leads, pipeline, campaign, analytics) and
 to NATS JetStream (events tail). Addresses and credentials come from flags or EVCRM_*
-environment variables; the defaults match 'make run'.
+environment variables; the defaults match 'make run'. Services running JWT authentication
+need a bearer token: --token, EVCRM_TOKEN, or 'crmctl login' (the launcher prints tokens).
 
 Every command that sends a request takes --from-json with the request as protojson (a
 string, @file, or - for stdin); flags given beside it override its fields. Results print as a
@@ -120,12 +121,13 @@ the server's error with one line per invalid field and exits with status 1.`,
 	pf.StringVar(&a.tenant, "tenant", a.envOr("EVCRM_TENANT", "acme"), "tenant the calls act in (env EVCRM_TENANT)")
 	pf.StringVar(&a.user, "user", a.envOr("EVCRM_USER", "demo"), "user id the calls act as (env EVCRM_USER)")
 	pf.StringVar(&a.roles, "roles", a.envOr("EVCRM_ROLES", ""), "comma-separated roles of the user (env EVCRM_ROLES)")
-	pf.StringVar(&a.token, "token", a.envOr("EVCRM_TOKEN", ""), "bearer token sent as 'authorization: Bearer <token>' (env EVCRM_TOKEN; for JWT auth, reserved)")
+	pf.StringVar(&a.token, "token", a.envOr("EVCRM_TOKEN", ""), "bearer token (JWT) sent as 'authorization: Bearer <token>'; default: the one 'crmctl login' stored; --tenant and --user default to its claims (env EVCRM_TOKEN)")
 	pf.StringVar(&a.backfill, "backfill-time", a.envOr("EVCRM_BACKFILL_TIME", ""), "serve writes as of this past RFC 3339 time (x-evcrm-backfill-time; the service must run with -allow-backfill) (env EVCRM_BACKFILL_TIME)")
 	pf.StringVarP(&a.output, "output", "o", a.envOr("EVCRM_OUTPUT", outputTable), "output format: table or json (env EVCRM_OUTPUT)")
 	pf.DurationVar(&a.timeout, "timeout", 30*time.Second, "deadline of each unary call")
 	pf.BoolVar(&a.progress, "progress", true, "show progress bars (only ever on a terminal)")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		a.resolveIdentity(cmd)
 		if a.output != outputTable && a.output != outputJSON {
 			return fmt.Errorf("--output must be table or json, not %q", a.output)
 		}
@@ -150,6 +152,8 @@ the server's error with one line per invalid field and exits with status 1.`,
 		a.exportCommand(),
 		a.eventsCommand(),
 		a.rebuildCommand(),
+		a.loginCommand(),
+		a.logoutCommand(),
 		a.genDocsCommand(),
 	)
 	return root
