@@ -10,7 +10,6 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 # is skipped by vet and test.
 MODULES := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
-BENCH_FLAGS ?= -benchtime 8000x -count 1
 # Go files we own (generated code is checked by checkgenerate instead).
 GOFILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '^libs/gen/')
 
@@ -57,6 +56,15 @@ deps: ## Install what the tests need and is missing (Debian's clickhouse-server,
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null; \
 	fi
 	@command -v clickhouse-server >/dev/null && echo "clickhouse-server: $$(command -v clickhouse-server)" || true
+	@# The benchmarks compare with PostgreSQL: a throwaway cluster from Debian's package (initdb/pg_ctl
+	@# under /usr/lib/postgresql/*/bin, run as the package's postgres user when we are root).
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "$${EVCRM_PG_BIN:-}" ]; then \
+		if [ -z "$(APT_GET)" ]; then \
+			echo "PostgreSQL is missing and apt-get is not available: install the postgresql server (or set EVCRM_PG_BIN)"; exit 1; fi; \
+		echo "Installing Debian's postgresql (the benchmarks start a throwaway cluster)..."; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
 	@# The dashboard's browser test drives Debian's chromium headless (skipped without it, failed under CI).
 	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null && [ -z "$${EVCRM_CHROMIUM:-}" ]; then \
 		if [ -z "$(APT_GET)" ]; then \
@@ -142,22 +150,38 @@ PIPELINE_BENCH_OPPS ?= 200000
 ANALYTICS_BENCH_EVENTS ?= 1000000
 ANALYTICS_BENCH_RATE ?= 5000
 
+# Harness flags for `make bench` / `make bench-quick`, e.g. BENCH_ARGS='--only command-path'
+# (`go run ./tools/bench --help`, `--list` lists the scenarios).
+BENCH_ARGS ?=
+BENCH_COUNT ?= 5
+
 .PHONY: bench
-bench: ## Run the benchmarks: event store, commands vs raw publish, import, read models, campaign responses, enrollment, rules, analytics
-	cd libs && go test -run '^$$' -bench . $(BENCH_FLAGS) ./eventstore/
-	cd services/leads && go test -run '^$$' -bench CreateLead $(BENCH_FLAGS) ./internal/service/
-	cd services/leads && go test -run '^$$' -bench Import100k -benchtime 1x -timeout 10m ./internal/service/
-	cd services/leads && go test -run '^$$' -bench CampaignResponseReaction -benchtime 2000x -timeout 20m ./internal/service/
-	cd services/leads && LEADS_BENCH_LEADS=$(LEADS_BENCH_LEADS) go test -run '^$$' -bench ReadModel -benchtime 1000x -timeout 2h ./internal/adapters/readmodel/
-	cd services/pipeline && go test -run '^$$' -bench MoveStage $(BENCH_FLAGS) ./internal/service/
-	cd services/pipeline && PIPELINE_BENCH_OPPS=$(PIPELINE_BENCH_OPPS) go test -run '^$$' -bench Forecast -benchtime 200x -timeout 2h ./internal/adapters/readmodel/
-	cd services/leads && LEADS_BENCH_LEADS=$(LEADS_BENCH_LEADS) go test -run '^$$' -bench Rebuild -benchtime 1x -timeout 2h ./internal/adapters/leadview/
-	cd services/campaign && go test -run '^$$' -bench RecordResponses -benchtime 100000x -timeout 20m ./internal/service/
-	cd services/campaign && go test -run '^$$' -bench EnrollSegment100k -benchtime 1x -timeout 40m ./internal/service/
-	cd services/campaign && go test -run '^$$' -bench RuleLatency -benchtime 500x -timeout 10m ./internal/service/
-	cd services/campaign && go test -run '^$$' -bench ConditionEval $(BENCH_FLAGS) ./internal/domain/rule/
-	cd services/analytics && ANALYTICS_BENCH_EVENTS=$(ANALYTICS_BENCH_EVENTS) ANALYTICS_BENCH_RATE=$(ANALYTICS_BENCH_RATE) \
-		go test -run '^$$' -bench Analytics -benchtime 1x -timeout 3h ./internal/service/
+bench: deps ## Run every benchmark BENCH_COUNT times (tools/bench): bench/results/<date>-<commit>.json and BENCHMARKS.md
+	LEADS_BENCH_LEADS=$(LEADS_BENCH_LEADS) PIPELINE_BENCH_OPPS=$(PIPELINE_BENCH_OPPS) \
+		ANALYTICS_BENCH_EVENTS=$(ANALYTICS_BENCH_EVENTS) ANALYTICS_BENCH_RATE=$(ANALYTICS_BENCH_RATE) \
+		go run ./tools/bench --count $(BENCH_COUNT) $(BENCH_ARGS)
+
+.PHONY: bench-quick
+bench-quick: deps ## Run every benchmark once at a tiny size (checks the harness, asserts no speed; output in bench/tmp/quick)
+	go run ./tools/bench --quick $(BENCH_ARGS)
+
+# The soak (tools/soak, docs/operations.md): SOAK_RATE commands/s for SOAK_DURATION against the
+# whole system started as `make run` does, e.g. `make soak SOAK_DURATION=2m SOAK_ARGS='-interval 10s'`.
+SOAK_DURATION ?= 10m
+SOAK_RATE ?= 100
+SOAK_ARGS ?=
+
+.PHONY: soak
+soak: deps ## Run the system SOAK_DURATION at SOAK_RATE commands/s; fail when RSS, goroutines or projection lag grow after warm-up
+	go run ./tools/soak -duration $(SOAK_DURATION) -rate $(SOAK_RATE) $(SOAK_ARGS)
+
+# The fault tests (TestFault*) at soak size: 200,000 events through killed projectors, more
+# restarts and cluster faults, a 30 s ClickHouse outage. For nightly runs; `make test` runs them short.
+.PHONY: soak-faults
+soak-faults: deps ## Run the fault tests (TestFault*) with their soak-sized load (EVCRM_SOAK=1)
+	cd libs && EVCRM_SOAK=1 go test -count=1 -timeout 60m -run 'TestFault' -v ./eventstore
+	cd services/leads && EVCRM_SOAK=1 go test -count=1 -timeout 60m -run 'TestFault' -v ./internal/service
+	cd services/analytics && EVCRM_SOAK=1 go test -count=1 -timeout 60m -run 'TestFault' -v ./internal/service
 
 # Flags for the launcher, e.g. `make run CRMDEV_FLAGS=--free-ports` (`.data/bin/crmdev run -h`
 # lists them; each also reads EVCRM_<FLAG>).
@@ -172,6 +196,10 @@ run: ## Start NATS, ClickHouse and the four services with a year of demo data; C
 .PHONY: crmctl
 crmctl: ## Build the command-line client into bin/crmctl (docs/crmctl.md)
 	go build -o bin/crmctl ./tools/crmctl
+
+.PHONY: nats-auth
+nats-auth: ## Rewrite deploy/nats/auth.conf and the NATS users of deploy/k8s/nats/values.yaml from libs/natsperm's permission table
+	cd libs && go test ./natsperm -run TestDeployConfigMatchesTable -count=1 -update
 
 .PHONY: clean
 clean: ## Remove local state and caches of this workspace

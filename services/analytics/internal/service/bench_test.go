@@ -45,14 +45,37 @@ const (
 	benchBatchWaitEnv = "ANALYTICS_BENCH_BATCH_WAIT" // projector batch wait (default 500ms, as main)
 )
 
-// A unit is one lead (created, MQL, SQL), one opportunity (created, moved, won or lost), one
-// campaign member (added, responded) and, for the two units in three whose opportunity is won,
-// the lead's LeadOpportunityWon (what the leads service records): the mix of the three streams,
-// 8⅔ events on average.
+// A unit is one lead (created, MQL, SQL), one opportunity (created, moved to negotiation, then
+// — four units in five — closed: the stage change into won or lost and the OpportunityWon or
+// OpportunityLost, as MarkOpportunityWon/Lost append them), one campaign member (added,
+// responded) and, when the opportunity is won, the lead's LeadOpportunityWon (what the leads
+// service records): the mix of the three streams, 137 events in 15 units (mixedCounts).
 const (
-	unitEvents = 26 // events in three units
-	unitsPer   = 3
+	unitEvents = 137 // events in unitsPer units
+	unitsPer   = 15
 )
+
+// unitOutcome is what happens to unit i's opportunity: one in five stays open, the others are
+// won two times in three.
+func unitOutcome(i int) (open, won bool) {
+	open = i%5 == 0
+	return open, !open && i%3 != 0
+}
+
+// mixedCounts is the number of events loadMixed appends per stream for units units.
+func mixedCounts(units int) map[string]int {
+	n := map[string]int{"CRM_LEADS": 3 * units, "CRM_PIPELINE": 2 * units, "CRM_CAMPAIGN": 2 * units}
+	for i := range units {
+		open, won := unitOutcome(i)
+		if !open {
+			n["CRM_PIPELINE"] += 2
+		}
+		if won {
+			n["CRM_LEADS"]++
+		}
+	}
+	return n
+}
 
 const benchTenant = "bench"
 
@@ -121,32 +144,41 @@ func BenchmarkAnalytics(b *testing.B) {
 		calls := envInt(b, benchQueriesEnv, 100)
 		now := time.Now()
 		rng := &analyticsv1.TimeRange{From: timestamppb.New(now.AddDate(0, 0, -365)), To: timestamppb.New(now)}
-		measure := func(name string, call func(context.Context) error) {
+		// measure times calls of call, which returns the rows of its answer: an empty answer
+		// fails the benchmark (a query over data it finds nothing in measures nothing).
+		measure := func(name string, call func(context.Context) (int, error)) {
 			lat := make([]time.Duration, 0, calls)
 			for range calls {
 				callCtx := testkit.As(b, benchTenant, "u1")
 				t0 := time.Now()
-				if err := call(callCtx); err != nil {
+				n, err := call(callCtx)
+				if err != nil {
 					b.Fatalf("%s: %v", name, err)
 				}
 				lat = append(lat, time.Since(t0))
+				if n == 0 {
+					b.Fatalf("%s answered no rows over the benchmark's data", name)
+				}
 			}
 			p50, p99 := percentile(lat, 0.50), percentile(lat, 0.99)
 			b.ReportMetric(float64(p50.Microseconds())/1000, name+"_p50_ms")
 			b.ReportMetric(float64(p99.Microseconds())/1000, name+"_p99_ms")
 			b.Logf("%s over %d events: p50 %v, p99 %v (%d calls; goal p50 ≤ 200ms)", name, total, p50, p99, calls)
 		}
-		measure("funnel", func(ctx context.Context) error {
-			_, err := client.GetFunnel(ctx, &analyticsv1.GetFunnelRequest{Range: rng, Period: analyticsv1.Period_PERIOD_MONTH,
+		measure("funnel", func(ctx context.Context) (int, error) {
+			r, err := client.GetFunnel(ctx, &analyticsv1.GetFunnelRequest{Range: rng, Period: analyticsv1.Period_PERIOD_MONTH,
 				Breakdown: analyticsv1.Breakdown_BREAKDOWN_SOURCE, ConversionWindow: durationpb.New(90 * 24 * time.Hour)})
-			return err
+			return len(r.GetCohorts()), err
 		})
-		measure("sales_velocity", func(ctx context.Context) error {
-			_, err := client.GetSalesVelocity(ctx, &analyticsv1.GetSalesVelocityRequest{Range: rng, Period: analyticsv1.Period_PERIOD_MONTH,
+		measure("sales_velocity", func(ctx context.Context) (int, error) {
+			r, err := client.GetSalesVelocity(ctx, &analyticsv1.GetSalesVelocityRequest{Range: rng, Period: analyticsv1.Period_PERIOD_MONTH,
 				Breakdown: analyticsv1.Breakdown_BREAKDOWN_OWNER, Currency: "EUR"})
-			return err
+			return len(r.GetRows()), err
 		})
 	})
+
+	// The five metrics on ClickHouse and in PostgreSQL over the same data (bench_pg_test.go).
+	b.Run("postgres", func(b *testing.B) { benchPostgres(b, store, conn, total) })
 
 	b.Run("freshness", func(b *testing.B) {
 		rate := envInt(b, benchRateEnv, 5000)
@@ -199,8 +231,7 @@ func loadMixed(b *testing.B, store *eventstore.Store, units int) map[string]int 
 	if failed.Load() {
 		b.FailNow()
 	}
-	won := units - (units+2)/3 // units i with i%3 != 0
-	return map[string]int{"CRM_LEADS": 3*units + won, "CRM_PIPELINE": 3 * units, "CRM_CAMPAIGN": 2 * units}
+	return mixedCounts(units)
 }
 
 type benchAppend struct {
@@ -219,7 +250,7 @@ func mixedUnit(i int, base time.Time) []benchAppend {
 	leadID, oppID, memberID := fmt.Sprintf("l%d", i), fmt.Sprintf("o%d", i), fmt.Sprintf("m%d", i)
 	owner, campaign, source := fmt.Sprintf("u%d", i%20), fmt.Sprintf("c%d", i%10), benchSources[i%len(benchSources)]
 	amount := &commonv1.Money{CurrencyCode: "EUR", Units: int64(1000 + i%50*100)}
-	won := i%3 != 0
+	open, won := unitOutcome(i)
 	last := &pipelinev1.OpportunityStageChanged{PipelineId: "p1", FromStageId: "s3", FromStageName: "Negotiation",
 		ToStageId: "won", ToStageName: "Closed Won", FromForecastCategory: pipelinev1.ForecastCategory_FORECAST_CATEGORY_COMMIT,
 		ToForecastCategory: pipelinev1.ForecastCategory_FORECAST_CATEGORY_CLOSED, Amount: amount, Probability: 100,
@@ -241,19 +272,30 @@ func mixedUnit(i int, base time.Time) []benchAppend {
 		leadEvents = append(leadEvents, ev(20.1, eventstore.Event{Payload: &leadsv1.LeadOpportunityWon{OpportunityId: oppID,
 			WonAt: timestamppb.New(at(20)), Amount: amount, CloseDate: at(20).Format(time.DateOnly)}}))
 	}
+	oppEvents := []eventstore.Event{
+		ev(4, eventstore.Event{Payload: &pipelinev1.OpportunityCreated{Opportunity: &pipelinev1.Opportunity{Id: oppID, Name: "Deal " + oppID,
+			LeadId: leadID, OwnerId: owner, PipelineId: "p1", StageId: "s2", StageName: "Proposal", Amount: amount, Probability: 40,
+			Status: pipelinev1.OpportunityStatus_OPPORTUNITY_STATUS_OPEN, ForecastCategory: pipelinev1.ForecastCategory_FORECAST_CATEGORY_PIPELINE,
+			ExpectedCloseDate: at(30).Format(time.DateOnly), CreatedAt: timestamppb.New(at(4))}}}),
+		ev(10, eventstore.Event{Payload: &pipelinev1.OpportunityStageChanged{PipelineId: "p1", FromStageId: "s2", FromStageName: "Proposal",
+			ToStageId: "s3", ToStageName: "Negotiation", FromForecastCategory: pipelinev1.ForecastCategory_FORECAST_CATEGORY_PIPELINE,
+			ToForecastCategory: pipelinev1.ForecastCategory_FORECAST_CATEGORY_COMMIT, Amount: amount, Probability: 70,
+			TimeInPreviousStage: durationpb.New(6 * 24 * time.Hour), Direction: pipelinev1.StageChangeDirection_STAGE_CHANGE_DIRECTION_FORWARD, OwnerId: owner}}),
+	}
+	deal := &pipelinev1.Deal{PipelineId: "p1", OwnerId: owner, LeadId: leadID}
+	closeDate := at(20).Format(time.DateOnly)
+	switch {
+	case won:
+		oppEvents = append(oppEvents, ev(20, eventstore.Event{Payload: last}), ev(20, eventstore.Event{Payload: &pipelinev1.OpportunityWon{
+			Amount: amount, CloseDate: closeDate, FromStageId: "s3", TimeInPreviousStage: durationpb.New(10 * 24 * time.Hour), DaysOpen: 16, Deal: deal}}))
+	case !open:
+		oppEvents = append(oppEvents, ev(20, eventstore.Event{Payload: last}), ev(20, eventstore.Event{Payload: &pipelinev1.OpportunityLost{
+			Reason: pipelinev1.LostReason_LOST_REASON_PRICE, CloseDate: closeDate, FromStageId: "s3",
+			TimeInPreviousStage: durationpb.New(10 * 24 * time.Hour), Amount: amount, DaysOpen: 16, Deal: deal}}))
+	}
 	return []benchAppend{
 		{eventstore.Ref{Tenant: benchTenant, Type: "lead", ID: leadID}, leadEvents},
-		{eventstore.Ref{Tenant: benchTenant, Type: "opportunity", ID: oppID}, []eventstore.Event{
-			ev(4, eventstore.Event{Payload: &pipelinev1.OpportunityCreated{Opportunity: &pipelinev1.Opportunity{Id: oppID, Name: "Deal " + oppID,
-				LeadId: leadID, OwnerId: owner, PipelineId: "p1", StageId: "s2", StageName: "Proposal", Amount: amount, Probability: 40,
-				Status: pipelinev1.OpportunityStatus_OPPORTUNITY_STATUS_OPEN, ForecastCategory: pipelinev1.ForecastCategory_FORECAST_CATEGORY_PIPELINE,
-				CreatedAt: timestamppb.New(at(4))}}}),
-			ev(10, eventstore.Event{Payload: &pipelinev1.OpportunityStageChanged{PipelineId: "p1", FromStageId: "s2", FromStageName: "Proposal",
-				ToStageId: "s3", ToStageName: "Negotiation", FromForecastCategory: pipelinev1.ForecastCategory_FORECAST_CATEGORY_PIPELINE,
-				ToForecastCategory: pipelinev1.ForecastCategory_FORECAST_CATEGORY_COMMIT, Amount: amount, Probability: 70,
-				TimeInPreviousStage: durationpb.New(6 * 24 * time.Hour), Direction: pipelinev1.StageChangeDirection_STAGE_CHANGE_DIRECTION_FORWARD, OwnerId: owner}}),
-			ev(20, eventstore.Event{Payload: last}),
-		}},
+		{eventstore.Ref{Tenant: benchTenant, Type: "opportunity", ID: oppID}, oppEvents},
 		{eventstore.Ref{Tenant: benchTenant, Type: "member", ID: memberID}, []eventstore.Event{
 			ev(0.5, eventstore.Event{Payload: &campaignv1.CampaignMemberAdded{Member: &campaignv1.Member{Id: memberID, CampaignId: campaign,
 				Type: campaignv1.MemberType_MEMBER_TYPE_LEAD, PersonId: leadID, Status: "sent"}, Channel: campaignv1.CampaignChannel_CAMPAIGN_CHANNEL_EMAIL}}),

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/evcrm/evcrm/libs/benchkit"
 	"github.com/evcrm/evcrm/libs/eventstore"
 	campaignv1 "github.com/evcrm/evcrm/libs/gen/crm/campaign/v1"
 	commonv1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
@@ -110,4 +111,32 @@ func BenchmarkRecordResponses(b *testing.B) {
 	b.ReportMetric(float64(b.N)/rawDur.Seconds(), "raw/s")
 	b.ReportMetric(rawDur.Seconds()/dur.Seconds(), "responses/raw")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkCommandPath is the command-path scenario (docs/benchmarks.md) for RecordResponse:
+// 1, 16 and 64 concurrent gRPC clients, each recording responses (sent, opened, clicked in
+// turn) of a campaign member of its own, one call per response, every worker running; next to
+// raw synchronous JetStream publishes and PostgreSQL event-store appends (each client on its
+// member, version after version) of the same CampaignMemberResponded envelope, with each fsync
+// mode (see benchkit.Durabilities).
+func BenchmarkCommandPath(b *testing.B) {
+	body, typ := benchkit.Envelope("member", &campaignv1.CampaignMemberResponded{CampaignId: uuid7.New(), MemberType: lead,
+		PersonId: "lead-1", Status: "opened", Kind: campaignv1.ResponseKind_RESPONSE_KIND_SENT, OccurredAt: timestamppb.Now(),
+		Metadata: map[string]string{"message_id": "1"}, Channel: campaignv1.CampaignChannel_CAMPAIGN_CHANNEL_EMAIL})
+	b.Run("RecordResponse", func(b *testing.B) {
+		benchkit.RunCommandPath(b, benchkit.CommandPath{AggregateType: "member", EventType: typ, Payload: body,
+			Start: func(b *testing.B, n *testkit.NATS, clients int) func(c, i int) error {
+				h := start(b, n, harnessOptions{DataDir: b.TempDir()})
+				c := h.createCampaign(b, "Bench", true)
+				addPeople(b, h, c.GetId(), clients)
+				ctx := testkit.AsFor(b, time.Hour, "acme", "marketer-1")
+				statuses := []string{"sent", "opened", "clicked"}
+				return func(client, i int) error {
+					_, err := h.client.RecordResponse(ctx, &campaignv1.RecordResponseRequest{Response: &campaignv1.Response{
+						CampaignId: c.GetId(), MemberType: lead, PersonId: fmt.Sprintf("lead-%d", client), Status: statuses[i%len(statuses)],
+						OccurredAt: timestamppb.Now(), Metadata: map[string]string{"message_id": strconv.Itoa(i)}}})
+					return err
+				}
+			}})
+	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/evcrm/evcrm/libs/benchkit"
 	"github.com/evcrm/evcrm/libs/eventstore"
 	leadsv1 "github.com/evcrm/evcrm/libs/gen/crm/leads/v1"
 	"github.com/evcrm/evcrm/libs/testkit"
@@ -78,4 +79,23 @@ func rawPublish(b *testing.B, h *harness, clients, per int) time.Duration {
 		return err
 	})
 	return el
+}
+
+// BenchmarkCommandPath is the command-path scenario (docs/benchmarks.md) for CreateLead: the
+// service as it runs (every worker on), 1, 16 and 64 concurrent gRPC clients, each call a new
+// lead, next to raw synchronous JetStream publishes and PostgreSQL event-store appends of the
+// same LeadCreated envelope, with each fsync mode (see benchkit.Durabilities).
+func BenchmarkCommandPath(b *testing.B) {
+	body, typ := benchkit.Envelope("lead", &leadsv1.LeadCreated{Lead: newLead("ada@example.com")})
+	b.Run("CreateLead", func(b *testing.B) {
+		benchkit.RunCommandPath(b, benchkit.CommandPath{AggregateType: "lead", EventType: typ, Payload: body, NewAggregate: true,
+			Start: func(b *testing.B, n *testkit.NATS, clients int) func(c, i int) error {
+				h := startWith(b, n, b.TempDir(), true)
+				ctx := testkit.AsFor(b, time.Hour, "acme", "rep-1")
+				return func(c, i int) error {
+					_, err := h.client.CreateLead(ctx, &leadsv1.CreateLeadRequest{Lead: newLead(fmt.Sprintf("c%d-%d@example.com", c, i))})
+					return err
+				}
+			}})
+	})
 }
