@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/evcrm/evcrm/libs/testkit"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chquery"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chschema"
+	"github.com/evcrm/evcrm/services/analytics/internal/adapters/metrichistory"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/pgquery"
 )
 
@@ -30,7 +30,7 @@ func TestSameNumbers(t *testing.T) {
 		tables []table
 		copies int
 	}{
-		{"scripted history x3", history(), 3},
+		{"scripted history x3", metrichistory.History(), 3},
 		{"random history", randomHistory(rand.New(rand.NewPCG(9, 4))), 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -217,43 +217,20 @@ func loadClickHouse(t *testing.T, tables []table, copies int) driver.Conn {
 	}
 	for range copies {
 		for _, tb := range tables {
-			insert(ctx, t, conn, tb)
+			metrichistory.Insert(ctx, t, conn, tb)
 		}
 	}
 	return conn
-}
-
-func insert(ctx context.Context, t *testing.T, conn driver.Conn, tb table) {
-	t.Helper()
-	if len(tb.rows) == 0 {
-		return
-	}
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+tb.name+" ("+tb.cols+")")
-	if err != nil {
-		t.Fatalf("prepare %s: %v", tb.name, err)
-	}
-	n := len(strings.Split(tb.cols, ","))
-	for _, r := range tb.rows {
-		if len(r) != n {
-			t.Fatalf("%s: row %v has %d values for %d columns", tb.name, r, len(r), n)
-		}
-		if err := b.Append(r...); err != nil {
-			t.Fatalf("append %s %v: %v", tb.name, r, err)
-		}
-	}
-	if err := b.Send(); err != nil {
-		t.Fatalf("send %s: %v", tb.name, err)
-	}
 }
 
 // distinctLeads is the number of leads of tenant in tables.
 func distinctLeads(tables []table) int64 {
 	ids := map[string]bool{}
 	for _, tb := range tables {
-		if tb.name != "leads" {
+		if tb.Name != "leads" {
 			continue
 		}
-		for _, r := range tb.rows {
+		for _, r := range tb.Rows {
 			if r[0] == tenant {
 				ids[r[1].(string)] = true
 			}
@@ -413,13 +390,13 @@ func randomHistory(r *rand.Rand) []table {
 		}
 	}
 	return []table{
-		{"leads", leadCols, leads},
-		{"opportunities", oppCols, opps},
-		{"stage_transitions", stCols, moves},
-		{"conversions", "tenant, lead_id, seq, at, account_id, contact_id, opportunity_id", conversions},
-		{"campaigns", "tenant, campaign_id, seq, name, channel, status, currency", campaigns},
-		{"members", memberCols, members},
-		{"responses", respCols, responses},
-		{"costs", "tenant, campaign_id, seq, event_id, date, at, amount_micros, currency", costs},
+		{Name: "leads", Cols: leadCols, Rows: leads},
+		{Name: "opportunities", Cols: oppCols, Rows: opps},
+		{Name: "stage_transitions", Cols: stCols, Rows: moves},
+		{Name: "conversions", Cols: "tenant, lead_id, seq, at, account_id, contact_id, opportunity_id", Rows: conversions},
+		{Name: "campaigns", Cols: "tenant, campaign_id, seq, name, channel, status, currency", Rows: campaigns},
+		{Name: "members", Cols: memberCols, Rows: members},
+		{Name: "responses", Cols: respCols, Rows: responses},
+		{Name: "costs", Cols: "tenant, campaign_id, seq, event_id, date, at, amount_micros, currency", Rows: costs},
 	}
 }
