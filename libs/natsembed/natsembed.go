@@ -32,6 +32,10 @@ type Config struct {
 	Cluster *ClusterConfig
 	// ReadyTimeout bounds the wait for the server to accept connections. Defaults to 10s.
 	ReadyTimeout time.Duration
+	// Users, when set, are the only ones who may connect, each with its password and
+	// permissions (natsperm.ServerUsers builds them; a nil Permissions is full access). Empty
+	// keeps the server open to anyone, as the tests want it.
+	Users []*server.User
 }
 
 // ClusterConfig is the route part of a clustered server.
@@ -66,6 +70,7 @@ func Start(cfg Config) (*Server, error) {
 		SyncAlways:   cfg.SyncAlways,
 		NoSigs:       true,
 		NoLog:        true,
+		Users:        cfg.Users,
 	}
 	if opts.ServerName == "" {
 		opts.ServerName = "evcrm"

@@ -36,7 +36,10 @@ func (sys *system) banner() string {
 	if s.embeddedNATS() {
 		where = "embedded, store " + s.dataPath("nats")
 	}
-	w("  NATS        %s (%s)", s.natsURL(), where)
+	w("  NATS        %s (%s)", s.redactedNATSURL(), where)
+	if s.embeddedNATS() {
+		w("              a user per service (docs/security.md); admin URL, new every start, in %s", s.natsAdminURLPath())
+	}
 	if s.embeddedClickHouse() {
 		w("  ClickHouse  native %s, HTTP http://%s (embedded, data %s)", dialAddr(s.ClickHouseNative), dialAddr(s.ClickHouseHTTP), s.dataPath("clickhouse"))
 		w("              analyst user %s, password %s (read-only), database evcrm", analystUser, analystPassword)
@@ -57,6 +60,9 @@ func (sys *system) banner() string {
 		w("  curl -s -H \"Authorization: Bearer $(cat %s)\" 'http://%s/v1/leads?page_size=5'", s.tokenFile("admin"), dialAddr(s.Services["leads"].HTTP))
 	}
 	w("  %s", clickhouseClientExample(s))
+	if s.embeddedNATS() {
+		w("  EVCRM_NATS_URL=$(cat %s) go run ./tools/crmctl events tail --from-start --limit 5 -o table", s.natsAdminURLPath())
+	}
 	w("")
 	w("%s", readyLine)
 	return b.String()

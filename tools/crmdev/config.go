@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -40,6 +41,9 @@ type settings struct {
 	NATSURL      string
 	NATSAddr     string
 	SyncInterval string
+	// ServiceNATSURLs are per-service URLs (with that service's credentials) on the external
+	// NATS, by service; a service without one uses NATSURL.
+	ServiceNATSURLs map[string]*string
 
 	// ClickHouseAddr, when set, is an external ClickHouse (native protocol); otherwise the
 	// embedded server listens on ClickHouseNative and ClickHouseHTTP.
@@ -100,6 +104,10 @@ func (s *settings) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.ClickHouseHTTP, "clickhouse-http-addr", "127.0.0.1:8123", "HTTP listen address of the embedded ClickHouse")
 	fs.StringVar(&s.ClickHouseBinary, "clickhouse-binary", "", "clickhouse-server (or clickhouse) executable (default: looked up in PATH, /usr/sbin, /usr/bin)")
 
+	s.ServiceNATSURLs = map[string]*string{}
+	for _, svc := range services {
+		s.ServiceNATSURLs[svc] = fs.String(svc+"-nats-url", "", "with --nats-url: the URL "+svc+" connects with instead, e.g. with its own user's credentials (best as $"+envName(svc+"-nats-url")+", which ps does not show)")
+	}
 	s.Services = map[string]*serviceAddrs{}
 	for _, svc := range services {
 		a := defaultServiceAddrs[svc]
@@ -208,6 +216,11 @@ func (s *settings) resolve() error {
 			errs = append(errs, fmt.Sprintf("--clickhouse-native-addr and --clickhouse-http-addr must have the same host (the embedded server listens on one), got %q and %q", nh, hh))
 		}
 	}
+	for _, svc := range services {
+		if u := s.serviceNATSURL(svc); u != "" && s.embeddedNATS() {
+			errs = append(errs, fmt.Sprintf("--%s-nats-url needs --nats-url: the embedded NATS gives every service its own user", svc))
+		}
+	}
 	if _, _, err := s.syncInterval(); err != nil {
 		errs = append(errs, fmt.Sprintf("--sync-interval=%q: %v", s.SyncInterval, err))
 	}
@@ -282,6 +295,26 @@ func (s *settings) natsURL() string {
 		return s.NATSURL
 	}
 	return "nats://" + dialAddr(s.NATSAddr)
+}
+
+// serviceNATSURL is --<svc>-nats-url, "" when not given.
+func (s *settings) serviceNATSURL(svc string) string {
+	if p := s.ServiceNATSURLs[svc]; p != nil {
+		return *p
+	}
+	return ""
+}
+
+// redactedNATSURL is natsURL without passwords, for printing.
+func (s *settings) redactedNATSURL() string {
+	var out []string
+	for raw := range strings.SplitSeq(s.natsURL(), ",") {
+		if u, err := url.Parse(strings.TrimSpace(raw)); err == nil {
+			raw = u.Redacted()
+		}
+		out = append(out, raw)
+	}
+	return strings.Join(out, ",")
 }
 
 // clickHouseAddr is the native address analytics connects to.

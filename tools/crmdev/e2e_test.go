@@ -47,7 +47,6 @@ func TestEndToEndSalesStory(t *testing.T) {
 		"EVCRM_PIPELINE_ADDR="+addrs["pipeline-grpc-addr"],
 		"EVCRM_CAMPAIGN_ADDR="+addrs["campaign-grpc-addr"],
 		"EVCRM_ANALYTICS_ADDR="+addrs["analytics-grpc-addr"],
-		"EVCRM_NATS_URL=nats://"+addrs["nats-addr"],
 		"EVCRM_TENANT="+demoTenant, "EVCRM_USER="+storyUser)
 	rest := &restClient{t: t}
 
@@ -56,7 +55,9 @@ func TestEndToEndSalesStory(t *testing.T) {
 	// The services run JWT authentication: the story's user signs in with a token of the
 	// launcher's key, for crmctl and REST alike.
 	storyToken := mintToken(t, dir, storyUser, "admin")
-	ctl.env = append(ctl.env, "EVCRM_TOKEN="+storyToken)
+	// NATS (events tail) as the launcher's admin user, whose password is new every start.
+	natsAdmin := filepath.Join(dir, "auth", natsAdminURLFile)
+	ctl.env = append(ctl.env, "EVCRM_TOKEN="+storyToken, "EVCRM_NATS_URL="+readTokenFile(t, natsAdmin))
 	rest.token = storyToken
 	if !strings.Contains(first.output(), "demo data: seeded") {
 		t.Fatalf("the first start did not seed the demo data")
@@ -185,6 +186,7 @@ func TestEndToEndSalesStory(t *testing.T) {
 	if !strings.Contains(second.output(), "demo data: already loaded") {
 		t.Errorf("the second start did not find the demo data")
 	}
+	ctl.env = append(ctl.env, "EVCRM_NATS_URL="+readTokenFile(t, natsAdmin)) // exec: the last one wins
 	var gotA leadsv1.GetLeadResponse
 	ctl.json(t, &gotA, "leads", "get", leadA)
 	if gotA.GetLead().GetStatus() != leadsv1.LeadStatus_LEAD_STATUS_CONVERTED || gotA.GetLead().GetEmail() != "grace@crmdev-e2e.example" {

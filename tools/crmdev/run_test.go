@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
@@ -63,6 +65,7 @@ func TestRunStopsCleanlyAndResumesWithTheSameData(t *testing.T) {
 	for _, svc := range services {
 		checkServing(t, addrs[svc+"-grpc-addr"])
 	}
+	checkRestrictedNATSUser(t, addrs)
 	if !strings.Contains(banner, "off (binary lacks -http-addr)") {
 		if !strings.Contains(banner, "http://"+addrs["analytics-http-addr"]+"/dashboard/") {
 			t.Errorf("the banner does not show the dashboard:\n%s", banner)
@@ -189,6 +192,50 @@ func TestRunStopsEverythingWhenAServiceDies(t *testing.T) {
 		t.Errorf("the launcher does not say which service died and how")
 	}
 	checkNothingLeft(t, dir, addrs)
+}
+
+// checkRestrictedNATSUser checks that the running pipeline service is connected as the NATS
+// user pipeline, its password in its environment and not on its command line, and that this
+// user may not write lead events.
+func checkRestrictedNATSUser(t *testing.T, addrs map[string]string) {
+	t.Helper()
+	pid := processOf(t, "pipeline", addrs["pipeline-grpc-addr"])
+	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	natsURL := envValue(strings.Split(string(environ), "\x00"), "EVCRM_NATS_URL")
+	u, err := url.Parse(natsURL)
+	if err != nil || u.User.Username() != "pipeline" {
+		t.Fatalf("pipeline runs with EVCRM_NATS_URL %q (%v), want user pipeline", natsURL, err)
+	}
+	pw, _ := u.User.Password()
+	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if pw == "" || strings.Contains(string(cmdline), pw) {
+		t.Errorf("pipeline's NATS password %q is empty or on its command line", pw)
+	}
+	denied := make(chan error, 1)
+	nc, err := nats.Connect(natsURL, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		select {
+		case denied <- err:
+		default:
+		}
+	}))
+	if err != nil {
+		t.Fatalf("connect as pipeline: %v", err)
+	}
+	defer nc.Close()
+	if err := nc.Publish("crm."+demoTenant+".lead.l1.LeadCreated", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-denied:
+		if !errors.Is(err, nats.ErrPermissionViolation) {
+			t.Errorf("pipeline publishing a lead event: %v, want a permissions violation", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("the pipeline user published a lead event unhindered")
+	}
 }
 
 // processOf finds the pid of the service process listening on grpcAddr.

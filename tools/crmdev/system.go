@@ -2,15 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	"github.com/evcrm/evcrm/libs/chembed"
 	"github.com/evcrm/evcrm/libs/natsembed"
+	"github.com/evcrm/evcrm/libs/natsperm"
 )
 
 // system is what one `crmdev run` started, so it can be stopped in order.
@@ -18,10 +25,13 @@ type system struct {
 	s   *settings
 	out *console
 
-	nats     *natsembed.Server
-	ch       *chembed.Server
-	childMu  sync.Mutex
-	children []*child
+	nats *natsembed.Server
+	// natsPasswords are this run's passwords of the embedded server's users, by user name:
+	// the four services and natsAdminUser.
+	natsPasswords map[string]string
+	ch            *chembed.Server
+	childMu       sync.Mutex
+	children      []*child
 	// missing are the flags each service binary lacks and was started without.
 	missing map[string][]string
 
@@ -60,21 +70,110 @@ func (sys *system) isStopping() bool {
 	return sys.stopping
 }
 
-// startNATS starts the embedded NATS server with JetStream on <data-dir>/nats.
+// natsAdminUser is the embedded server's user for everything that is not a service: the
+// launcher's own checks, the tests and the operator's tools (`crmctl events tail`, the nats
+// CLI). It has full access: it stands for the developer who owns the data dir anyway.
+const natsAdminUser = "crmdev"
+
+// natsAdminURLFile is where, under the auth dir, the admin user's URL (with this run's password)
+// is written for the developer's tools.
+const natsAdminURLFile = "nats-admin.url"
+
+// startNATS starts the embedded NATS server with JetStream on <data-dir>/nats. Every service
+// connects as its own user with the permissions of libs/natsperm, as in deploy/, so a service
+// that uses a subject the table does not grant fails here first; the passwords are new every
+// run and reach the services through their environment only.
 func (sys *system) startNATS() error {
 	s := sys.s
 	host, port, _ := splitAddr(s.NATSAddr)
 	interval, always, _ := s.syncInterval()
+	users, passwords, err := launcherNATSUsers()
+	if err != nil {
+		return fmt.Errorf("NATS: %w", err)
+	}
 	srv, err := natsembed.Start(natsembed.Config{
 		Name: "evcrm-dev", Host: host, Port: port, StoreDir: s.dataPath("nats"),
 		SyncInterval: interval, SyncAlways: always, ReadyTimeout: 30 * time.Second,
+		Users: users,
 	})
 	if err != nil {
 		return fmt.Errorf("NATS: %w", err)
 	}
-	sys.nats = srv
-	sys.out.Printf("NATS JetStream listening on %s (store %s)", srv.ClientURL(), s.dataPath("nats"))
+	sys.nats, sys.natsPasswords = srv, passwords
+	if err := writeAdminURL(s, sys.natsUserURL(natsAdminUser)); err != nil {
+		return fmt.Errorf("NATS: %w", err)
+	}
+	sys.out.Printf("NATS JetStream listening on %s (store %s; a user per service, admin URL in %s)",
+		srv.ClientURL(), s.dataPath("nats"), s.natsAdminURLPath())
 	return nil
+}
+
+// launcherNATSUsers are the embedded server's users: the four services with their natsperm
+// permissions and natsAdminUser with full access, each with a fresh random password.
+func launcherNATSUsers() ([]*server.User, map[string]string, error) {
+	passwords := map[string]string{}
+	var creds []natsperm.Credential
+	for _, svc := range services {
+		p, err := natsperm.For(svc)
+		if err != nil {
+			return nil, nil, err
+		}
+		pw, err := randomPassword()
+		if err != nil {
+			return nil, nil, err
+		}
+		passwords[p.User] = pw
+		creds = append(creds, natsperm.Credential{Permissions: p, Password: pw})
+	}
+	users := natsperm.ServerUsers(creds)
+	pw, err := randomPassword()
+	if err != nil {
+		return nil, nil, err
+	}
+	passwords[natsAdminUser] = pw
+	// No Permissions: everything is allowed.
+	users = append(users, &server.User{Username: natsAdminUser, Password: pw})
+	return users, passwords, nil
+}
+
+// randomPassword is 24 random bytes, URL-safe base64: nothing to escape in a nats:// URL.
+func randomPassword() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random password: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// natsUserURL is the embedded server's URL with user's credentials of this run.
+func (sys *system) natsUserURL(user string) string {
+	u := url.URL{Scheme: "nats", User: url.UserPassword(user, sys.natsPasswords[user]), Host: dialAddr(sys.s.NATSAddr)}
+	return u.String()
+}
+
+// serviceNATSURL is the NATS URL svc connects with: as its own user on the embedded server, or
+// --<svc>-nats-url, or else --nats-url on an external one.
+func (sys *system) serviceNATSURL(svc string) string {
+	s := sys.s
+	if s.embeddedNATS() {
+		return sys.natsUserURL(svc)
+	}
+	if u := s.serviceNATSURL(svc); u != "" {
+		return u
+	}
+	return s.NATSURL
+}
+
+// natsAdminURLPath is the file holding the admin user's URL.
+func (s *settings) natsAdminURLPath() string { return filepath.Join(s.authDir(), natsAdminURLFile) }
+
+// writeAdminURL writes the admin URL for the developer's tools, readable by the user only
+// (EVCRM_NATS_URL=$(cat .data/auth/nats-admin.url) crmctl events tail).
+func writeAdminURL(s *settings, u string) error {
+	if err := os.MkdirAll(s.authDir(), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(s.natsAdminURLPath(), []byte(u+"\n"), 0o600)
 }
 
 // startClickHouse starts the embedded ClickHouse and watches it.
@@ -106,7 +205,6 @@ func (sys *system) serviceArgs(svc string) []string {
 		"-grpc-addr", a.GRPC,
 		"-metrics-addr", a.Metrics,
 		"-http-addr", a.HTTP,
-		"-nats-url", s.natsURL(),
 		"-data-dir", s.dataPath(svc),
 		"-log-level", s.LogLevel,
 		"-allow-backfill",
@@ -123,10 +221,19 @@ func (sys *system) serviceArgs(svc string) []string {
 	return args
 }
 
-// serviceEnv is the service's environment: the launcher's, plus the ClickHouse password for
-// analytics, which goes there rather than on a command line every user of the machine can read.
+// serviceEnv is the service's environment: the launcher's, plus its NATS URL (with its
+// password) and the ClickHouse password for analytics, which go there rather than on a command
+// line every user of the machine can read.
 func (sys *system) serviceEnv(svc string) []string {
-	env := os.Environ()
+	var env []string
+	for _, kv := range os.Environ() {
+		// The launcher's own EVCRM_NATS_URL (an external --nats-url) must not stand beside the
+		// service's.
+		if !strings.HasPrefix(kv, "EVCRM_NATS_URL=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "EVCRM_NATS_URL="+sys.serviceNATSURL(svc))
 	if svc == "analytics" && sys.s.ClickHousePassword != "" {
 		env = append(env, "EVCRM_CLICKHOUSE_PASSWORD="+sys.s.ClickHousePassword)
 	}

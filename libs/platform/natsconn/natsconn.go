@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -56,8 +58,22 @@ func Connect(cfg config.Base, logger *slog.Logger, extra ...nats.Option) (*nats.
 	}
 	nc, err := nats.Connect(cfg.NATSURL, append(opts, extra...)...)
 	if err != nil {
-		return nil, fmt.Errorf("natsconn: connect to %s: %w", cfg.NATSURL, err)
+		return nil, fmt.Errorf("natsconn: connect to %s: %w", redacted(cfg.NATSURL), err)
 	}
 	logger.Info("nats connected", slog.String("url", nc.ConnectedUrlRedacted()), slog.String("server", nc.ConnectedServerName()))
 	return nc, nil
+}
+
+// redacted is a URL list with the passwords replaced: a URL may carry user:password (the
+// development launcher gives each service one), and the error ends up in logs.
+func redacted(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, raw := range parts {
+		if u, err := url.Parse(strings.TrimSpace(raw)); err == nil {
+			parts[i] = u.Redacted()
+		} else {
+			parts[i] = "(unparsable URL)"
+		}
+	}
+	return strings.Join(parts, ",")
 }

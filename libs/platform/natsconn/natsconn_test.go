@@ -57,4 +57,9 @@ func TestConnectRejectsBadConfig(t *testing.T) {
 	assert.ErrorContains(t, err, "-nats-url")
 	_, err = natsconn.Connect(config.Base{Service: "leads", NATSURL: "nats://127.0.0.1:1", NATSCreds: filepath.Join(t.TempDir(), "missing.creds")}, logging.New(&logs, nil))
 	assert.ErrorContains(t, err, "-nats-creds")
+	// A password in the URL stays out of the error (and so out of the logs).
+	_, err = natsconn.Connect(config.Base{Service: "leads", NATSURL: "nats://leads:s3cret-pw@127.0.0.1:1"}, logging.New(&logs, nil))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cret-pw")
+	assert.Contains(t, err.Error(), "leads:xxxxx@127.0.0.1:1")
 }
