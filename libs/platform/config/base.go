@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -55,6 +56,16 @@ type Base struct {
 	// time (demo data, imports of history). Off, such a call fails FAILED_PRECONDITION; production
 	// configurations leave it off, because it lets a caller write history.
 	AllowBackfill bool `flag:"allow-backfill" usage:"accept x-evcrm-backfill-time metadata (writes dated in the past: demo data, history imports); never in production"`
+	// MaxRequestBytes bounds one received gRPC message. Import chunks are at most 1 MiB, so it
+	// must stay above that; the default is gRPC's usual 4 MiB.
+	MaxRequestBytes int `flag:"max-request-bytes" default:"4194304" usage:"largest gRPC request message accepted, in bytes (at least 2 MiB: import chunks are up to 1 MiB)"`
+	// RateLimit is the sustained calls per second each authenticated principal (tenant and
+	// subject) may make; 0 turns rate limiting off. Off by default: the right figure depends on
+	// the deployment (bulk integrations, the campaign rule engine's service credential and the
+	// demo seeding all call in bursts), and an operator should choose it knowingly.
+	RateLimit float64 `flag:"rate-limit" default:"0" usage:"calls per second per authenticated principal (tenant+subject); 0 = no limit"`
+	// RateBurst is how many calls a principal may make at once; 0 means ceil(rate-limit).
+	RateBurst int `flag:"rate-burst" default:"0" usage:"calls a principal may make at once above -rate-limit (0 = ceil of -rate-limit)"`
 	// ShutdownTimeout bounds each shutdown phase (gRPC drain, worker drain, telemetry flush).
 	ShutdownTimeout time.Duration `flag:"shutdown-timeout" default:"15s" usage:"how long each shutdown phase may take before it is cut short"`
 }
@@ -111,6 +122,15 @@ func (b Base) Validate() error {
 		if err := checkOTLP(b.OTLPEndpoint); err != nil {
 			errs = append(errs, Invalid("otlp-endpoint", "%v", err))
 		}
+	}
+	if b.MaxRequestBytes < 2<<20 || b.MaxRequestBytes > 1<<30 {
+		errs = append(errs, Invalid("max-request-bytes", "must be between 2 MiB (2097152) and 1 GiB, got %d", b.MaxRequestBytes))
+	}
+	if b.RateLimit < 0 || math.IsNaN(b.RateLimit) || math.IsInf(b.RateLimit, 0) {
+		errs = append(errs, Invalid("rate-limit", "must be a finite number >= 0, got %v", b.RateLimit))
+	}
+	if b.RateBurst < 0 {
+		errs = append(errs, Invalid("rate-burst", "must be >= 0, got %d", b.RateBurst))
 	}
 	if b.ShutdownTimeout <= 0 {
 		errs = append(errs, Invalid("shutdown-timeout", "must be positive, got %s", b.ShutdownTimeout))

@@ -147,6 +147,12 @@ func TestLoadErrorsNameFlagAndEnv(t *testing.T) {
 			want: []string{"-service / $EVCRM_SERVICE"}},
 		{name: "non-positive shutdown timeout", args: []string{"-shutdown-timeout", "0s"}, flag: "shutdown-timeout",
 			want: []string{"must be positive"}},
+		{name: "request limit below import chunks", args: []string{"-max-request-bytes", "1048576"}, flag: "max-request-bytes",
+			want: []string{"-max-request-bytes / $EVCRM_MAX_REQUEST_BYTES", "2 MiB"}},
+		{name: "negative rate limit", env: map[string]string{"EVCRM_RATE_LIMIT": "-1"}, flag: "rate-limit",
+			want: []string{"-rate-limit / $EVCRM_RATE_LIMIT"}},
+		{name: "NaN rate limit", args: []string{"-rate-limit", "NaN"}, flag: "rate-limit", want: []string{"finite"}},
+		{name: "negative burst", args: []string{"-rate-burst", "-5"}, flag: "rate-burst", want: []string{">= 0"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -165,7 +165,11 @@ func Run(ctx context.Context, spec Spec) error {
 	if built.Close != nil {
 		defer func() { _ = built.Close() }()
 	}
-	srv, err := grpcserver.New(grpcserver.Options{Logger: logger, Registerer: reg, Authenticator: authn, AllowBackfill: cfg.AllowBackfill})
+	srv, err := grpcserver.New(grpcserver.Options{
+		Logger: logger, Registerer: reg, Authenticator: authn, AllowBackfill: cfg.AllowBackfill,
+		MaxRequestBytes: cfg.MaxRequestBytes,
+		RateLimit:       grpcserver.RateLimit{Rate: cfg.RateLimit, Burst: cfg.RateBurst},
+	})
 	if err != nil {
 		return err
 	}

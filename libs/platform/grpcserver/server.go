@@ -12,7 +12,12 @@
 //   - authorization by the platform/authz permission table (same exemptions),
 //   - backfill: x-evcrm-backfill-time metadata into reqctx when Options.AllowBackfill, refused
 //     otherwise (see [MetadataBackfillTime]),
+//   - rate limiting per authenticated principal when Options.RateLimit is set (health and
+//     reflection exempt; a stream counts once), after authentication so that it knows the
+//     principal, before authorization so that refused calls count too,
 //   - request validation: messages with Validate() error are checked before the handler.
+//
+// Received messages are bounded by Options.MaxRequestBytes ([DefaultMaxRequestBytes]).
 //
 // Interceptors run in that order, unary and streaming alike. Error mapping sits outside recovery,
 // auth and validation so their failures are mapped too, and inside metrics so the metrics count
@@ -24,6 +29,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
@@ -65,6 +71,12 @@ type Options struct {
 	// data, imports of history). Off, such calls fail FailedPrecondition. Never on in production:
 	// a backfilled call rewrites when things happened.
 	AllowBackfill bool
+	// MaxRequestBytes bounds one received message (unary request or streamed message); larger
+	// ones fail ResourceExhausted before they are decoded. 0 means [DefaultMaxRequestBytes].
+	MaxRequestBytes int
+	// RateLimit limits calls per authenticated principal (tenant and subject); a zero Rate turns
+	// it off. Refused calls fail ResourceExhausted with a RetryInfo detail.
+	RateLimit RateLimit
 }
 
 // Server is a *grpc.Server with evcrm's interceptors, health and reflection. Register services on
@@ -92,6 +104,18 @@ func New(opts Options) (*Server, error) {
 		exempt = func(m string) bool { return grpcauth.ExemptMethod(m) || extra(m) }
 	}
 
+	if opts.MaxRequestBytes < 0 || opts.RateLimit.Rate < 0 || opts.RateLimit.Burst < 0 {
+		return nil, errors.New("grpcserver: MaxRequestBytes and RateLimit must not be negative")
+	}
+	maxRecv := opts.MaxRequestBytes
+	if maxRecv == 0 {
+		maxRecv = DefaultMaxRequestBytes
+	}
+	var lims *limiters
+	if opts.RateLimit.Rate > 0 {
+		lims = newLimiters(opts.RateLimit, time.Now)
+	}
+
 	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
 		grpcprom.WithHistogramBuckets([]float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}),
 	))
@@ -102,12 +126,14 @@ func New(opts Options) (*Server, error) {
 	otelOpts := append([]otelgrpc.Option{otelgrpc.WithFilter(filters.Not(filters.HealthCheck()))}, opts.OTel...)
 	serverOpts := []grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelOpts...)),
+		grpc.MaxRecvMsgSize(maxRecv),
 		grpc.ChainUnaryInterceptor(
 			requestIDUnary(),
 			metrics.UnaryServerInterceptor(),
 			grpcerr.UnaryServerInterceptor(opts.Logger),
 			recovery.UnaryServerInterceptor(recoveryHandler(opts.Logger)),
 			grpcauth.UnaryServerInterceptor(opts.Authenticator, exempt),
+			rateLimitUnary(lims, exempt),
 			authz.UnaryServerInterceptor(opts.Authorize, exempt),
 			backfillUnary(opts.AllowBackfill),
 			validationUnary(),
@@ -118,6 +144,7 @@ func New(opts Options) (*Server, error) {
 			grpcerr.StreamServerInterceptor(opts.Logger),
 			recovery.StreamServerInterceptor(recoveryHandler(opts.Logger)),
 			grpcauth.StreamServerInterceptor(opts.Authenticator, exempt),
+			rateLimitStream(lims, exempt),
 			authz.StreamServerInterceptor(opts.Authorize, exempt),
 			backfillStream(opts.AllowBackfill),
 			validationStream(),
