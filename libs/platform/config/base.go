@@ -25,6 +25,8 @@ type Base struct {
 	GRPCAddr string `flag:"grpc-addr" default:":9090" usage:"gRPC listen address (host:port)"`
 	// MetricsAddr is the host:port of the /metrics and /healthz HTTP server; "" turns it off.
 	MetricsAddr string `flag:"metrics-addr" default:":9464" usage:"Prometheus /metrics and /healthz listen address (host:port, empty = off)"`
+	// Pprof serves Go's runtime profiles at /debug/pprof/ on the metrics server.
+	Pprof bool `flag:"pprof" usage:"serve Go runtime profiles at /debug/pprof/ on the metrics address"`
 	// HTTPAddr is the host:port of the REST/JSON gateway (and /openapi.json, /healthz and the
 	// service's own pages); "" turns it off. Services preset it (leads :9301 … analytics :9304).
 	HTTPAddr string `flag:"http-addr" usage:"REST/JSON gateway, /openapi.json and /healthz listen address (host:port, empty = off)"`

@@ -181,9 +181,13 @@ func Run(ctx context.Context, spec Spec) error {
 		return fmt.Errorf("gRPC listen on %s (set -grpc-addr): %w", cfg.GRPCAddr, err)
 	}
 	defer grpcLis.Close()
+	metricsServer := metrics.NewServer(reg)
+	if cfg.Pprof {
+		metricsServer.EnablePprof()
+	}
 	lc := lifecycle.Config{
 		Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout,
-		GRPC: srv, GRPCListener: grpcLis, Metrics: metrics.NewServer(reg), MetricsAddr: cfg.MetricsAddr,
+		GRPC: srv, GRPCListener: grpcLis, Metrics: metricsServer, MetricsAddr: cfg.MetricsAddr,
 		Workers: built.Workers,
 		Flush:   []func(context.Context) error{tel.Shutdown, func(context.Context) error { return nc.Drain() }},
 	}

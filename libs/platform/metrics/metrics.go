@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,7 @@ func NewRegistry() *prometheus.Registry {
 // Server is the HTTP server for /metrics and /healthz.
 type Server struct {
 	srv      *http.Server
+	mux      *http.ServeMux
 	draining atomic.Bool
 }
 
@@ -34,8 +36,8 @@ type Server struct {
 // [Server.Drain] is called and 503 "draining" after, so an HTTP readiness probe takes the
 // instance out of rotation as soon as shutdown starts.
 func NewServer(g prometheus.Gatherer) *Server {
-	s := &Server{}
 	mux := http.NewServeMux()
+	s := &Server{mux: mux}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{EnableOpenMetrics: true}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -53,6 +55,19 @@ func NewServer(g prometheus.Gatherer) *Server {
 		IdleTimeout:       2 * time.Minute,
 	}
 	return s
+}
+
+// EnablePprof serves Go's runtime profiles (net/http/pprof) under /debug/pprof/ on this server:
+// the operator's way to see where a slow or growing service spends its CPU and memory. Off
+// unless asked for (-pprof), since profiles reveal code paths and cost CPU; the metrics port is
+// not exposed outside the cluster. Keep CPU profiles under the server's 30 s write timeout
+// (?seconds=20).
+func (s *Server) EnablePprof() {
+	s.mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	s.mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	s.mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	s.mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	s.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 // Handler returns the HTTP handler, for tests or for mounting elsewhere.

@@ -59,3 +59,31 @@ func TestServer(t *testing.T) {
 	require.NoError(t, srv.Shutdown(context.Background()))
 	require.NoError(t, <-served, "Serve returns nil after Shutdown")
 }
+
+func TestPprofOnlyWhenEnabled(t *testing.T) {
+	t.Parallel()
+	for _, enabled := range []bool{false, true} {
+		srv := metrics.NewServer(metrics.NewRegistry())
+		if enabled {
+			srv.EnablePprof()
+		}
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(lis) }()
+		base := "http://" + lis.Addr().String()
+
+		code, body := get(t, base+"/debug/pprof/heap?debug=1")
+		if enabled {
+			assert.Equal(t, http.StatusOK, code)
+			assert.Contains(t, body, "heap profile")
+			code, body = get(t, base+"/debug/pprof/goroutine?debug=1")
+			assert.Equal(t, http.StatusOK, code)
+			assert.Contains(t, body, "goroutine profile")
+		} else {
+			assert.Equal(t, http.StatusNotFound, code, "profiles are served only with -pprof")
+		}
+		require.NoError(t, srv.Shutdown(context.Background()))
+		require.NoError(t, <-served)
+	}
+}
