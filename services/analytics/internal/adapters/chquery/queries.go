@@ -31,7 +31,9 @@ type Scope struct {
 	Filters   Filters
 }
 
-func (s Scope) params() (Params, error) {
+// Params are the query parameters of the scope, as every metric .sql file names them (pgquery
+// binds the same values in PostgreSQL). An unknown period or breakdown is an error.
+func (s Scope) Params() (Params, error) {
 	if s.Tenant == "" {
 		return nil, fmt.Errorf("chquery: no tenant")
 	}
@@ -94,7 +96,7 @@ type FunnelRow struct {
 
 // Funnel runs funnel.sql; window is the conversion window (0: none).
 func Funnel(ctx context.Context, q Querier, s Scope, window time.Duration) ([]FunnelRow, error) {
-	p, err := s.params()
+	p, err := s.Params()
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +133,7 @@ type StageRow struct {
 
 // StageMetrics runs stage_metrics.sql (Scope.Period is not used).
 func StageMetrics(ctx context.Context, q Querier, s Scope) ([]StageRow, error) {
-	p, err := s.params()
+	p, err := s.Params()
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +164,7 @@ type VelocityRow struct {
 
 // SalesVelocity runs sales_velocity.sql.
 func SalesVelocity(ctx context.Context, q Querier, s Scope, currency string) ([]VelocityRow, error) {
-	p, err := s.params()
+	p, err := s.Params()
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +195,7 @@ type ForecastRow struct {
 
 // Forecast runs forecast.sql.
 func Forecast(ctx context.Context, q Querier, s Scope, currency string) ([]ForecastRow, error) {
-	p, err := s.params()
+	p, err := s.Params()
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +233,7 @@ type CampaignRow struct {
 // CampaignPerformance runs campaign_performance.sql for the campaigns in s.Filters.CampaignIDs
 // (all when empty).
 func CampaignPerformance(ctx context.Context, q Querier, s Scope, currency string) ([]CampaignRow, error) {
-	p, err := s.params()
+	p, err := s.Params()
 	if err != nil {
 		return nil, err
 	}

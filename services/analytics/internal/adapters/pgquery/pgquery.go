@@ -15,7 +15,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,50 +41,14 @@ func SQL(name string) (string, error) {
 // DateTime literal is the Unix second (chquery.Render): a bound with a fraction of a second
 // would otherwise include or leave out a row at that second differently in the two engines.
 func params(s chquery.Scope) (pgx.NamedArgs, error) {
-	if s.Tenant == "" {
-		return nil, fmt.Errorf("pgquery: no tenant")
+	p, err := s.Params()
+	if err != nil {
+		return nil, fmt.Errorf("pgquery: %w", err)
 	}
-	period := s.Period
-	if period == "" {
-		period = "month"
-	}
-	if !slices.Contains(chquery.Periods, period) {
-		return nil, fmt.Errorf("pgquery: unknown period %q", s.Period)
-	}
-	if !slices.Contains(chquery.Breakdowns, s.Breakdown) {
-		return nil, fmt.Errorf("pgquery: unknown breakdown %q", s.Breakdown)
-	}
-	list := func(v []string) []string {
-		if v == nil {
-			return []string{}
-		}
-		return v
-	}
-	return pgx.NamedArgs{
-		"tenant":        s.Tenant,
-		"from":          time.Unix(s.From.Unix(), 0).UTC(),
-		"to":            time.Unix(s.To.Unix(), 0).UTC(),
-		"from_date":     dayOnOrAfter(s.From),
-		"to_date":       dayOnOrAfter(s.To),
-		"period":        period,
-		"breakdown":     s.Breakdown,
-		"sources":       list(s.Filters.Sources),
-		"campaign_ids":  list(s.Filters.CampaignIDs),
-		"owner_ids":     list(s.Filters.OwnerIDs),
-		"territory_ids": list(s.Filters.TerritoryIDs),
-		"pipeline_ids":  list(s.Filters.PipelineIDs),
-	}, nil
-}
-
-// dayOnOrAfter is the first UTC day whose midnight is at or after t (as chquery's: a date d is
-// in [from, to) exactly when dayOnOrAfter(from) <= d < dayOnOrAfter(to)).
-func dayOnOrAfter(t time.Time) time.Time {
-	t = t.UTC()
-	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	if d.Before(t) {
-		d = d.AddDate(0, 0, 1)
-	}
-	return d
+	args := pgx.NamedArgs(p)
+	args["from"] = time.Unix(s.From.Unix(), 0).UTC()
+	args["to"] = time.Unix(s.To.Unix(), 0).UTC()
+	return args, nil
 }
 
 // run runs the named query with args and calls scan for every row.
