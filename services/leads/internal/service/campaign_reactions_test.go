@@ -90,9 +90,20 @@ func (c *campaignSide) respond(t testing.TB, m member, status string, kind campa
 // not drop it as a duplicate) with the same envelope, event id included: what a campaign
 // service that retried an append after losing its ack, or a replay, would produce.
 func (c *campaignSide) redeliver(t *testing.T, seq uint64) uint64 {
+	return redeliver(t, c.js, "CRM_CAMPAIGN", seq)
+}
+
+// handled waits until the reaction's consumer has acknowledged every event up to seq.
+func (c *campaignSide) handled(t testing.TB, seq uint64) {
+	waitAcked(t, c.js, "CRM_CAMPAIGN", reactions.CampaignResponsesName, seq)
+}
+
+// redeliver publishes stream's stored event at seq again under a new message id with the same
+// envelope, event id included, and returns its new sequence.
+func redeliver(t *testing.T, js jetstream.JetStream, stream string, seq uint64) uint64 {
 	t.Helper()
 	ctx := context.Background()
-	s, err := c.js.Stream(ctx, "CRM_CAMPAIGN")
+	s, err := js.Stream(ctx, stream)
 	require.NoError(t, err)
 	raw, err := s.GetMsg(ctx, seq)
 	require.NoError(t, err)
@@ -104,23 +115,23 @@ func (c *campaignSide) redeliver(t *testing.T, seq uint64) uint64 {
 		}
 	}
 	msg.Header.Set(jetstream.MsgIDHeader, uuid7.New())
-	ack, err := c.js.PublishMsg(ctx, msg)
+	ack, err := js.PublishMsg(ctx, msg)
 	require.NoError(t, err)
 	require.False(t, ack.Duplicate)
 	return ack.Sequence
 }
 
-// handled waits until the reaction's consumer has acknowledged every event up to seq.
-func (c *campaignSide) handled(t testing.TB, seq uint64) {
+// waitAcked waits until consumer of stream has acknowledged every event up to seq.
+func waitAcked(t testing.TB, js jetstream.JetStream, stream, consumer string, seq uint64) {
 	t.Helper()
 	require.Eventually(t, func() bool {
-		cons, err := c.js.Consumer(context.Background(), "CRM_CAMPAIGN", reactions.CampaignResponsesName)
+		cons, err := js.Consumer(context.Background(), stream, consumer)
 		if err != nil {
 			return false
 		}
 		info, err := cons.Info(context.Background())
 		return err == nil && info.AckFloor.Stream >= seq
-	}, 60*time.Second, 20*time.Millisecond, "the reaction handles the campaign events up to %d", seq)
+	}, 60*time.Second, 20*time.Millisecond, "%s handles the %s events up to %d", consumer, stream, seq)
 }
 
 func (h *harness) engagement(t *testing.T, ctx context.Context, id string) int64 {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -69,37 +68,12 @@ func won(leadID string, at time.Time) eventstore.Event {
 // redeliver publishes the stored event at seq again under a new message id with the same
 // envelope, event id included: a retried append whose ack was lost, or a replay.
 func (p *pipelineSide) redeliver(t *testing.T, seq uint64) uint64 {
-	t.Helper()
-	ctx := context.Background()
-	s, err := p.js.Stream(ctx, "CRM_PIPELINE")
-	require.NoError(t, err)
-	raw, err := s.GetMsg(ctx, seq)
-	require.NoError(t, err)
-	msg := nats.NewMsg(raw.Subject)
-	msg.Data = raw.Data
-	for k, v := range raw.Header {
-		if !strings.HasPrefix(k, "Nats-") {
-			msg.Header[k] = v
-		}
-	}
-	msg.Header.Set(jetstream.MsgIDHeader, uuid7.New())
-	ack, err := p.js.PublishMsg(ctx, msg)
-	require.NoError(t, err)
-	require.False(t, ack.Duplicate)
-	return ack.Sequence
+	return redeliver(t, p.js, "CRM_PIPELINE", seq)
 }
 
 // handled waits until the reaction's consumer has acknowledged every event up to seq.
 func (p *pipelineSide) handled(t testing.TB, seq uint64) {
-	t.Helper()
-	require.Eventually(t, func() bool {
-		cons, err := p.js.Consumer(context.Background(), "CRM_PIPELINE", reactions.OpportunityWinsName)
-		if err != nil {
-			return false
-		}
-		info, err := cons.Info(context.Background())
-		return err == nil && info.AckFloor.Stream >= seq
-	}, 60*time.Second, 20*time.Millisecond, "the reaction handles the pipeline events up to %d", seq)
+	waitAcked(t, p.js, "CRM_PIPELINE", reactions.OpportunityWinsName, seq)
 }
 
 // wins returns the LeadOpportunityWon envelopes of CRM_LEADS, oldest first.
