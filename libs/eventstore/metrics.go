@@ -29,10 +29,14 @@ var (
 		Namespace: "evcrm", Subsystem: "eventstore", Name: "idempotent_replays_total",
 		Help: "Commands answered with the result of an earlier command with the same idempotency key (deduplicated retries and redeliveries), by command.",
 	}, []string{"command"})
+	snapshotLoads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "evcrm", Subsystem: "eventstore", Name: "snapshot_loads_total",
+		Help: "Aggregates missing from the in-memory cache, looked up in the snapshot store, by aggregate type and outcome: hit, miss (none stored), stale_schema (stored for another state schema), error (unreadable).",
+	}, []string{"aggregate_type", "outcome"})
 )
 
 // Collector returns the event store's metrics (appends by outcome, append latency, conflict
-// retries, idempotent replays) for registration on a service's registry. Register it once per
+// retries, idempotent replays, snapshot loads) for registration on a service's registry. Register it once per
 // registry; the counts are per process.
 func Collector() prometheus.Collector { return collector{} }
 
@@ -43,6 +47,7 @@ func (collector) Describe(ch chan<- *prometheus.Desc) {
 	appendDuration.Describe(ch)
 	conflictRetries.Describe(ch)
 	idempotentReplays.Describe(ch)
+	snapshotLoads.Describe(ch)
 }
 
 func (collector) Collect(ch chan<- prometheus.Metric) {
@@ -50,6 +55,7 @@ func (collector) Collect(ch chan<- prometheus.Metric) {
 	appendDuration.Collect(ch)
 	conflictRetries.Collect(ch)
 	idempotentReplays.Collect(ch)
+	snapshotLoads.Collect(ch)
 }
 
 func observeAppend(stream string, start time.Time, res AppendResult, err error) {

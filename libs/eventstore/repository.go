@@ -81,6 +81,14 @@ type RepositoryOptions struct {
 	MaxAttempts int
 	// Idempotency, when set, makes commands with an idempotency key replay-safe.
 	Idempotency *Idempotency
+	// Snapshots, when set, keeps every aggregate's state after each command and each read
+	// from the stream, so an aggregate missing from the in-memory cache is loaded from it
+	// instead of from its history (see SnapshotStore). The state type must round-trip through
+	// encoding/json: NewRepository refuses one with unexported fields or interfaces.
+	Snapshots SnapshotStore
+	// SnapshotVersion is part of the snapshots' schema: bump it when Apply changes what it
+	// folds while the state's fields stay the same, so older snapshots are ignored.
+	SnapshotVersion string
 }
 
 // Repository runs commands against one aggregate type: load (from cache, catching up with the
@@ -100,6 +108,7 @@ type Repository[S, E any] struct {
 	opts    RepositoryOptions
 	cache   *lru.Cache[Ref, Aggregate[S]]
 	locks   keyedMutex
+	schema  string // of the snapshots, when opts.Snapshots is set
 }
 
 // NewRepository returns a repository for aggregates of type aggregateType.
@@ -114,6 +123,13 @@ func NewRepository[S, E any](store *Store, aggregateType string, codec Codec[E],
 		opts.MaxAttempts = 5
 	}
 	r := &Repository[S, E]{store: store, typ: aggregateType, codec: codec, initial: initial, apply: apply, opts: opts}
+	if opts.Snapshots != nil {
+		schema, err := snapshotSchema[S](aggregateType, opts.SnapshotVersion)
+		if err != nil {
+			return nil, err
+		}
+		r.schema = schema
+	}
 	if opts.CacheSize > 0 {
 		c, err := lru.New[Ref, Aggregate[S]](opts.CacheSize)
 		if err != nil {
@@ -134,37 +150,47 @@ func (r *Repository[S, E]) Ref(tenant, id string) Ref {
 func (r *Repository[S, E]) Load(ctx context.Context, ref Ref) (Aggregate[S], error) {
 	unlock := r.locks.lock(ref)
 	defer unlock()
-	return r.load(ctx, ref, true)
+	agg, _, err := r.load(ctx, ref, true)
+	return agg, err
 }
 
-// load returns the aggregate from the cache, caught up with the log when fresh is set. A
-// command trusts the cache on its first attempt: the append's sequence check catches a stale
-// entry, so a cached command costs one publish.
-func (r *Repository[S, E]) load(ctx context.Context, ref Ref, fresh bool) (Aggregate[S], error) {
+// load returns the aggregate from the cache (or the snapshot store), caught up with the log
+// when fresh is set; verified reports whether it was. A command trusts a cached state on its
+// first attempt: the append's sequence check catches a stale entry, so a cached command costs
+// one publish.
+func (r *Repository[S, E]) load(ctx context.Context, ref Ref, fresh bool) (agg Aggregate[S], verified bool, err error) {
 	if ref.Type != r.typ {
-		return Aggregate[S]{}, fmt.Errorf("eventstore: repository of %q cannot load %s", r.typ, ref)
+		return Aggregate[S]{}, false, fmt.Errorf("eventstore: repository of %q cannot load %s", r.typ, ref)
 	}
 	agg, ok := r.cached(ref)
+	if !ok {
+		if agg, ok = r.fromSnapshot(ctx, ref); ok {
+			r.remember(agg)
+		}
+	}
 	if ok && !fresh {
-		return agg, nil
+		return agg, false, nil
 	}
 	if !ok {
 		agg = Aggregate[S]{Ref: ref, State: r.initial()}
 	}
 	recs, pos, err := r.store.ReadAfter(ctx, ref, agg.Position)
 	if err != nil {
-		return Aggregate[S]{}, err
+		return Aggregate[S]{}, false, err
 	}
 	for _, rec := range recs {
 		ev, err := r.codec.Decode(rec)
 		if err != nil {
-			return Aggregate[S]{}, fmt.Errorf("eventstore: decode %s v%d: %w", ref, rec.Envelope.GetAggregateVersion(), err)
+			return Aggregate[S]{}, false, fmt.Errorf("eventstore: decode %s v%d: %w", ref, rec.Envelope.GetAggregateVersion(), err)
 		}
 		agg.State = r.apply(agg.State, ev)
 	}
 	agg.Position = pos
 	r.remember(agg)
-	return agg, nil
+	if len(recs) > 0 {
+		r.snapshot(agg)
+	}
+	return agg, true, nil
 }
 
 func (r *Repository[S, E]) cached(ref Ref) (Aggregate[S], bool) {
@@ -259,18 +285,28 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 			return Aggregate[S]{}, res, err
 		}
 	}
-	for attempt := 1; ; attempt++ {
+	conflicts, fresh := 0, false
+	for {
 		var agg Aggregate[S]
-		if attempt == 1 && cmd.New && (c == nil || !c.takeover) {
-			agg = Aggregate[S]{Ref: ref, State: r.initial()}
-		} else if agg, err = r.load(ctx, ref, attempt > 1); err != nil {
+		verified := false
+		if !fresh && cmd.New && (c == nil || !c.takeover) {
+			agg, verified = Aggregate[S]{Ref: ref, State: r.initial()}, true
+		} else if agg, verified, err = r.load(ctx, ref, fresh); err != nil {
 			return Aggregate[S]{}, Result{}, err
 		}
+		fresh = true
 		if cmd.ExpectedVersion != nil && agg.Position.Version != *cmd.ExpectedVersion {
+			if !verified {
+				continue // the cached state may be behind: compare with the log's
+			}
 			return Aggregate[S]{}, Result{}, &apperr.Error{Kind: apperr.Conflict, Reason: "VERSION_MISMATCH",
 				Message: fmt.Sprintf("the record is at version %d, not the expected %d", agg.Position.Version, *cmd.ExpectedVersion)}
 		}
 		evs, err := decide(agg.State)
+		if (err != nil || len(evs) == 0) && !verified {
+			// No append will check this answer against the log: decide again on the log's state.
+			continue
+		}
 		if err != nil {
 			return Aggregate[S]{}, Result{}, err
 		}
@@ -291,7 +327,7 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 		ar, err := r.store.Append(ctx, ref, agg.Position, toAppend...)
 		if errors.Is(err, ErrConcurrency) {
 			// Another replica wrote first; the next load catches up from the cached position.
-			if attempt >= r.opts.MaxAttempts {
+			if conflicts++; conflicts >= r.opts.MaxAttempts {
 				return Aggregate[S]{}, Result{}, err
 			}
 			conflictRetries.WithLabelValues(ref.Type).Inc()
@@ -306,6 +342,7 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 		}
 		agg.Position = ar.Position
 		r.remember(agg)
+		r.snapshot(agg)
 		return agg, Result{Ref: ref, Position: ar.Position, FirstSequence: ar.FirstSequence, EventIDs: ar.EventIDs}, nil
 	}
 }

@@ -40,6 +40,9 @@ type Options struct {
 	// BusyTimeout is how long a connection waits on a lock (default 5 s). Only Reset, WAL
 	// checkpoints and a second process can contend.
 	BusyTimeout time.Duration
+	// SecureDelete overwrites deleted and replaced content with zeros (PRAGMA secure_delete),
+	// for files holding personal data that must be gone from disk once replaced.
+	SecureDelete bool
 }
 
 func (o Options) withDefaults() Options {
@@ -135,6 +138,9 @@ func dsn(path string, o Options, cacheKiB int, readOnly bool) string {
 	q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -cacheKiB))
 	q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", o.MmapBytes))
 	q.Add("_pragma", "temp_store(MEMORY)")
+	if o.SecureDelete {
+		q.Add("_pragma", "secure_delete(on)")
+	}
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {

@@ -36,6 +36,7 @@ import (
 	"github.com/evcrm/evcrm/libs/platform/natsconn"
 	"github.com/evcrm/evcrm/libs/platform/telemetry"
 	"github.com/evcrm/evcrm/libs/projection"
+	"github.com/evcrm/evcrm/libs/snapshotstore"
 )
 
 // Config is the configuration of a service that owns streams and keeps a rebuildable read
@@ -156,6 +157,9 @@ func Run(ctx context.Context, spec Spec) error {
 		return err
 	}
 	if err := reg.Register(eventstore.Collector()); err != nil {
+		return err
+	}
+	if err := reg.Register(snapshotstore.Collector()); err != nil {
 		return err
 	}
 	built, err := spec.Build(ctx, Env{Config: cfg, Logger: logger, NATS: nc, Projection: pm})
