@@ -17,6 +17,7 @@ import (
 
 	"github.com/evcrm/evcrm/libs/eventstore"
 	"github.com/evcrm/evcrm/libs/projection"
+	"github.com/evcrm/evcrm/libs/snapshotstore"
 	"github.com/evcrm/evcrm/libs/sqlitemodel"
 	"github.com/evcrm/evcrm/services/pipeline/internal/adapters/pipelineview"
 	"github.com/evcrm/evcrm/services/pipeline/internal/adapters/protomap"
@@ -30,7 +31,8 @@ import (
 
 // Options are what the service needs beyond a NATS connection.
 type Options struct {
-	// DataDir holds the read model (pipeline.db); "" keeps it in a temporary directory.
+	// DataDir holds the read model (pipeline.db) and the snapshots (snapshots.db); "" keeps them in
+	// a temporary directory.
 	DataDir string
 	// Replicas of the streams and buckets (1 single node, 3 clusters).
 	Replicas int
@@ -49,6 +51,7 @@ type Service struct {
 	Projector *projection.Runner
 	View      *pipelineview.View
 	store     *readmodel.Store
+	snapshots *snapshotstore.Store
 }
 
 // New builds the service on nc.
@@ -74,9 +77,23 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Opportunities are worked on for months among everyone else's events: their states are
+	// kept in snapshots.db, so a load missing the in-memory cache is a local read instead of a
+	// read of the stream's blocks (docs/events.md, "Snapshots").
+	snaps, err := snapshotstore.Open(ctx, dataPath(o, "snapshots.db"), snapshotstore.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: snapshots: %w", err)
+	}
+	built := false
+	defer func() {
+		if !built {
+			_ = snaps.Close()
+		}
+	}()
 	ro := eventstore.RepositoryOptions{Idempotency: idem}
 	opps, err := eventstore.NewRepository(es, opportunity.AggregateType, protomap.OpportunityCodec{},
-		func() opportunity.Opportunity { return opportunity.Opportunity{} }, opportunity.Apply, ro)
+		func() opportunity.Opportunity { return opportunity.Opportunity{} }, opportunity.Apply,
+		eventstore.RepositoryOptions{Idempotency: idem, Snapshots: snaps})
 	if err != nil {
 		return nil, err
 	}
@@ -95,11 +112,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := ""
-	if o.DataDir != "" {
-		path = filepath.Join(o.DataDir, "pipeline.db")
-	}
-	store, err := readmodel.Open(ctx, path, sqlitemodel.Options{})
+	store, err := readmodel.Open(ctx, dataPath(o, "pipeline.db"), sqlitemodel.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: read model: %w", err)
 	}
@@ -122,8 +135,17 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 		Opportunities: opps, Pipelines: pipes, Configs: configs, Contracts: contracts, Views: view, Now: o.Now,
 		NewID: uuid7.New,
 	})
-	return &Service{App: a, Projector: runner, View: view, store: store}, nil
+	built = true
+	return &Service{App: a, Projector: runner, View: view, store: store, snapshots: snaps}, nil
 }
 
-// Close releases the read model. Stop the projector (cancel its Run) first.
-func (s *Service) Close() error { return s.store.Close() }
+// dataPath is file in the data directory, "" (a temporary file) without one.
+func dataPath(o Options, file string) string {
+	if o.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(o.DataDir, file)
+}
+
+// Close releases the read model and the snapshots. Stop the projector (cancel its Run) first.
+func (s *Service) Close() error { return errors.Join(s.store.Close(), s.snapshots.Close()) }
