@@ -202,7 +202,7 @@ FROM
                             ) AS l6
                             ANY LEFT JOIN
                             (
-                                SELECT opportunity_id, any(contact_id) AS contact_id
+                                SELECT opportunity_id, argMax(contact_id, seq) AS contact_id
                                 FROM conversions
                                 WHERE tenant = {tenant:String} AND opportunity_id != ''
                                 GROUP BY opportunity_id
