@@ -47,7 +47,7 @@ lint: breaking checkdashboard ## gofmt, go vet, buf lint, buf format check, buf 
 	go tool buf format --diff --exit-code
 
 .PHONY: deps
-deps: ## Install what the tests need and is missing (Debian's clickhouse-server, and chromium for the browser test)
+deps: ## Install what the tests need and is missing (Debian's clickhouse-server and zookeeper, and chromium for the browser test)
 	@if ! command -v clickhouse-server >/dev/null && ! command -v clickhouse >/dev/null; then \
 		if [ -z "$(APT_GET)" ]; then \
 			echo "ClickHouse is missing and apt-get is not available: install clickhouse-server (18.16+) by hand"; exit 1; fi; \
@@ -56,6 +56,15 @@ deps: ## Install what the tests need and is missing (Debian's clickhouse-server,
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null; \
 	fi
 	@command -v clickhouse-server >/dev/null && echo "clickhouse-server: $$(command -v clickhouse-server)" || true
+	@# The clustered ClickHouse tests replicate through a throwaway ZooKeeper (Debian's 3.8, run
+	@# with java by libs/testkit StartZooKeeper; skipped without it, failed under CI).
+	@if [ ! -f /usr/share/java/zookeeper.jar ] && [ -z "$${EVCRM_ZOOKEEPER_JAR:-}" ] || ! command -v java >/dev/null; then \
+		if [ -z "$(APT_GET)" ]; then \
+			echo "ZooKeeper is missing and apt-get is not available: install Debian's zookeeper package (or set EVCRM_ZOOKEEPER_JAR)"; exit 1; fi; \
+		echo "Installing Debian's zookeeper (the ClickHouse cluster tests start it as a child process)..."; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zookeeper >/dev/null; \
+	fi
 	@# The benchmarks compare with PostgreSQL: a throwaway cluster from Debian's package (initdb/pg_ctl
 	@# under /usr/lib/postgresql/*/bin, run as the package's postgres user when we are root).
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "$${EVCRM_PG_BIN:-}" ]; then \

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,17 +16,18 @@ import (
 
 // composeEnv stands in for the operator's .env: every variable docker-compose.yml requires.
 var composeEnv = map[string]string{
-	"EVCRM_NATS_LEADS_PASSWORD":     "pw-leads",
-	"EVCRM_NATS_PIPELINE_PASSWORD":  "pw-pipeline",
-	"EVCRM_NATS_CAMPAIGN_PASSWORD":  "pw-campaign",
-	"EVCRM_NATS_ANALYTICS_PASSWORD": "pw-analytics",
-	"CLICKHOUSE_DEFAULT_PASSWORD":   "pw-default",
-	"EVCRM_PROJECTOR_PASSWORD":      "pw-projector",
-	"EVCRM_ANALYST_PASSWORD":        "pw-analyst",
-	"GRAFANA_ADMIN_PASSWORD":        "pw-grafana",
-	"EVCRM_AUTH_JWKS":               "https://idp.invalid/.well-known/jwks.json",
-	"EVCRM_AUTH_ISSUER":             "https://idp.invalid/",
-	"EVCRM_AUTH_AUDIENCE":           "evcrm",
+	"EVCRM_NATS_LEADS_PASSWORD":         "pw-leads",
+	"EVCRM_NATS_PIPELINE_PASSWORD":      "pw-pipeline",
+	"EVCRM_NATS_CAMPAIGN_PASSWORD":      "pw-campaign",
+	"EVCRM_NATS_ANALYTICS_PASSWORD":     "pw-analytics",
+	"CLICKHOUSE_DEFAULT_PASSWORD":       "pw-default",
+	"EVCRM_PROJECTOR_PASSWORD":          "pw-projector",
+	"EVCRM_ANALYST_PASSWORD":            "pw-analyst",
+	"GRAFANA_ADMIN_PASSWORD":            "pw-grafana",
+	"EVCRM_AUTH_JWKS":                   "https://idp.invalid/.well-known/jwks.json",
+	"EVCRM_AUTH_ISSUER":                 "https://idp.invalid/",
+	"EVCRM_AUTH_AUDIENCE":               "evcrm",
+	"EVCRM_CAMPAIGN_SERVICE_TOKEN_FILE": "./deploy/secrets/campaign-service.token",
 }
 
 func loadCompose(t *testing.T, env map[string]string) (*types.Project, error) {
@@ -102,6 +104,9 @@ func TestComposeFile(t *testing.T) {
 		}
 		env := resolvedEnv(s)
 		checkServiceSettings(t, "docker-compose.yml "+name, b, env, s.Command)
+		if name == "campaign" {
+			checkComposeServiceToken(t, p, s, env)
+		}
 		if env["EVCRM_AUTH_JWKS"] == "" {
 			t.Errorf("%s: no JWT authentication (EVCRM_AUTH_JWKS)", name)
 		}
@@ -132,16 +137,47 @@ func TestComposeFile(t *testing.T) {
 
 func TestComposeRequiresSecrets(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{}
-	for k, v := range composeEnv {
-		if k != "EVCRM_PROJECTOR_PASSWORD" {
-			env[k] = v
+	for _, missing := range []string{"EVCRM_PROJECTOR_PASSWORD", "EVCRM_CAMPAIGN_SERVICE_TOKEN_FILE"} {
+		env := map[string]string{}
+		for k, v := range composeEnv {
+			if k != missing {
+				env[k] = v
+			}
+		}
+		_, err := loadCompose(t, env)
+		if err == nil || !strings.Contains(err.Error(), missing) {
+			t.Errorf("loading without %s: %v, want an error naming it", missing, err)
 		}
 	}
-	_, err := loadCompose(t, env)
-	if err == nil || !strings.Contains(err.Error(), "EVCRM_PROJECTOR_PASSWORD") {
-		t.Fatalf("loading without EVCRM_PROJECTOR_PASSWORD: %v, want an error naming it", err)
+}
+
+// checkComposeServiceToken checks that campaign's EVCRM_SERVICE_TOKEN_FILE is where compose
+// mounts a secret read from a file (the binary's configuration check stats the file, and
+// rule actions against leads need the token).
+func checkComposeServiceToken(t *testing.T, p *types.Project, s types.ServiceConfig, env map[string]string) {
+	t.Helper()
+	file := env["EVCRM_SERVICE_TOKEN_FILE"]
+	if file == "" {
+		t.Error("campaign: no EVCRM_SERVICE_TOKEN_FILE: rule actions against leads fail UNAUTHENTICATED")
+		return
 	}
+	for _, sec := range s.Secrets {
+		target := sec.Target
+		if target == "" {
+			target = sec.Source
+		}
+		if !strings.HasPrefix(target, "/") {
+			target = "/run/secrets/" + target
+		}
+		if target != file {
+			continue
+		}
+		if def, ok := p.Secrets[sec.Source]; !ok || def.File == "" {
+			t.Errorf("campaign: secret %s is not declared with a file", sec.Source)
+		}
+		return
+	}
+	t.Errorf("campaign: EVCRM_SERVICE_TOKEN_FILE %s is not where any of its secrets is mounted", file)
 }
 
 func hasNamedVolume(p *types.Project, s types.ServiceConfig, target string) bool {
@@ -177,8 +213,15 @@ func valuesAccepted(t *testing.T, b binary, env map[string]string) (output strin
 	cmd := exec.CommandContext(ctx, b.path)
 	cmd.Env = []string{"HOME=" + t.TempDir()}
 	for k, v := range env {
-		if k == "EVCRM_DATA_DIR" {
+		switch k {
+		case "EVCRM_DATA_DIR":
 			v = filepath.Join(t.TempDir(), "data")
+		case "EVCRM_SERVICE_TOKEN_FILE":
+			// The secret compose mounts there (checkComposeServiceToken): a file that exists.
+			v = filepath.Join(t.TempDir(), "service.token")
+			if err := os.WriteFile(v, []byte("header.payload.signature\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

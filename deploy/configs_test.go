@@ -368,6 +368,16 @@ func TestHelmAndOperatorManifests(t *testing.T) {
 	if len(cfg.Clusters) == 1 && cfg.Clusters[0].Secret.Auto != "true" {
 		t.Error("ClickHouseInstallation: no interserver secret (secret.auto)")
 	}
+	// The analytics Deployments name this cluster in EVCRM_CLICKHOUSE_CLUSTER (k8s_test.go),
+	// and the metric queries' joins over Distributed tables need GLOBAL on several shards.
+	if len(cfg.Clusters) == 1 && cfg.Clusters[0].Name != chiCluster {
+		t.Errorf("ClickHouseInstallation: cluster %q, want %q (EVCRM_CLICKHOUSE_CLUSTER)", cfg.Clusters[0].Name, chiCluster)
+	}
+	for _, p := range []string{"evcrm_analyst", "evcrm_projector"} {
+		if fmt.Sprint(cfg.Profiles[p+"/distributed_product_mode"]) != "global" {
+			t.Errorf("ClickHouseInstallation: profile %s lacks distributed_product_mode global", p)
+		}
+	}
 	if cfg.Users["default/k8s_secret_password_sha256_hex"] == nil {
 		t.Error("ClickHouseInstallation: default user without a password")
 	}

@@ -3,7 +3,9 @@ package deploy
 import (
 	"bytes"
 	"fmt"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,12 +80,25 @@ func TestKustomizeOverlays(t *testing.T) {
 					t.Errorf("unexpected %s", gvk)
 				}
 			}
-			if len(cms) != 1 {
-				t.Fatalf("config maps %v, want the one evcrm-config", cms)
+			if len(cms) != 2 {
+				t.Fatalf("config maps %v, want evcrm-config and evcrm-analytics-config", cms)
 			}
-			var cm *corev1.ConfigMap
+			var cm, acm *corev1.ConfigMap
 			for _, c := range cms {
-				cm = c
+				if strings.HasPrefix(c.Name, "evcrm-analytics-config") {
+					acm = c
+				} else {
+					cm = c
+				}
+			}
+			if cm == nil || acm == nil {
+				t.Fatalf("config maps %v, want evcrm-config and evcrm-analytics-config", cms)
+			}
+			// The cluster mode where the ClickHouseInstallation runs (prod), the single-node
+			// schema on dev's single server.
+			wantCluster := map[string]string{"dev": "", "prod": chiCluster}[overlay]
+			if got, ok := acm.Data["EVCRM_CLICKHOUSE_CLUSTER"]; !ok || got != wantCluster {
+				t.Errorf("EVCRM_CLICKHOUSE_CLUSTER %q (set %v), want %q", got, ok, wantCluster)
 			}
 			wantReplicas := map[string]string{"dev": "1", "prod": "3"}[overlay]
 			if cm.Data["EVCRM_REPLICAS"] != wantReplicas {
@@ -101,13 +116,78 @@ func TestKustomizeOverlays(t *testing.T) {
 				if h := hpas[name]; h != nil && d.Spec.Replicas != nil && *h.Spec.MinReplicas > *d.Spec.Replicas {
 					t.Errorf("%s: HPA min %d above the Deployment's %d replicas", name, *h.Spec.MinReplicas, *d.Spec.Replicas)
 				}
-				checkPodSpec(t, overlay+" "+name, bins[name], d, cm)
+				cms := []*corev1.ConfigMap{cm}
+				if name == "analytics" {
+					cms = append(cms, acm)
+				}
+				env := checkPodSpec(t, overlay+" "+name, bins[name], d, cms...)
+				switch name {
+				case "analytics":
+					if env["EVCRM_ANALYTICS_ROLE"] != "query" {
+						t.Errorf("analytics: role %q, want query (the projector has its own Deployment)", env["EVCRM_ANALYTICS_ROLE"])
+					}
+				case "campaign":
+					checkServiceToken(t, overlay, d, env)
+				}
+			}
+
+			// The projector: its own Deployment of the analytics image, role projector, a PDB
+			// and an HPA, and no Service (it serves no API).
+			p := deployments["analytics-projector"]
+			if p == nil {
+				t.Fatal("no Deployment analytics-projector")
+			}
+			env := checkPodSpec(t, overlay+" analytics-projector", bins["analytics"], p, cm, acm)
+			if env["EVCRM_ANALYTICS_ROLE"] != "projector" || env["EVCRM_HTTP_ADDR"] != "" {
+				t.Errorf("analytics-projector: role %q, http addr %q; want projector and none", env["EVCRM_ANALYTICS_ROLE"], env["EVCRM_HTTP_ADDR"])
+			}
+			if !pdbs["analytics-projector"] || hpas["analytics-projector"] == nil || svcs["analytics-projector"] {
+				t.Errorf("analytics-projector: PDB %v, HPA %v, Service %v; want a PDB and an HPA, no Service",
+					pdbs["analytics-projector"], hpas["analytics-projector"] != nil, svcs["analytics-projector"])
+			}
+			if p.Spec.Template.Labels["app.kubernetes.io/name"] == deployments["analytics"].Spec.Template.Labels["app.kubernetes.io/name"] {
+				t.Error("the projector's pods carry the query Deployment's label: the analytics Service would send API calls to them")
 			}
 		})
 	}
 }
 
-func checkPodSpec(t *testing.T, where string, b binary, d *appsv1.Deployment, cm *corev1.ConfigMap) {
+// chiCluster is the ClickHouseInstallation's cluster (clickhouse/chi.yaml), which the analytics
+// Deployments name in EVCRM_CLICKHOUSE_CLUSTER.
+const chiCluster = "evcrm"
+
+// checkServiceToken checks that campaign's EVCRM_SERVICE_TOKEN_FILE is a file of a mounted
+// Secret volume, so its configuration check (which stats the file) passes and rule actions
+// authenticate.
+func checkServiceToken(t *testing.T, overlay string, d *appsv1.Deployment, env map[string]string) {
+	t.Helper()
+	file := env["EVCRM_SERVICE_TOKEN_FILE"]
+	if file == "" {
+		t.Errorf("%s campaign: no EVCRM_SERVICE_TOKEN_FILE: rule actions against leads fail UNAUTHENTICATED", overlay)
+		return
+	}
+	c := d.Spec.Template.Spec.Containers[0]
+	for _, m := range c.VolumeMounts {
+		if m.MountPath != path.Dir(file) || m.SubPath != "" {
+			continue
+		}
+		for _, v := range d.Spec.Template.Spec.Volumes {
+			if v.Name != m.Name || v.Secret == nil {
+				continue
+			}
+			for _, it := range v.Secret.Items {
+				if it.Path == path.Base(file) {
+					return
+				}
+			}
+		}
+	}
+	t.Errorf("%s campaign: EVCRM_SERVICE_TOKEN_FILE %s is not a file of a Secret mounted at %s", overlay, file, path.Dir(file))
+}
+
+// checkPodSpec checks one Deployment's pod and returns its container's environment: the
+// config maps' data (those the container reads with envFrom) and its own env.
+func checkPodSpec(t *testing.T, where string, b binary, d *appsv1.Deployment, cms ...*corev1.ConfigMap) map[string]string {
 	t.Helper()
 	ps := d.Spec.Template.Spec
 	if len(ps.Containers) != 1 {
@@ -115,8 +195,22 @@ func checkPodSpec(t *testing.T, where string, b binary, d *appsv1.Deployment, cm
 	}
 	c := ps.Containers[0]
 	env := map[string]string{}
-	for k, v := range cm.Data {
-		env[k] = v
+	var from []string
+	for _, ef := range c.EnvFrom {
+		if ef.ConfigMapRef != nil {
+			from = append(from, ef.ConfigMapRef.Name)
+		}
+	}
+	for _, cm := range cms {
+		if !slices.Contains(from, cm.Name) {
+			t.Errorf("%s: does not read the config map %s (envFrom %v)", where, cm.Name, from)
+		}
+		for k, v := range cm.Data {
+			env[k] = v
+		}
+	}
+	if len(from) != len(cms) {
+		t.Errorf("%s: reads the config maps %v", where, from)
 	}
 	for _, e := range c.Env {
 		env[e.Name] = e.Value
@@ -152,6 +246,7 @@ func checkPodSpec(t *testing.T, where string, b binary, d *appsv1.Deployment, cm
 	if !mounted {
 		t.Errorf("%s: nothing mounted at the data dir %s (the root filesystem is read-only)", where, env["EVCRM_DATA_DIR"])
 	}
+	return env
 }
 
 // TestDecodeStrictRefusesUnknownFields proves the strict decoding is strict.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -41,6 +42,31 @@ type Config struct {
 	// Users are declared next to the built-in "default" user (no password, local connections
 	// only, full access).
 	Users []User
+	// Cluster, when set, makes the server one node of a replicated cluster (ReplicatedMergeTree
+	// tables, Distributed tables, ON CLUSTER DDL): the generated config.xml then has an
+	// interserver HTTP port (replicas fetch parts there), remote_servers, zookeeper, macros
+	// and distributed_ddl. Nil: a single node, and the config.xml of earlier versions.
+	Cluster *Cluster
+}
+
+// Cluster is a server's part in a cluster. Every node of one cluster gets the same Name,
+// Shards and ZooKeeper, and its own Shard and Replica.
+type Cluster struct {
+	// Name is the cluster's name in remote_servers (what ON CLUSTER and Distributed name).
+	Name string
+	// Shards lists each shard's replicas as native-protocol addresses (host:port). Shards
+	// replicate internally (internal_replication): a Distributed table writes one replica of
+	// a shard, ReplicatedMergeTree copies the rows to the others.
+	Shards [][]string
+	// ZooKeeper lists the coordination servers (host:port).
+	ZooKeeper []string
+	// Shard and Replica are this server's {shard} and {replica} macros.
+	Shard, Replica string
+	// InterserverPort is the interserver HTTP port. 0 picks a free port.
+	InterserverPort int
+	// SessionTimeout is the ZooKeeper session timeout. Defaults to 10s: a replica that died
+	// is seen as inactive after it.
+	SessionTimeout time.Duration
 }
 
 // User is an extra ClickHouse user declared in the generated users.xml.
@@ -129,6 +155,33 @@ func (cfg Config) resolved() (Config, error) {
 		users = append(users, u)
 	}
 	cfg.Users = users
+	if c := cfg.Cluster; c != nil {
+		cc := *c
+		if !userNameRE.MatchString(cc.Name) {
+			return cfg, fmt.Errorf("chembed: cluster name %q: use letters, digits and underscores", cc.Name)
+		}
+		if len(cc.Shards) == 0 || len(cc.ZooKeeper) == 0 {
+			return cfg, errors.New("chembed: a Cluster needs Shards and ZooKeeper")
+		}
+		for _, addrs := range [][]string{cc.ZooKeeper, slices.Concat(cc.Shards...)} {
+			for _, a := range addrs {
+				if _, _, err := net.SplitHostPort(a); err != nil {
+					return cfg, fmt.Errorf("chembed: cluster address %q: %w", a, err)
+				}
+			}
+		}
+		if cc.Shard == "" || cc.Replica == "" {
+			return cfg, errors.New("chembed: a Cluster needs this server's Shard and Replica macros")
+		}
+		if cc.InterserverPort < 0 || cc.InterserverPort > 65535 {
+			return cfg, fmt.Errorf("chembed: interserver port out of range: %d", cc.InterserverPort)
+		}
+		if cc.SessionTimeout <= 0 {
+			cc.SessionTimeout = 10 * time.Second
+		}
+		cc.Shards = slices.Clone(cc.Shards)
+		cfg.Cluster = &cc
+	}
 	return cfg, nil
 }
 

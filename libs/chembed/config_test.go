@@ -90,3 +90,48 @@ func TestRenderConfigIsWellFormedXML(t *testing.T) {
 	assert.Equal(t, []string{"::1", "127.0.0.1"}, u.Users.Analyst.IPs)
 	assert.Equal(t, []string{"10.0.0.0/8"}, u.Users.Viewer.IPs)
 }
+
+func TestRenderClusterConfig(t *testing.T) {
+	t.Parallel()
+	cfg, err := Config{Dir: "/srv/n1", TCPPort: 19001, HTTPPort: 18124, Cluster: &Cluster{
+		Name: "evcrm", Shards: [][]string{{"127.0.0.1:19001", "127.0.0.1:19002"}, {"127.0.0.1:19003"}},
+		ZooKeeper: []string{"127.0.0.1:2181"}, Shard: "01", Replica: "r1", InterserverPort: 19011,
+	}}.resolved()
+	require.NoError(t, err)
+	config, _, err := renderConfig(cfg)
+	require.NoError(t, err)
+	type replica struct {
+		Host string `xml:"host"`
+		Port int    `xml:"port"`
+	}
+	var c struct {
+		Interserver int `xml:"interserver_http_port"`
+		Shards      []struct {
+			Internal bool      `xml:"internal_replication"`
+			Replicas []replica `xml:"replica"`
+		} `xml:"remote_servers>evcrm>shard"`
+		ZooKeeper []replica `xml:"zookeeper>node"`
+		Timeout   int       `xml:"zookeeper>session_timeout_ms"`
+		Shard     string    `xml:"macros>shard"`
+		Replica   string    `xml:"macros>replica"`
+	}
+	require.NoError(t, xml.Unmarshal(config, &c), string(config))
+	assert.Equal(t, 19011, c.Interserver)
+	require.Len(t, c.Shards, 2)
+	assert.True(t, c.Shards[0].Internal)
+	assert.Equal(t, []replica{{"127.0.0.1", 19001}, {"127.0.0.1", 19002}}, c.Shards[0].Replicas)
+	assert.Equal(t, []replica{{"127.0.0.1", 2181}}, c.ZooKeeper)
+	assert.Equal(t, 10000, c.Timeout)
+	assert.Equal(t, "01", c.Shard)
+	assert.Equal(t, "r1", c.Replica)
+
+	for name, bad := range map[string]Cluster{
+		"name":    {Name: "bad-name", Shards: [][]string{{"a:1"}}, ZooKeeper: []string{"z:1"}, Shard: "1", Replica: "1"},
+		"address": {Name: "c", Shards: [][]string{{"nohost"}}, ZooKeeper: []string{"z:1"}, Shard: "1", Replica: "1"},
+		"macros":  {Name: "c", Shards: [][]string{{"a:1"}}, ZooKeeper: []string{"z:1"}},
+		"zk":      {Name: "c", Shards: [][]string{{"a:1"}}, Shard: "1", Replica: "1"},
+	} {
+		_, err := Config{Dir: "x", Cluster: &bad}.resolved()
+		assert.Error(t, err, name)
+	}
+}

@@ -96,7 +96,13 @@ var pickFreePort = func(host string) (int, io.Closer, error) {
 // pickPorts fills the ports left at 0 with ports that were free a moment ago. Both listeners
 // stay open until both ports are chosen, so the two cannot coincide.
 func (s *Server) pickPorts() error {
-	for _, p := range []*int{&s.cfg.TCPPort, &s.cfg.HTTPPort} {
+	ports := []*int{&s.cfg.TCPPort, &s.cfg.HTTPPort}
+	if s.cfg.Cluster != nil {
+		c := *s.cfg.Cluster // the caller's resolved copy stays as it was
+		s.cfg.Cluster = &c
+		ports = append(ports, &c.InterserverPort)
+	}
+	for _, p := range ports {
 		if *p != 0 {
 			continue
 		}
@@ -327,6 +333,20 @@ func (s *Server) Restart(ctx context.Context) error {
 	s.proc = nil
 	s.mu.Unlock()
 	return s.start(ctx)
+}
+
+// Kill ends the server the hard way, SIGKILL to its process group (a crash, a power cut of
+// the node), and waits for it to exit. Restart brings it back on the same Dir and ports.
+// Killing a stopped server does nothing.
+func (s *Server) Kill() {
+	s.lifecycle.Lock()
+	defer s.lifecycle.Unlock()
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p != nil {
+		p.kill()
+	}
 }
 
 // Done returns a channel that is closed when the server process exits, whether through Stop

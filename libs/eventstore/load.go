@@ -52,10 +52,16 @@ func (s *Store) ReadAfter(ctx context.Context, ref Ref, after Position) ([]Recor
 		if err != nil {
 			return nil, Position{}, err
 		}
+		if err := s.open(ctx, []Recorded{rec}); err != nil {
+			return nil, Position{}, err
+		}
 		return []Recorded{rec}, rec.Position(), nil
 	}
 	recs, err := s.consume(ctx, st.CachedInfo().Config.Name, ref, after.Sequence+1, last.Sequence)
 	if err != nil {
+		return nil, Position{}, err
+	}
+	if err := s.open(ctx, recs); err != nil {
 		return nil, Position{}, err
 	}
 	return recs, recs[len(recs)-1].Position(), nil

@@ -65,6 +65,9 @@ type Options struct {
 	Attempts int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// PersonalData, when set, seals the personal fields of appended events and opens them in
+	// the events Load and ReadAfter return. Nil appends and returns payloads as they are.
+	PersonalData PersonalData
 }
 
 // Store appends and loads aggregate events.
@@ -241,6 +244,11 @@ func (s *Store) encode(ctx context.Context, ref Ref, expected Position, events [
 			CausationId:      meta.CausationID,
 			Payload:          payload,
 			SchemaVersion:    ev.SchemaVersion,
+		}
+		if s.opts.PersonalData != nil {
+			if err := s.opts.PersonalData.Seal(ctx, env, ev.Payload); err != nil {
+				return nil, nil, err
+			}
 		}
 		body, err := proto.Marshal(env)
 		if err != nil {

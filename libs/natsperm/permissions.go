@@ -82,6 +82,9 @@ func ForService(s Service) Permissions {
 	for _, b := range s.Buckets {
 		pub = append(pub, bucket(b)...)
 	}
+	for _, b := range s.ShreddingBuckets {
+		pub = append(pub, "$JS.API.STREAM.MSG.DELETE.KV_"+b)
+	}
 	return Permissions{User: s.Name, Publish: dedupe(pub), Subscribe: []string{ServiceInbox}}
 }
 

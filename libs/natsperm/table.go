@@ -2,6 +2,7 @@ package natsperm
 
 import (
 	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/pii"
 	"github.com/evcrm/evcrm/libs/projection"
 )
 
@@ -21,6 +22,10 @@ type Service struct {
 	Reads []eventstore.StreamSpec
 	// Buckets are the JetStream KV buckets the service creates and uses.
 	Buckets []string
+	// ShreddingBuckets are KV buckets (also in Buckets) whose messages the service may delete
+	// one by one with the stream's secure erase: the data keys of libs/pii, which erasure must
+	// remove from disk, not only from the bucket's view. Nobody may delete events.
+	ShreddingBuckets []string
 }
 
 // IdempotencyBucket is the KV bucket of eventstore.Idempotency (its default bucket name). The
@@ -42,8 +47,9 @@ var Services = []Service{
 		// responses (CRM_CAMPAIGN).
 		Reads: []eventstore.StreamSpec{eventstore.LeadsStream, eventstore.PipelineStream, eventstore.CampaignStream},
 		// Idempotency, the uniqueness indexes of leads, accounts and contacts, the round-robin
-		// owner counter.
-		Buckets: []string{IdempotencyBucket, "CRM_LEAD_KEYS", "CRM_ACCOUNT_KEYS", "CRM_CONTACT_KEYS", "CRM_LEAD_ROUND_ROBIN"},
+		// owner counter, and the people's data keys (crypto-shredding, libs/pii).
+		Buckets:          []string{IdempotencyBucket, "CRM_LEAD_KEYS", "CRM_ACCOUNT_KEYS", "CRM_CONTACT_KEYS", "CRM_LEAD_ROUND_ROBIN", pii.DefaultBucket},
+		ShreddingBuckets: []string{pii.DefaultBucket},
 	},
 	{
 		Name:    "pipeline",

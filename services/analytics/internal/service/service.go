@@ -33,7 +33,49 @@ type ClickHouseOptions struct {
 	Database string
 	User     string
 	Password string
+	// Cluster, when set, is the ClickHouse cluster (remote_servers) the analytics tables are
+	// spread over: the migrations run in chschema's cluster mode (ON CLUSTER, Replicated local
+	// tables, Distributed tables under the usual names) and inserts into Distributed tables
+	// are synchronous (see open). Empty: a single node.
+	Cluster string
 }
+
+// schema is the chschema mode of these options.
+func (c ClickHouseOptions) schema() chschema.Options { return chschema.Options{Cluster: c.Cluster} }
+
+// Role says which half of the service an instance runs.
+type Role string
+
+// The roles. Every role applies the migrations at start (idempotent), and a rebuild a
+// migration asks for runs in whichever instance applied it.
+const (
+	// RoleAll runs the projector and serves the metric queries (the default).
+	RoleAll Role = "all"
+	// RoleProjector consumes the streams into ClickHouse and serves no metric RPC: its gRPC
+	// port answers health checks only (an AnalyticsService call gets Unimplemented).
+	RoleProjector Role = "projector"
+	// RoleQuery serves the metric queries (and Rebuild, which runs its own consumers) and
+	// consumes nothing: it does not create the projector's durable consumers and fetches no
+	// message (GetProjectionStatus only reads their positions).
+	RoleQuery Role = "query"
+)
+
+// ParseRole checks a role name; "" is RoleAll.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case "":
+		return RoleAll, nil
+	case RoleAll, RoleProjector, RoleQuery:
+		return r, nil
+	}
+	return "", fmt.Errorf("analytics: role %q: want all, projector or query", s)
+}
+
+// Projects reports whether the role runs the projector.
+func (r Role) Projects() bool { return r == RoleAll || r == RoleProjector || r == "" }
+
+// Queries reports whether the role serves the metric queries.
+func (r Role) Queries() bool { return r == RoleAll || r == RoleQuery || r == "" }
 
 // Options are what the service needs beyond a NATS connection.
 type Options struct {
@@ -43,7 +85,9 @@ type Options struct {
 	BatchWait time.Duration
 	// Replicas of the streams the service creates when missing.
 	Replicas int
-	Logger   *slog.Logger
+	// Role selects the projector, the queries or both (the default).
+	Role   Role
+	Logger *slog.Logger
 	// Metrics, when set, receives the projector's metrics.
 	Metrics *projection.Metrics
 	// Backoff, when set, replaces the projector's redelivery delays (tests shorten them).
@@ -71,6 +115,13 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (_ *Service, err error) 
 	if o.ClickHouse.Database == "" {
 		o.ClickHouse.Database = "evcrm"
 	}
+	if o.Role, err = ParseRole(string(o.Role)); err != nil {
+		return nil, err
+	}
+	schema := o.ClickHouse.schema()
+	if err := schema.Validate(); err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
 	s := &Service{}
 	defer func() {
 		if err != nil {
@@ -94,7 +145,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (_ *Service, err error) 
 		return nil, err
 	}
 	s.closers = append(s.closers, admin.Close)
-	if err := chschema.EnsureDatabase(ctx, admin, o.ClickHouse.Database); err != nil {
+	if err := chschema.EnsureDatabaseWith(ctx, admin, o.ClickHouse.Database, schema); err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
 	conn, err := o.ClickHouse.open(ctx, o.ClickHouse.Database)
@@ -102,7 +153,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (_ *Service, err error) 
 		return nil, err
 	}
 	s.closers = append(s.closers, conn.Close)
-	migrated, err := chschema.Migrate(ctx, conn)
+	migrated, err := chschema.MigrateWith(ctx, conn, schema)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
@@ -115,20 +166,23 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (_ *Service, err error) 
 		DeadLetterReplicas: o.Replicas, Metrics: o.Metrics, Logger: o.Logger}
 	var gate sync.RWMutex
 	w := chwriter.New(conn, chwriter.Options{Settled: projector.GapSettled(js, projector.DefaultName),
-		GapWait: popts.GapWait(), Logger: o.Logger})
+		GapWait: popts.GapWait(), Cluster: o.ClickHouse.Cluster, Logger: o.Logger})
 	proj, err := projector.New(js, w, &gate, popts)
 	if err != nil {
 		return nil, err
 	}
-	// Creating the consumers now makes the status answer from the start and a bad stream
-	// setup fail here rather than in a retry loop.
-	if err := proj.Provision(ctx); err != nil {
-		return nil, fmt.Errorf("analytics: %w", err)
+	if o.Role.Projects() {
+		// Creating the consumers now makes the status answer from the start and a bad stream
+		// setup fail here rather than in a retry loop.
+		if err := proj.Provision(ctx); err != nil {
+			return nil, fmt.Errorf("analytics: %w", err)
+		}
+		s.workers = append(s.workers, lifecycle.Worker{Name: "analytics-projector", Run: proj.Run})
 	}
 	rebuilder := projector.NewRebuilder(js, projector.RebuildConfig{
 		Admin: admin, Open: o.ClickHouse.open, Database: o.ClickHouse.Database, Gate: &gate, Options: popts,
+		Schema: schema,
 	})
-	s.workers = append(s.workers, lifecycle.Worker{Name: "analytics-projector", Run: proj.Run})
 	s.App = app.New(app.Deps{Projection: projector.Control{Projector: proj, Rebuilder: rebuilder}, ClickHouse: conn})
 	if migrated.NeedsRebuild {
 		s.workers = append(s.workers, lifecycle.Worker{Name: "analytics-schema-rebuild",
@@ -167,8 +221,18 @@ func schemaRebuild(ctx context.Context, a *app.App, log *slog.Logger, wait time.
 }
 
 // open connects to ClickHouse over the native protocol with database as the current database.
+//
+// In cluster mode the inserts into the Distributed tables are synchronous
+// (insert_distributed_sync): a batch is acked only once every shard it touches has stored its
+// rows, as on a single node; asynchronous forwarding would also let the writer read a row
+// back (FINAL, after a gap) before it arrived.
 func (c ClickHouseOptions) open(ctx context.Context, database string) (driver.Conn, error) {
+	var settings clickhouse.Settings
+	if c.Cluster != "" {
+		settings = clickhouse.Settings{"insert_distributed_sync": 1}
+	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
+		Settings:    settings,
 		Protocol:    clickhouse.Native,
 		Addr:        strings.Split(c.Addr, ","),
 		Auth:        clickhouse.Auth{Database: database, Username: c.User, Password: c.Password},

@@ -52,6 +52,8 @@ type Deps struct {
 	AccountKeys  KeyIndex
 	ContactKeys  KeyIndex
 	AccountViews AccountViews
+	// DataKeys destroys people's data keys (ErasePerson); nil leaves erasure unconfigured.
+	DataKeys DataKeys
 	// Opportunities opens the opportunity of a lead conversion in the pipeline service; nil
 	// when no pipeline address is configured (a conversion that asks for an opportunity is then
 	// Unavailable).

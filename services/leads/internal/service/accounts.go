@@ -31,10 +31,10 @@ type accountsPart struct {
 }
 
 // newAccounts builds the accounts and contacts side; its projector is named by besideLeads.
-func newAccounts(ctx context.Context, js jetstream.JetStream, es *eventstore.Store, idem *eventstore.Idempotency, o Options) (accountsPart, error) {
+func newAccounts(ctx context.Context, js jetstream.JetStream, es *eventstore.Store, idem *eventstore.Idempotency, snaps eventstore.SnapshotStore, people personData, o Options) (accountsPart, error) {
 	var p accountsPart
 	var err error
-	opts := eventstore.RepositoryOptions{Idempotency: idem}
+	opts := eventstore.RepositoryOptions{Idempotency: idem, Snapshots: snaps}
 	if p.accounts, err = eventstore.NewRepository(es, account.AggregateType, protomap.AccountCodec{}, func() account.Account { return account.Account{} }, account.Apply, opts); err != nil {
 		return p, err
 	}
@@ -47,12 +47,12 @@ func newAccounts(ctx context.Context, js jetstream.JetStream, es *eventstore.Sto
 	if p.contactKeys, err = uniqueness.Open(ctx, js, uniqueness.Options{Bucket: "CRM_CONTACT_KEYS", Replicas: o.Replicas}); err != nil {
 		return p, err
 	}
-	if p.store, err = accountmodel.Open(ctx, modelPath(o, "accounts.db"), sqlitemodel.Options{}); err != nil {
+	if p.store, err = accountmodel.Open(ctx, modelPath(o, "accounts.db"), sqlitemodel.Options{SecureDelete: true}); err != nil {
 		return p, fmt.Errorf("leads: accounts read model: %w", err)
 	}
 	p.view = accountview.New(p.store, protomap.AccountCodec{}, protomap.ContactCodec{})
 	p.view.Cover(projection.NewCoverage(js, accountview.Stream, accountview.Subjects))
-	p.runner, err = newViewRunner(js, o, besideLeads("accounts", o), accountview.Stream, accountview.Subjects, p.view)
+	p.runner, err = newViewRunner(js, o, besideLeads("accounts", o), accountview.Stream, accountview.Subjects, personView(people, p.view, p.store.Scrub, o.Logger))
 	if err != nil {
 		return p, errors.Join(err, p.store.Close())
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/evcrm/evcrm/libs/eventstore"
 	"github.com/evcrm/evcrm/libs/platform/lifecycle"
 	"github.com/evcrm/evcrm/libs/projection"
+	"github.com/evcrm/evcrm/libs/snapshotstore"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/accountmodel"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/activitymodel"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/leadview"
@@ -74,6 +75,7 @@ type Service struct {
 	// LeadOpportunityWon on the lead a won deal came from. Run it alongside Projector.
 	OpportunityReactions *projection.Runner
 	pipeline             *pipelineclient.Client
+	snapshots            *snapshotstore.Store
 }
 
 // New builds the service on nc.
@@ -91,7 +93,11 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: o.Replicas}, eventstore.LeadsStream); err != nil {
 		return nil, err
 	}
-	es, err := eventstore.New(nc, eventstore.Options{})
+	sealer, dataKeys, err := newSealer(ctx, js, o)
+	if err != nil {
+		return nil, err
+	}
+	es, err := eventstore.New(nc, eventstore.Options{PersonalData: sealer})
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +105,22 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Leads, accounts and contacts are loaded at random over years of history (a campaign
+	// response touches a lead created long ago): their states are kept in snapshots.db so a
+	// load missing the in-memory cache is a local read, not a read of the stream's blocks.
+	snaps, err := snapshotstore.Open(ctx, modelPath(o, "snapshots.db"), snapshotstore.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("leads: snapshots: %w", err)
+	}
+	built := false
+	defer func() {
+		if !built {
+			_ = snaps.Close()
+		}
+	}()
+	people := personData{sealer: sealer, forget: snapshotForgetter(snaps)}
 	leads, err := eventstore.NewRepository(es, "lead", protomap.LeadCodec{}, func() lead.Lead { return lead.Lead{} }, lead.Apply,
-		eventstore.RepositoryOptions{Idempotency: idem})
+		eventstore.RepositoryOptions{Idempotency: idem, Snapshots: snaps})
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +143,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	}
 	view := leadview.New(store, protomap.LeadCodec{})
 	view.Cover(projection.NewCoverage(js, leadview.Stream, []string{"crm.*.lead.>"}))
-	runner, err := newViewRunner(js, o, o.ProjectorName, leadview.Stream, []string{"crm.*.lead.>"}, view)
+	runner, err := newViewRunner(js, o, o.ProjectorName, leadview.Stream, []string{"crm.*.lead.>"}, personView(people, view, store.Scrub, o.Logger))
 	if err != nil {
 		return nil, errors.Join(err, store.Close())
 	}
@@ -136,7 +156,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 		}
 		opportunities = pipeline
 	}
-	acc, err := newAccounts(ctx, js, es, idem, o)
+	acc, err := newAccounts(ctx, js, es, idem, snaps, people, o)
 	if err != nil {
 		return nil, errors.Join(err, store.Close())
 	}
@@ -147,7 +167,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	a := app.New(app.Deps{
 		Leads: leads, Configs: configs, Keys: keys, Turns: turns, Views: view,
 		Accounts: acc.accounts, Contacts: acc.contacts, AccountKeys: acc.accountKeys,
-		ContactKeys: acc.contactKeys, AccountViews: acc.view,
+		ContactKeys: acc.contactKeys, AccountViews: acc.view, DataKeys: dataKeys,
 		NewID:         uuid7.New,
 		Opportunities: opportunities, AfterConversionStep: o.AfterConversionStep,
 		Activity: acts.deps,
@@ -164,7 +184,8 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	if err != nil {
 		return nil, errors.Join(err, store.Close(), acc.store.Close(), acts.store.Close())
 	}
-	return &Service{App: a, Projector: runner, View: view, store: store, pipeline: pipeline,
+	built = true
+	return &Service{App: a, Projector: runner, View: view, store: store, snapshots: snaps, pipeline: pipeline,
 		AccountsProjector: acc.runner, accountStore: acc.store,
 		ActivitiesProjector: acts.runner, Reactions: reacts, activityStore: acts.store,
 		CampaignReactions: campaignReacts, OpportunityReactions: opportunityReacts}, nil
@@ -173,7 +194,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 // Close releases the read model and the pipeline connection. Stop the projector (cancel its
 // Run) first.
 func (s *Service) Close() error {
-	err := errors.Join(s.store.Close(), s.accountStore.Close(), s.activityStore.Close())
+	err := errors.Join(s.store.Close(), s.accountStore.Close(), s.activityStore.Close(), s.snapshots.Close())
 	if s.pipeline != nil {
 		err = errors.Join(err, s.pipeline.Close())
 	}

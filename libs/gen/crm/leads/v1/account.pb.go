@@ -145,7 +145,10 @@ func (ContactRole) EnumDescriptor() ([]byte, []int) {
 	return file_crm_leads_v1_account_proto_rawDescGZIP(), []int{1}
 }
 
-// Address is a postal address.
+// Address is a postal address. Street, city and postal code are marked personal: in a contact's
+// mailing address they locate a person. The event store seals personal fields only in the
+// events of people (leads and contacts), so an account's (an organisation's) addresses stay in
+// clear.
 type Address struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Street lines, newline separated.
@@ -674,12 +677,12 @@ var File_crm_leads_v1_account_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_account_proto_rawDesc = "" +
 	"\n" +
-	"\x1acrm/leads/v1/account.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1bcrm/events/v1/options.proto\x1a\x17crm/leads/v1/lead.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x01\n" +
-	"\aAddress\x12\x16\n" +
-	"\x06street\x18\x01 \x01(\tR\x06street\x12\x12\n" +
-	"\x04city\x18\x02 \x01(\tR\x04city\x12\x16\n" +
-	"\x06region\x18\x03 \x01(\tR\x06region\x12\x1f\n" +
-	"\vpostal_code\x18\x04 \x01(\tR\n" +
+	"\x1acrm/leads/v1/account.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1bcrm/events/v1/options.proto\x1a\x17crm/leads/v1/lead.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x01\n" +
+	"\aAddress\x12\x1c\n" +
+	"\x06street\x18\x01 \x01(\tB\x04\x88\xb5\x18\x01R\x06street\x12\x18\n" +
+	"\x04city\x18\x02 \x01(\tB\x04\x88\xb5\x18\x01R\x04city\x12\x16\n" +
+	"\x06region\x18\x03 \x01(\tR\x06region\x12%\n" +
+	"\vpostal_code\x18\x04 \x01(\tB\x04\x88\xb5\x18\x01R\n" +
 	"postalCode\x12\x18\n" +
 	"\acountry\x18\x05 \x01(\tR\acountry\"\xa6\a\n" +
 	"\aAccount\x12\x0e\n" +

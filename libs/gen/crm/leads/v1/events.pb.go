@@ -833,6 +833,56 @@ func (x *LeadMergedInto) GetSurvivorLeadId() string {
 	return ""
 }
 
+// LeadErased records that the person behind the lead was erased (ErasePerson): their data key
+// was destroyed, so the personal fields of the lead's earlier events no longer decrypt, and
+// consumers replace them with "[erased]". The lead's non-personal facts (status, source,
+// campaign, owner, scores, conversions) stay. Nothing personal is in it; who erased is the
+// envelope's actor.
+type LeadErased struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Why, free text without personal data (e.g. a ticket reference).
+	Reason        string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeadErased) Reset() {
+	*x = LeadErased{}
+	mi := &file_crm_leads_v1_events_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeadErased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeadErased) ProtoMessage() {}
+
+func (x *LeadErased) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_leads_v1_events_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeadErased.ProtoReflect.Descriptor instead.
+func (*LeadErased) Descriptor() ([]byte, []int) {
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *LeadErased) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // ScoringModelUpdated carries the new version of the model.
 type ScoringModelUpdated struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -843,7 +893,7 @@ type ScoringModelUpdated struct {
 
 func (x *ScoringModelUpdated) Reset() {
 	*x = ScoringModelUpdated{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[12]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -855,7 +905,7 @@ func (x *ScoringModelUpdated) String() string {
 func (*ScoringModelUpdated) ProtoMessage() {}
 
 func (x *ScoringModelUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[12]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -868,7 +918,7 @@ func (x *ScoringModelUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoringModelUpdated.ProtoReflect.Descriptor instead.
 func (*ScoringModelUpdated) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{12}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ScoringModelUpdated) GetModel() *ScoringModel {
@@ -888,7 +938,7 @@ type TerritoryUpserted struct {
 
 func (x *TerritoryUpserted) Reset() {
 	*x = TerritoryUpserted{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[13]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -900,7 +950,7 @@ func (x *TerritoryUpserted) String() string {
 func (*TerritoryUpserted) ProtoMessage() {}
 
 func (x *TerritoryUpserted) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[13]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -913,7 +963,7 @@ func (x *TerritoryUpserted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerritoryUpserted.ProtoReflect.Descriptor instead.
 func (*TerritoryUpserted) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{13}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TerritoryUpserted) GetTerritory() *Territory {
@@ -933,7 +983,7 @@ type TerritoryDeleted struct {
 
 func (x *TerritoryDeleted) Reset() {
 	*x = TerritoryDeleted{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[14]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -945,7 +995,7 @@ func (x *TerritoryDeleted) String() string {
 func (*TerritoryDeleted) ProtoMessage() {}
 
 func (x *TerritoryDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[14]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -958,7 +1008,7 @@ func (x *TerritoryDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerritoryDeleted.ProtoReflect.Descriptor instead.
 func (*TerritoryDeleted) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TerritoryDeleted) GetTerritoryId() string {
@@ -978,7 +1028,7 @@ type CustomFieldDefined struct {
 
 func (x *CustomFieldDefined) Reset() {
 	*x = CustomFieldDefined{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[15]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -990,7 +1040,7 @@ func (x *CustomFieldDefined) String() string {
 func (*CustomFieldDefined) ProtoMessage() {}
 
 func (x *CustomFieldDefined) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[15]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1003,7 +1053,7 @@ func (x *CustomFieldDefined) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomFieldDefined.ProtoReflect.Descriptor instead.
 func (*CustomFieldDefined) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CustomFieldDefined) GetField() *CustomFieldDefinition {
@@ -1025,7 +1075,7 @@ type CustomFieldDeleted struct {
 
 func (x *CustomFieldDeleted) Reset() {
 	*x = CustomFieldDeleted{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[16]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1037,7 +1087,7 @@ func (x *CustomFieldDeleted) String() string {
 func (*CustomFieldDeleted) ProtoMessage() {}
 
 func (x *CustomFieldDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[16]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1050,7 +1100,7 @@ func (x *CustomFieldDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomFieldDeleted.ProtoReflect.Descriptor instead.
 func (*CustomFieldDeleted) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CustomFieldDeleted) GetName() string {
@@ -1077,7 +1127,7 @@ type LeadSettingsUpdated struct {
 
 func (x *LeadSettingsUpdated) Reset() {
 	*x = LeadSettingsUpdated{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[17]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1089,7 +1139,7 @@ func (x *LeadSettingsUpdated) String() string {
 func (*LeadSettingsUpdated) ProtoMessage() {}
 
 func (x *LeadSettingsUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[17]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1102,7 +1152,7 @@ func (x *LeadSettingsUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadSettingsUpdated.ProtoReflect.Descriptor instead.
 func (*LeadSettingsUpdated) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *LeadSettingsUpdated) GetSettings() *LeadSettings {
@@ -1135,7 +1185,7 @@ type LeadConverted struct {
 
 func (x *LeadConverted) Reset() {
 	*x = LeadConverted{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[18]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1147,7 +1197,7 @@ func (x *LeadConverted) String() string {
 func (*LeadConverted) ProtoMessage() {}
 
 func (x *LeadConverted) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[18]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1160,7 +1210,7 @@ func (x *LeadConverted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadConverted.ProtoReflect.Descriptor instead.
 func (*LeadConverted) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *LeadConverted) GetAccountId() string {
@@ -1247,7 +1297,7 @@ type LeadOpportunityWon struct {
 
 func (x *LeadOpportunityWon) Reset() {
 	*x = LeadOpportunityWon{}
-	mi := &file_crm_leads_v1_events_proto_msgTypes[19]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1309,7 @@ func (x *LeadOpportunityWon) String() string {
 func (*LeadOpportunityWon) ProtoMessage() {}
 
 func (x *LeadOpportunityWon) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_events_proto_msgTypes[19]
+	mi := &file_crm_leads_v1_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1322,7 @@ func (x *LeadOpportunityWon) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadOpportunityWon.ProtoReflect.Descriptor instead.
 func (*LeadOpportunityWon) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{19}
+	return file_crm_leads_v1_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *LeadOpportunityWon) GetOpportunityId() string {
@@ -1373,7 +1423,10 @@ const file_crm_leads_v1_events_proto_rawDesc = "" +
 	"engagement\x18\x06 \x01(\v2\x18.crm.leads.v1.EngagementR\n" +
 	"engagement\":\n" +
 	"\x0eLeadMergedInto\x12(\n" +
-	"\x10survivor_lead_id\x18\x01 \x01(\tR\x0esurvivorLeadId\"G\n" +
+	"\x10survivor_lead_id\x18\x01 \x01(\tR\x0esurvivorLeadId\"$\n" +
+	"\n" +
+	"LeadErased\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"G\n" +
 	"\x13ScoringModelUpdated\x120\n" +
 	"\x05model\x18\x01 \x01(\v2\x1a.crm.leads.v1.ScoringModelR\x05model\"J\n" +
 	"\x11TerritoryUpserted\x125\n" +
@@ -1420,7 +1473,7 @@ func file_crm_leads_v1_events_proto_rawDescGZIP() []byte {
 	return file_crm_leads_v1_events_proto_rawDescData
 }
 
-var file_crm_leads_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_crm_leads_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_crm_leads_v1_events_proto_goTypes = []any{
 	(*LeadCreated)(nil),           // 0: crm.leads.v1.LeadCreated
 	(*LeadDetailsUpdated)(nil),    // 1: crm.leads.v1.LeadDetailsUpdated
@@ -1434,62 +1487,63 @@ var file_crm_leads_v1_events_proto_goTypes = []any{
 	(*LeadScored)(nil),            // 9: crm.leads.v1.LeadScored
 	(*LeadMerged)(nil),            // 10: crm.leads.v1.LeadMerged
 	(*LeadMergedInto)(nil),        // 11: crm.leads.v1.LeadMergedInto
-	(*ScoringModelUpdated)(nil),   // 12: crm.leads.v1.ScoringModelUpdated
-	(*TerritoryUpserted)(nil),     // 13: crm.leads.v1.TerritoryUpserted
-	(*TerritoryDeleted)(nil),      // 14: crm.leads.v1.TerritoryDeleted
-	(*CustomFieldDefined)(nil),    // 15: crm.leads.v1.CustomFieldDefined
-	(*CustomFieldDeleted)(nil),    // 16: crm.leads.v1.CustomFieldDeleted
-	(*LeadSettingsUpdated)(nil),   // 17: crm.leads.v1.LeadSettingsUpdated
-	(*LeadConverted)(nil),         // 18: crm.leads.v1.LeadConverted
-	(*LeadOpportunityWon)(nil),    // 19: crm.leads.v1.LeadOpportunityWon
-	(*Lead)(nil),                  // 20: crm.leads.v1.Lead
-	(AssignmentReason)(0),         // 21: crm.leads.v1.AssignmentReason
-	(LeadStatus)(0),               // 22: crm.leads.v1.LeadStatus
-	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
-	(QualificationPath)(0),        // 24: crm.leads.v1.QualificationPath
-	(DisqualifyReason)(0),         // 25: crm.leads.v1.DisqualifyReason
-	(LeadSource)(0),               // 26: crm.leads.v1.LeadSource
-	(*ConvertedRecords)(nil),      // 27: crm.leads.v1.ConvertedRecords
-	(*Bant)(nil),                  // 28: crm.leads.v1.Bant
-	(EngagementSignal)(0),         // 29: crm.leads.v1.EngagementSignal
-	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
-	(*Engagement)(nil),            // 31: crm.leads.v1.Engagement
-	(*Score)(nil),                 // 32: crm.leads.v1.Score
-	(*ScoringModel)(nil),          // 33: crm.leads.v1.ScoringModel
-	(*Territory)(nil),             // 34: crm.leads.v1.Territory
-	(*CustomFieldDefinition)(nil), // 35: crm.leads.v1.CustomFieldDefinition
-	(CustomFieldObject)(0),        // 36: crm.leads.v1.CustomFieldObject
-	(*LeadSettings)(nil),          // 37: crm.leads.v1.LeadSettings
-	(*v1.Money)(nil),              // 38: crm.common.v1.Money
+	(*LeadErased)(nil),            // 12: crm.leads.v1.LeadErased
+	(*ScoringModelUpdated)(nil),   // 13: crm.leads.v1.ScoringModelUpdated
+	(*TerritoryUpserted)(nil),     // 14: crm.leads.v1.TerritoryUpserted
+	(*TerritoryDeleted)(nil),      // 15: crm.leads.v1.TerritoryDeleted
+	(*CustomFieldDefined)(nil),    // 16: crm.leads.v1.CustomFieldDefined
+	(*CustomFieldDeleted)(nil),    // 17: crm.leads.v1.CustomFieldDeleted
+	(*LeadSettingsUpdated)(nil),   // 18: crm.leads.v1.LeadSettingsUpdated
+	(*LeadConverted)(nil),         // 19: crm.leads.v1.LeadConverted
+	(*LeadOpportunityWon)(nil),    // 20: crm.leads.v1.LeadOpportunityWon
+	(*Lead)(nil),                  // 21: crm.leads.v1.Lead
+	(AssignmentReason)(0),         // 22: crm.leads.v1.AssignmentReason
+	(LeadStatus)(0),               // 23: crm.leads.v1.LeadStatus
+	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
+	(QualificationPath)(0),        // 25: crm.leads.v1.QualificationPath
+	(DisqualifyReason)(0),         // 26: crm.leads.v1.DisqualifyReason
+	(LeadSource)(0),               // 27: crm.leads.v1.LeadSource
+	(*ConvertedRecords)(nil),      // 28: crm.leads.v1.ConvertedRecords
+	(*Bant)(nil),                  // 29: crm.leads.v1.Bant
+	(EngagementSignal)(0),         // 30: crm.leads.v1.EngagementSignal
+	(*timestamppb.Timestamp)(nil), // 31: google.protobuf.Timestamp
+	(*Engagement)(nil),            // 32: crm.leads.v1.Engagement
+	(*Score)(nil),                 // 33: crm.leads.v1.Score
+	(*ScoringModel)(nil),          // 34: crm.leads.v1.ScoringModel
+	(*Territory)(nil),             // 35: crm.leads.v1.Territory
+	(*CustomFieldDefinition)(nil), // 36: crm.leads.v1.CustomFieldDefinition
+	(CustomFieldObject)(0),        // 37: crm.leads.v1.CustomFieldObject
+	(*LeadSettings)(nil),          // 38: crm.leads.v1.LeadSettings
+	(*v1.Money)(nil),              // 39: crm.common.v1.Money
 }
 var file_crm_leads_v1_events_proto_depIdxs = []int32{
-	20, // 0: crm.leads.v1.LeadCreated.lead:type_name -> crm.leads.v1.Lead
-	21, // 1: crm.leads.v1.LeadCreated.assignment_reason:type_name -> crm.leads.v1.AssignmentReason
-	20, // 2: crm.leads.v1.LeadDetailsUpdated.before:type_name -> crm.leads.v1.Lead
-	20, // 3: crm.leads.v1.LeadDetailsUpdated.after:type_name -> crm.leads.v1.Lead
-	22, // 4: crm.leads.v1.LeadStatusChanged.from:type_name -> crm.leads.v1.LeadStatus
-	22, // 5: crm.leads.v1.LeadStatusChanged.to:type_name -> crm.leads.v1.LeadStatus
-	23, // 6: crm.leads.v1.LeadStatusChanged.time_in_previous:type_name -> google.protobuf.Duration
-	24, // 7: crm.leads.v1.LeadStatusChanged.qualification_path:type_name -> crm.leads.v1.QualificationPath
-	25, // 8: crm.leads.v1.LeadStatusChanged.disqualify_reason:type_name -> crm.leads.v1.DisqualifyReason
-	26, // 9: crm.leads.v1.LeadStatusChanged.source:type_name -> crm.leads.v1.LeadSource
-	27, // 10: crm.leads.v1.LeadStatusChanged.converted:type_name -> crm.leads.v1.ConvertedRecords
-	28, // 11: crm.leads.v1.BantUpdated.bant:type_name -> crm.leads.v1.Bant
-	21, // 12: crm.leads.v1.LeadAssigned.reason:type_name -> crm.leads.v1.AssignmentReason
-	29, // 13: crm.leads.v1.EngagementRecorded.signal:type_name -> crm.leads.v1.EngagementSignal
-	30, // 14: crm.leads.v1.EngagementRecorded.occurred_at:type_name -> google.protobuf.Timestamp
-	31, // 15: crm.leads.v1.EngagementRecorded.engagement:type_name -> crm.leads.v1.Engagement
-	32, // 16: crm.leads.v1.LeadScored.score:type_name -> crm.leads.v1.Score
-	20, // 17: crm.leads.v1.LeadMerged.values:type_name -> crm.leads.v1.Lead
-	31, // 18: crm.leads.v1.LeadMerged.engagement:type_name -> crm.leads.v1.Engagement
-	33, // 19: crm.leads.v1.ScoringModelUpdated.model:type_name -> crm.leads.v1.ScoringModel
-	34, // 20: crm.leads.v1.TerritoryUpserted.territory:type_name -> crm.leads.v1.Territory
-	35, // 21: crm.leads.v1.CustomFieldDefined.field:type_name -> crm.leads.v1.CustomFieldDefinition
-	36, // 22: crm.leads.v1.CustomFieldDeleted.object:type_name -> crm.leads.v1.CustomFieldObject
-	37, // 23: crm.leads.v1.LeadSettingsUpdated.settings:type_name -> crm.leads.v1.LeadSettings
-	26, // 24: crm.leads.v1.LeadConverted.source:type_name -> crm.leads.v1.LeadSource
-	30, // 25: crm.leads.v1.LeadOpportunityWon.won_at:type_name -> google.protobuf.Timestamp
-	38, // 26: crm.leads.v1.LeadOpportunityWon.amount:type_name -> crm.common.v1.Money
+	21, // 0: crm.leads.v1.LeadCreated.lead:type_name -> crm.leads.v1.Lead
+	22, // 1: crm.leads.v1.LeadCreated.assignment_reason:type_name -> crm.leads.v1.AssignmentReason
+	21, // 2: crm.leads.v1.LeadDetailsUpdated.before:type_name -> crm.leads.v1.Lead
+	21, // 3: crm.leads.v1.LeadDetailsUpdated.after:type_name -> crm.leads.v1.Lead
+	23, // 4: crm.leads.v1.LeadStatusChanged.from:type_name -> crm.leads.v1.LeadStatus
+	23, // 5: crm.leads.v1.LeadStatusChanged.to:type_name -> crm.leads.v1.LeadStatus
+	24, // 6: crm.leads.v1.LeadStatusChanged.time_in_previous:type_name -> google.protobuf.Duration
+	25, // 7: crm.leads.v1.LeadStatusChanged.qualification_path:type_name -> crm.leads.v1.QualificationPath
+	26, // 8: crm.leads.v1.LeadStatusChanged.disqualify_reason:type_name -> crm.leads.v1.DisqualifyReason
+	27, // 9: crm.leads.v1.LeadStatusChanged.source:type_name -> crm.leads.v1.LeadSource
+	28, // 10: crm.leads.v1.LeadStatusChanged.converted:type_name -> crm.leads.v1.ConvertedRecords
+	29, // 11: crm.leads.v1.BantUpdated.bant:type_name -> crm.leads.v1.Bant
+	22, // 12: crm.leads.v1.LeadAssigned.reason:type_name -> crm.leads.v1.AssignmentReason
+	30, // 13: crm.leads.v1.EngagementRecorded.signal:type_name -> crm.leads.v1.EngagementSignal
+	31, // 14: crm.leads.v1.EngagementRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	32, // 15: crm.leads.v1.EngagementRecorded.engagement:type_name -> crm.leads.v1.Engagement
+	33, // 16: crm.leads.v1.LeadScored.score:type_name -> crm.leads.v1.Score
+	21, // 17: crm.leads.v1.LeadMerged.values:type_name -> crm.leads.v1.Lead
+	32, // 18: crm.leads.v1.LeadMerged.engagement:type_name -> crm.leads.v1.Engagement
+	34, // 19: crm.leads.v1.ScoringModelUpdated.model:type_name -> crm.leads.v1.ScoringModel
+	35, // 20: crm.leads.v1.TerritoryUpserted.territory:type_name -> crm.leads.v1.Territory
+	36, // 21: crm.leads.v1.CustomFieldDefined.field:type_name -> crm.leads.v1.CustomFieldDefinition
+	37, // 22: crm.leads.v1.CustomFieldDeleted.object:type_name -> crm.leads.v1.CustomFieldObject
+	38, // 23: crm.leads.v1.LeadSettingsUpdated.settings:type_name -> crm.leads.v1.LeadSettings
+	27, // 24: crm.leads.v1.LeadConverted.source:type_name -> crm.leads.v1.LeadSource
+	31, // 25: crm.leads.v1.LeadOpportunityWon.won_at:type_name -> google.protobuf.Timestamp
+	39, // 26: crm.leads.v1.LeadOpportunityWon.amount:type_name -> crm.common.v1.Money
 	27, // [27:27] is the sub-list for method output_type
 	27, // [27:27] is the sub-list for method input_type
 	27, // [27:27] is the sub-list for extension type_name
@@ -1510,7 +1564,7 @@ func file_crm_leads_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_leads_v1_events_proto_rawDesc), len(file_crm_leads_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

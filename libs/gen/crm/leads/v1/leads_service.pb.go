@@ -1371,6 +1371,164 @@ func (x *RecordEngagementResponse) GetResult() *v1.WriteResult {
 	return nil
 }
 
+type ErasePersonRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The person to erase: exactly one of a lead or a contact. A converted lead and the contact
+	// it became are two records; erase both.
+	//
+	// Types that are valid to be assigned to Person:
+	//
+	//	*ErasePersonRequest_LeadId
+	//	*ErasePersonRequest_ContactId
+	Person isErasePersonRequest_Person `protobuf_oneof:"person"`
+	// Why, for the audit trail (e.g. the ticket of the data subject's request). Must not hold
+	// personal data: it is stored in clear in the erasure event. Up to 200 characters.
+	Reason        string           `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Options       *v1.WriteOptions `protobuf:"bytes,4,opt,name=options,proto3" json:"options,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ErasePersonRequest) Reset() {
+	*x = ErasePersonRequest{}
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ErasePersonRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ErasePersonRequest) ProtoMessage() {}
+
+func (x *ErasePersonRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ErasePersonRequest.ProtoReflect.Descriptor instead.
+func (*ErasePersonRequest) Descriptor() ([]byte, []int) {
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ErasePersonRequest) GetPerson() isErasePersonRequest_Person {
+	if x != nil {
+		return x.Person
+	}
+	return nil
+}
+
+func (x *ErasePersonRequest) GetLeadId() string {
+	if x != nil {
+		if x, ok := x.Person.(*ErasePersonRequest_LeadId); ok {
+			return x.LeadId
+		}
+	}
+	return ""
+}
+
+func (x *ErasePersonRequest) GetContactId() string {
+	if x != nil {
+		if x, ok := x.Person.(*ErasePersonRequest_ContactId); ok {
+			return x.ContactId
+		}
+	}
+	return ""
+}
+
+func (x *ErasePersonRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ErasePersonRequest) GetOptions() *v1.WriteOptions {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+type isErasePersonRequest_Person interface {
+	isErasePersonRequest_Person()
+}
+
+type ErasePersonRequest_LeadId struct {
+	LeadId string `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3,oneof"`
+}
+
+type ErasePersonRequest_ContactId struct {
+	ContactId string `protobuf:"bytes,2,opt,name=contact_id,json=contactId,proto3,oneof"`
+}
+
+func (*ErasePersonRequest_LeadId) isErasePersonRequest_Person() {}
+
+func (*ErasePersonRequest_ContactId) isErasePersonRequest_Person() {}
+
+type ErasePersonResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where the erasure left the record; version and sequence of the erasure event (or of the
+	// earlier erasure when the person was erased already).
+	Result *v1.WriteResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	// True when the person had been erased before this call.
+	AlreadyErased bool `protobuf:"varint,2,opt,name=already_erased,json=alreadyErased,proto3" json:"already_erased,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ErasePersonResponse) Reset() {
+	*x = ErasePersonResponse{}
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ErasePersonResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ErasePersonResponse) ProtoMessage() {}
+
+func (x *ErasePersonResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ErasePersonResponse.ProtoReflect.Descriptor instead.
+func (*ErasePersonResponse) Descriptor() ([]byte, []int) {
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ErasePersonResponse) GetResult() *v1.WriteResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *ErasePersonResponse) GetAlreadyErased() bool {
+	if x != nil {
+		return x.AlreadyErased
+	}
+	return false
+}
+
 type MergeLeadsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SurvivorId    string                 `protobuf:"bytes,1,opt,name=survivor_id,json=survivorId,proto3" json:"survivor_id,omitempty"`
@@ -1382,7 +1540,7 @@ type MergeLeadsRequest struct {
 
 func (x *MergeLeadsRequest) Reset() {
 	*x = MergeLeadsRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[22]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1394,7 +1552,7 @@ func (x *MergeLeadsRequest) String() string {
 func (*MergeLeadsRequest) ProtoMessage() {}
 
 func (x *MergeLeadsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[22]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1407,7 +1565,7 @@ func (x *MergeLeadsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeLeadsRequest.ProtoReflect.Descriptor instead.
 func (*MergeLeadsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{22}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *MergeLeadsRequest) GetSurvivorId() string {
@@ -1441,7 +1599,7 @@ type MergeLeadsResponse struct {
 
 func (x *MergeLeadsResponse) Reset() {
 	*x = MergeLeadsResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[23]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1453,7 +1611,7 @@ func (x *MergeLeadsResponse) String() string {
 func (*MergeLeadsResponse) ProtoMessage() {}
 
 func (x *MergeLeadsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[23]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1466,7 +1624,7 @@ func (x *MergeLeadsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeLeadsResponse.ProtoReflect.Descriptor instead.
 func (*MergeLeadsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{23}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *MergeLeadsResponse) GetSurvivor() *Lead {
@@ -1509,7 +1667,7 @@ type ConvertLeadRequest struct {
 
 func (x *ConvertLeadRequest) Reset() {
 	*x = ConvertLeadRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[24]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1521,7 +1679,7 @@ func (x *ConvertLeadRequest) String() string {
 func (*ConvertLeadRequest) ProtoMessage() {}
 
 func (x *ConvertLeadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[24]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1534,7 +1692,7 @@ func (x *ConvertLeadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConvertLeadRequest.ProtoReflect.Descriptor instead.
 func (*ConvertLeadRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{24}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ConvertLeadRequest) GetLeadId() string {
@@ -1611,7 +1769,7 @@ type ConversionOpportunity struct {
 
 func (x *ConversionOpportunity) Reset() {
 	*x = ConversionOpportunity{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[25]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1623,7 +1781,7 @@ func (x *ConversionOpportunity) String() string {
 func (*ConversionOpportunity) ProtoMessage() {}
 
 func (x *ConversionOpportunity) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[25]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1636,7 +1794,7 @@ func (x *ConversionOpportunity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConversionOpportunity.ProtoReflect.Descriptor instead.
 func (*ConversionOpportunity) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{25}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ConversionOpportunity) GetName() string {
@@ -1689,7 +1847,7 @@ type ConvertLeadResponse struct {
 
 func (x *ConvertLeadResponse) Reset() {
 	*x = ConvertLeadResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[26]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1701,7 +1859,7 @@ func (x *ConvertLeadResponse) String() string {
 func (*ConvertLeadResponse) ProtoMessage() {}
 
 func (x *ConvertLeadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[26]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1714,7 +1872,7 @@ func (x *ConvertLeadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConvertLeadResponse.ProtoReflect.Descriptor instead.
 func (*ConvertLeadResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{26}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ConvertLeadResponse) GetLead() *Lead {
@@ -1795,7 +1953,7 @@ type ListLeadsRequest struct {
 
 func (x *ListLeadsRequest) Reset() {
 	*x = ListLeadsRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[27]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1807,7 +1965,7 @@ func (x *ListLeadsRequest) String() string {
 func (*ListLeadsRequest) ProtoMessage() {}
 
 func (x *ListLeadsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[27]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1820,7 +1978,7 @@ func (x *ListLeadsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLeadsRequest.ProtoReflect.Descriptor instead.
 func (*ListLeadsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{27}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListLeadsRequest) GetStatuses() []LeadStatus {
@@ -1960,7 +2118,7 @@ type ListLeadsResponse struct {
 
 func (x *ListLeadsResponse) Reset() {
 	*x = ListLeadsResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[28]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1972,7 +2130,7 @@ func (x *ListLeadsResponse) String() string {
 func (*ListLeadsResponse) ProtoMessage() {}
 
 func (x *ListLeadsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[28]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1985,7 +2143,7 @@ func (x *ListLeadsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLeadsResponse.ProtoReflect.Descriptor instead.
 func (*ListLeadsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{28}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListLeadsResponse) GetLeads() []*Lead {
@@ -2015,7 +2173,7 @@ type SearchLeadsRequest struct {
 
 func (x *SearchLeadsRequest) Reset() {
 	*x = SearchLeadsRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[29]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2027,7 +2185,7 @@ func (x *SearchLeadsRequest) String() string {
 func (*SearchLeadsRequest) ProtoMessage() {}
 
 func (x *SearchLeadsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[29]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2040,7 +2198,7 @@ func (x *SearchLeadsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchLeadsRequest.ProtoReflect.Descriptor instead.
 func (*SearchLeadsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{29}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SearchLeadsRequest) GetQuery() string {
@@ -2081,7 +2239,7 @@ type SearchLeadsResponse struct {
 
 func (x *SearchLeadsResponse) Reset() {
 	*x = SearchLeadsResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[30]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +2251,7 @@ func (x *SearchLeadsResponse) String() string {
 func (*SearchLeadsResponse) ProtoMessage() {}
 
 func (x *SearchLeadsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[30]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2106,7 +2264,7 @@ func (x *SearchLeadsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchLeadsResponse.ProtoReflect.Descriptor instead.
 func (*SearchLeadsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{30}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SearchLeadsResponse) GetLeads() []*Lead {
@@ -2131,7 +2289,7 @@ type GetScoringModelRequest struct {
 
 func (x *GetScoringModelRequest) Reset() {
 	*x = GetScoringModelRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[31]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2143,7 +2301,7 @@ func (x *GetScoringModelRequest) String() string {
 func (*GetScoringModelRequest) ProtoMessage() {}
 
 func (x *GetScoringModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[31]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2156,7 +2314,7 @@ func (x *GetScoringModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetScoringModelRequest.ProtoReflect.Descriptor instead.
 func (*GetScoringModelRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{31}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{33}
 }
 
 type GetScoringModelResponse struct {
@@ -2168,7 +2326,7 @@ type GetScoringModelResponse struct {
 
 func (x *GetScoringModelResponse) Reset() {
 	*x = GetScoringModelResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[32]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2180,7 +2338,7 @@ func (x *GetScoringModelResponse) String() string {
 func (*GetScoringModelResponse) ProtoMessage() {}
 
 func (x *GetScoringModelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[32]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2193,7 +2351,7 @@ func (x *GetScoringModelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetScoringModelResponse.ProtoReflect.Descriptor instead.
 func (*GetScoringModelResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{32}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetScoringModelResponse) GetModel() *ScoringModel {
@@ -2214,7 +2372,7 @@ type UpdateScoringModelRequest struct {
 
 func (x *UpdateScoringModelRequest) Reset() {
 	*x = UpdateScoringModelRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[33]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2226,7 +2384,7 @@ func (x *UpdateScoringModelRequest) String() string {
 func (*UpdateScoringModelRequest) ProtoMessage() {}
 
 func (x *UpdateScoringModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[33]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2239,7 +2397,7 @@ func (x *UpdateScoringModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateScoringModelRequest.ProtoReflect.Descriptor instead.
 func (*UpdateScoringModelRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{33}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *UpdateScoringModelRequest) GetModel() *ScoringModel {
@@ -2266,7 +2424,7 @@ type UpdateScoringModelResponse struct {
 
 func (x *UpdateScoringModelResponse) Reset() {
 	*x = UpdateScoringModelResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[34]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2278,7 +2436,7 @@ func (x *UpdateScoringModelResponse) String() string {
 func (*UpdateScoringModelResponse) ProtoMessage() {}
 
 func (x *UpdateScoringModelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[34]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2291,7 +2449,7 @@ func (x *UpdateScoringModelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateScoringModelResponse.ProtoReflect.Descriptor instead.
 func (*UpdateScoringModelResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{34}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *UpdateScoringModelResponse) GetModel() *ScoringModel {
@@ -2316,7 +2474,7 @@ type ListTerritoriesRequest struct {
 
 func (x *ListTerritoriesRequest) Reset() {
 	*x = ListTerritoriesRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[35]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2328,7 +2486,7 @@ func (x *ListTerritoriesRequest) String() string {
 func (*ListTerritoriesRequest) ProtoMessage() {}
 
 func (x *ListTerritoriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[35]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2341,7 +2499,7 @@ func (x *ListTerritoriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTerritoriesRequest.ProtoReflect.Descriptor instead.
 func (*ListTerritoriesRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{35}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{37}
 }
 
 type ListTerritoriesResponse struct {
@@ -2353,7 +2511,7 @@ type ListTerritoriesResponse struct {
 
 func (x *ListTerritoriesResponse) Reset() {
 	*x = ListTerritoriesResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[36]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2365,7 +2523,7 @@ func (x *ListTerritoriesResponse) String() string {
 func (*ListTerritoriesResponse) ProtoMessage() {}
 
 func (x *ListTerritoriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[36]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2378,7 +2536,7 @@ func (x *ListTerritoriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTerritoriesResponse.ProtoReflect.Descriptor instead.
 func (*ListTerritoriesResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{36}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListTerritoriesResponse) GetTerritories() []*Territory {
@@ -2398,7 +2556,7 @@ type UpsertTerritoryRequest struct {
 
 func (x *UpsertTerritoryRequest) Reset() {
 	*x = UpsertTerritoryRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[37]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2410,7 +2568,7 @@ func (x *UpsertTerritoryRequest) String() string {
 func (*UpsertTerritoryRequest) ProtoMessage() {}
 
 func (x *UpsertTerritoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[37]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2423,7 +2581,7 @@ func (x *UpsertTerritoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertTerritoryRequest.ProtoReflect.Descriptor instead.
 func (*UpsertTerritoryRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{37}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UpsertTerritoryRequest) GetTerritory() *Territory {
@@ -2450,7 +2608,7 @@ type UpsertTerritoryResponse struct {
 
 func (x *UpsertTerritoryResponse) Reset() {
 	*x = UpsertTerritoryResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[38]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2462,7 +2620,7 @@ func (x *UpsertTerritoryResponse) String() string {
 func (*UpsertTerritoryResponse) ProtoMessage() {}
 
 func (x *UpsertTerritoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[38]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2475,7 +2633,7 @@ func (x *UpsertTerritoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertTerritoryResponse.ProtoReflect.Descriptor instead.
 func (*UpsertTerritoryResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{38}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *UpsertTerritoryResponse) GetTerritory() *Territory {
@@ -2502,7 +2660,7 @@ type DeleteTerritoryRequest struct {
 
 func (x *DeleteTerritoryRequest) Reset() {
 	*x = DeleteTerritoryRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[39]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2514,7 +2672,7 @@ func (x *DeleteTerritoryRequest) String() string {
 func (*DeleteTerritoryRequest) ProtoMessage() {}
 
 func (x *DeleteTerritoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[39]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2527,7 +2685,7 @@ func (x *DeleteTerritoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTerritoryRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTerritoryRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{39}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *DeleteTerritoryRequest) GetTerritoryId() string {
@@ -2553,7 +2711,7 @@ type DeleteTerritoryResponse struct {
 
 func (x *DeleteTerritoryResponse) Reset() {
 	*x = DeleteTerritoryResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[40]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2565,7 +2723,7 @@ func (x *DeleteTerritoryResponse) String() string {
 func (*DeleteTerritoryResponse) ProtoMessage() {}
 
 func (x *DeleteTerritoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[40]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2578,7 +2736,7 @@ func (x *DeleteTerritoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTerritoryResponse.ProtoReflect.Descriptor instead.
 func (*DeleteTerritoryResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{40}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *DeleteTerritoryResponse) GetResult() *v1.WriteResult {
@@ -2598,7 +2756,7 @@ type ListCustomFieldsRequest struct {
 
 func (x *ListCustomFieldsRequest) Reset() {
 	*x = ListCustomFieldsRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[41]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2610,7 +2768,7 @@ func (x *ListCustomFieldsRequest) String() string {
 func (*ListCustomFieldsRequest) ProtoMessage() {}
 
 func (x *ListCustomFieldsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[41]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2623,7 +2781,7 @@ func (x *ListCustomFieldsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomFieldsRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomFieldsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{41}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListCustomFieldsRequest) GetObject() CustomFieldObject {
@@ -2642,7 +2800,7 @@ type ListCustomFieldsResponse struct {
 
 func (x *ListCustomFieldsResponse) Reset() {
 	*x = ListCustomFieldsResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[42]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2654,7 +2812,7 @@ func (x *ListCustomFieldsResponse) String() string {
 func (*ListCustomFieldsResponse) ProtoMessage() {}
 
 func (x *ListCustomFieldsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[42]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2667,7 +2825,7 @@ func (x *ListCustomFieldsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomFieldsResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomFieldsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{42}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListCustomFieldsResponse) GetFields() []*CustomFieldDefinition {
@@ -2687,7 +2845,7 @@ type DefineCustomFieldRequest struct {
 
 func (x *DefineCustomFieldRequest) Reset() {
 	*x = DefineCustomFieldRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[43]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2699,7 +2857,7 @@ func (x *DefineCustomFieldRequest) String() string {
 func (*DefineCustomFieldRequest) ProtoMessage() {}
 
 func (x *DefineCustomFieldRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[43]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2712,7 +2870,7 @@ func (x *DefineCustomFieldRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DefineCustomFieldRequest.ProtoReflect.Descriptor instead.
 func (*DefineCustomFieldRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{43}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DefineCustomFieldRequest) GetField() *CustomFieldDefinition {
@@ -2739,7 +2897,7 @@ type DefineCustomFieldResponse struct {
 
 func (x *DefineCustomFieldResponse) Reset() {
 	*x = DefineCustomFieldResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[44]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2751,7 +2909,7 @@ func (x *DefineCustomFieldResponse) String() string {
 func (*DefineCustomFieldResponse) ProtoMessage() {}
 
 func (x *DefineCustomFieldResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[44]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2764,7 +2922,7 @@ func (x *DefineCustomFieldResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DefineCustomFieldResponse.ProtoReflect.Descriptor instead.
 func (*DefineCustomFieldResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{44}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DefineCustomFieldResponse) GetField() *CustomFieldDefinition {
@@ -2793,7 +2951,7 @@ type DeleteCustomFieldRequest struct {
 
 func (x *DeleteCustomFieldRequest) Reset() {
 	*x = DeleteCustomFieldRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[45]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2805,7 +2963,7 @@ func (x *DeleteCustomFieldRequest) String() string {
 func (*DeleteCustomFieldRequest) ProtoMessage() {}
 
 func (x *DeleteCustomFieldRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[45]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2818,7 +2976,7 @@ func (x *DeleteCustomFieldRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomFieldRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCustomFieldRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{45}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *DeleteCustomFieldRequest) GetName() string {
@@ -2851,7 +3009,7 @@ type DeleteCustomFieldResponse struct {
 
 func (x *DeleteCustomFieldResponse) Reset() {
 	*x = DeleteCustomFieldResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[46]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2863,7 +3021,7 @@ func (x *DeleteCustomFieldResponse) String() string {
 func (*DeleteCustomFieldResponse) ProtoMessage() {}
 
 func (x *DeleteCustomFieldResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[46]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2876,7 +3034,7 @@ func (x *DeleteCustomFieldResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomFieldResponse.ProtoReflect.Descriptor instead.
 func (*DeleteCustomFieldResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{46}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DeleteCustomFieldResponse) GetResult() *v1.WriteResult {
@@ -2894,7 +3052,7 @@ type GetLeadSettingsRequest struct {
 
 func (x *GetLeadSettingsRequest) Reset() {
 	*x = GetLeadSettingsRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[47]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2906,7 +3064,7 @@ func (x *GetLeadSettingsRequest) String() string {
 func (*GetLeadSettingsRequest) ProtoMessage() {}
 
 func (x *GetLeadSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[47]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2919,7 +3077,7 @@ func (x *GetLeadSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetLeadSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{47}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{49}
 }
 
 type GetLeadSettingsResponse struct {
@@ -2931,7 +3089,7 @@ type GetLeadSettingsResponse struct {
 
 func (x *GetLeadSettingsResponse) Reset() {
 	*x = GetLeadSettingsResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[48]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2943,7 +3101,7 @@ func (x *GetLeadSettingsResponse) String() string {
 func (*GetLeadSettingsResponse) ProtoMessage() {}
 
 func (x *GetLeadSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[48]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2956,7 +3114,7 @@ func (x *GetLeadSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadSettingsResponse.ProtoReflect.Descriptor instead.
 func (*GetLeadSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{48}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GetLeadSettingsResponse) GetSettings() *LeadSettings {
@@ -2976,7 +3134,7 @@ type UpdateLeadSettingsRequest struct {
 
 func (x *UpdateLeadSettingsRequest) Reset() {
 	*x = UpdateLeadSettingsRequest{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[49]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2988,7 +3146,7 @@ func (x *UpdateLeadSettingsRequest) String() string {
 func (*UpdateLeadSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateLeadSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[49]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3001,7 +3159,7 @@ func (x *UpdateLeadSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLeadSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateLeadSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{49}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *UpdateLeadSettingsRequest) GetSettings() *LeadSettings {
@@ -3028,7 +3186,7 @@ type UpdateLeadSettingsResponse struct {
 
 func (x *UpdateLeadSettingsResponse) Reset() {
 	*x = UpdateLeadSettingsResponse{}
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[50]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3040,7 +3198,7 @@ func (x *UpdateLeadSettingsResponse) String() string {
 func (*UpdateLeadSettingsResponse) ProtoMessage() {}
 
 func (x *UpdateLeadSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[50]
+	mi := &file_crm_leads_v1_leads_service_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3053,7 +3211,7 @@ func (x *UpdateLeadSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLeadSettingsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateLeadSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{50}
+	return file_crm_leads_v1_leads_service_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *UpdateLeadSettingsResponse) GetSettings() *LeadSettings {
@@ -3160,7 +3318,17 @@ const file_crm_leads_v1_leads_service_proto_rawDesc = "" +
 	"\aoptions\x18\x05 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptions\"v\n" +
 	"\x18RecordEngagementResponse\x12&\n" +
 	"\x04lead\x18\x01 \x01(\v2\x12.crm.leads.v1.LeadR\x04lead\x122\n" +
-	"\x06result\x18\x02 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\x88\x01\n" +
+	"\x06result\x18\x02 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\"\xa9\x01\n" +
+	"\x12ErasePersonRequest\x12\x19\n" +
+	"\alead_id\x18\x01 \x01(\tH\x00R\x06leadId\x12\x1f\n" +
+	"\n" +
+	"contact_id\x18\x02 \x01(\tH\x00R\tcontactId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x125\n" +
+	"\aoptions\x18\x04 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptionsB\b\n" +
+	"\x06person\"p\n" +
+	"\x13ErasePersonResponse\x122\n" +
+	"\x06result\x18\x01 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\x12%\n" +
+	"\x0ealready_erased\x18\x02 \x01(\bR\ralreadyErased\"\x88\x01\n" +
 	"\x11MergeLeadsRequest\x12\x1f\n" +
 	"\vsurvivor_id\x18\x01 \x01(\tR\n" +
 	"survivorId\x12\x1b\n" +
@@ -3290,7 +3458,7 @@ const file_crm_leads_v1_leads_service_proto_rawDesc = "" +
 	"\x18LEAD_ORDER_BY_CREATED_AT\x10\x01\x12\x1c\n" +
 	"\x18LEAD_ORDER_BY_UPDATED_AT\x10\x02\x12\x1d\n" +
 	"\x19LEAD_ORDER_BY_TOTAL_SCORE\x10\x03\x12\x1b\n" +
-	"\x17LEAD_ORDER_BY_LAST_NAME\x10\x042\xc2\x18\n" +
+	"\x17LEAD_ORDER_BY_LAST_NAME\x10\x042\xb4\x19\n" +
 	"\fLeadsService\x12e\n" +
 	"\n" +
 	"CreateLead\x12\x1f.crm.leads.v1.CreateLeadRequest\x1a .crm.leads.v1.CreateLeadResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/leads\x12c\n" +
@@ -3305,7 +3473,8 @@ const file_crm_leads_v1_leads_service_proto_rawDesc = "" +
 	"AssignLead\x12\x1f.crm.leads.v1.AssignLeadRequest\x1a .crm.leads.v1.AssignLeadResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/leads/{lead_id}:assign\x12z\n" +
 	"\vAddLeadTags\x12 .crm.leads.v1.AddLeadTagsRequest\x1a!.crm.leads.v1.AddLeadTagsResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/leads/{lead_id}:addTags\x12\x86\x01\n" +
 	"\x0eRemoveLeadTags\x12#.crm.leads.v1.RemoveLeadTagsRequest\x1a$.crm.leads.v1.RemoveLeadTagsResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/leads/{lead_id}:removeTags\x12\x92\x01\n" +
-	"\x10RecordEngagement\x12%.crm.leads.v1.RecordEngagementRequest\x1a&.crm.leads.v1.RecordEngagementResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/leads/{lead_id}:recordEngagement\x12y\n" +
+	"\x10RecordEngagement\x12%.crm.leads.v1.RecordEngagementRequest\x1a&.crm.leads.v1.RecordEngagementResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/leads/{lead_id}:recordEngagement\x12p\n" +
+	"\vErasePerson\x12 .crm.leads.v1.ErasePersonRequest\x1a!.crm.leads.v1.ErasePersonResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/persons:erase\x12y\n" +
 	"\n" +
 	"MergeLeads\x12\x1f.crm.leads.v1.MergeLeadsRequest\x1a .crm.leads.v1.MergeLeadsResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/leads/{survivor_id}:merge\x12z\n" +
 	"\vConvertLead\x12 .crm.leads.v1.ConvertLeadRequest\x1a!.crm.leads.v1.ConvertLeadResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/leads/{lead_id}:convert\x12_\n" +
@@ -3336,7 +3505,7 @@ func file_crm_leads_v1_leads_service_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_leads_v1_leads_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_crm_leads_v1_leads_service_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_crm_leads_v1_leads_service_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_crm_leads_v1_leads_service_proto_goTypes = []any{
 	(LeadOrderBy)(0),                   // 0: crm.leads.v1.LeadOrderBy
 	(*CreateLeadRequest)(nil),          // 1: crm.leads.v1.CreateLeadRequest
@@ -3361,199 +3530,205 @@ var file_crm_leads_v1_leads_service_proto_goTypes = []any{
 	(*RemoveLeadTagsResponse)(nil),     // 20: crm.leads.v1.RemoveLeadTagsResponse
 	(*RecordEngagementRequest)(nil),    // 21: crm.leads.v1.RecordEngagementRequest
 	(*RecordEngagementResponse)(nil),   // 22: crm.leads.v1.RecordEngagementResponse
-	(*MergeLeadsRequest)(nil),          // 23: crm.leads.v1.MergeLeadsRequest
-	(*MergeLeadsResponse)(nil),         // 24: crm.leads.v1.MergeLeadsResponse
-	(*ConvertLeadRequest)(nil),         // 25: crm.leads.v1.ConvertLeadRequest
-	(*ConversionOpportunity)(nil),      // 26: crm.leads.v1.ConversionOpportunity
-	(*ConvertLeadResponse)(nil),        // 27: crm.leads.v1.ConvertLeadResponse
-	(*ListLeadsRequest)(nil),           // 28: crm.leads.v1.ListLeadsRequest
-	(*ListLeadsResponse)(nil),          // 29: crm.leads.v1.ListLeadsResponse
-	(*SearchLeadsRequest)(nil),         // 30: crm.leads.v1.SearchLeadsRequest
-	(*SearchLeadsResponse)(nil),        // 31: crm.leads.v1.SearchLeadsResponse
-	(*GetScoringModelRequest)(nil),     // 32: crm.leads.v1.GetScoringModelRequest
-	(*GetScoringModelResponse)(nil),    // 33: crm.leads.v1.GetScoringModelResponse
-	(*UpdateScoringModelRequest)(nil),  // 34: crm.leads.v1.UpdateScoringModelRequest
-	(*UpdateScoringModelResponse)(nil), // 35: crm.leads.v1.UpdateScoringModelResponse
-	(*ListTerritoriesRequest)(nil),     // 36: crm.leads.v1.ListTerritoriesRequest
-	(*ListTerritoriesResponse)(nil),    // 37: crm.leads.v1.ListTerritoriesResponse
-	(*UpsertTerritoryRequest)(nil),     // 38: crm.leads.v1.UpsertTerritoryRequest
-	(*UpsertTerritoryResponse)(nil),    // 39: crm.leads.v1.UpsertTerritoryResponse
-	(*DeleteTerritoryRequest)(nil),     // 40: crm.leads.v1.DeleteTerritoryRequest
-	(*DeleteTerritoryResponse)(nil),    // 41: crm.leads.v1.DeleteTerritoryResponse
-	(*ListCustomFieldsRequest)(nil),    // 42: crm.leads.v1.ListCustomFieldsRequest
-	(*ListCustomFieldsResponse)(nil),   // 43: crm.leads.v1.ListCustomFieldsResponse
-	(*DefineCustomFieldRequest)(nil),   // 44: crm.leads.v1.DefineCustomFieldRequest
-	(*DefineCustomFieldResponse)(nil),  // 45: crm.leads.v1.DefineCustomFieldResponse
-	(*DeleteCustomFieldRequest)(nil),   // 46: crm.leads.v1.DeleteCustomFieldRequest
-	(*DeleteCustomFieldResponse)(nil),  // 47: crm.leads.v1.DeleteCustomFieldResponse
-	(*GetLeadSettingsRequest)(nil),     // 48: crm.leads.v1.GetLeadSettingsRequest
-	(*GetLeadSettingsResponse)(nil),    // 49: crm.leads.v1.GetLeadSettingsResponse
-	(*UpdateLeadSettingsRequest)(nil),  // 50: crm.leads.v1.UpdateLeadSettingsRequest
-	(*UpdateLeadSettingsResponse)(nil), // 51: crm.leads.v1.UpdateLeadSettingsResponse
-	(*Lead)(nil),                       // 52: crm.leads.v1.Lead
-	(*v1.WriteOptions)(nil),            // 53: crm.common.v1.WriteOptions
-	(*v1.WriteResult)(nil),             // 54: crm.common.v1.WriteResult
-	(*v1.ReadOptions)(nil),             // 55: crm.common.v1.ReadOptions
-	(*fieldmaskpb.FieldMask)(nil),      // 56: google.protobuf.FieldMask
-	(LeadStatus)(0),                    // 57: crm.leads.v1.LeadStatus
-	(QualificationPath)(0),             // 58: crm.leads.v1.QualificationPath
-	(DisqualifyReason)(0),              // 59: crm.leads.v1.DisqualifyReason
-	(*Bant)(nil),                       // 60: crm.leads.v1.Bant
-	(EngagementSignal)(0),              // 61: crm.leads.v1.EngagementSignal
-	(*timestamppb.Timestamp)(nil),      // 62: google.protobuf.Timestamp
-	(*v1.Money)(nil),                   // 63: crm.common.v1.Money
-	(LeadSource)(0),                    // 64: crm.leads.v1.LeadSource
-	(Temperature)(0),                   // 65: crm.leads.v1.Temperature
-	(*ScoringModel)(nil),               // 66: crm.leads.v1.ScoringModel
-	(*Territory)(nil),                  // 67: crm.leads.v1.Territory
-	(CustomFieldObject)(0),             // 68: crm.leads.v1.CustomFieldObject
-	(*CustomFieldDefinition)(nil),      // 69: crm.leads.v1.CustomFieldDefinition
-	(*LeadSettings)(nil),               // 70: crm.leads.v1.LeadSettings
+	(*ErasePersonRequest)(nil),         // 23: crm.leads.v1.ErasePersonRequest
+	(*ErasePersonResponse)(nil),        // 24: crm.leads.v1.ErasePersonResponse
+	(*MergeLeadsRequest)(nil),          // 25: crm.leads.v1.MergeLeadsRequest
+	(*MergeLeadsResponse)(nil),         // 26: crm.leads.v1.MergeLeadsResponse
+	(*ConvertLeadRequest)(nil),         // 27: crm.leads.v1.ConvertLeadRequest
+	(*ConversionOpportunity)(nil),      // 28: crm.leads.v1.ConversionOpportunity
+	(*ConvertLeadResponse)(nil),        // 29: crm.leads.v1.ConvertLeadResponse
+	(*ListLeadsRequest)(nil),           // 30: crm.leads.v1.ListLeadsRequest
+	(*ListLeadsResponse)(nil),          // 31: crm.leads.v1.ListLeadsResponse
+	(*SearchLeadsRequest)(nil),         // 32: crm.leads.v1.SearchLeadsRequest
+	(*SearchLeadsResponse)(nil),        // 33: crm.leads.v1.SearchLeadsResponse
+	(*GetScoringModelRequest)(nil),     // 34: crm.leads.v1.GetScoringModelRequest
+	(*GetScoringModelResponse)(nil),    // 35: crm.leads.v1.GetScoringModelResponse
+	(*UpdateScoringModelRequest)(nil),  // 36: crm.leads.v1.UpdateScoringModelRequest
+	(*UpdateScoringModelResponse)(nil), // 37: crm.leads.v1.UpdateScoringModelResponse
+	(*ListTerritoriesRequest)(nil),     // 38: crm.leads.v1.ListTerritoriesRequest
+	(*ListTerritoriesResponse)(nil),    // 39: crm.leads.v1.ListTerritoriesResponse
+	(*UpsertTerritoryRequest)(nil),     // 40: crm.leads.v1.UpsertTerritoryRequest
+	(*UpsertTerritoryResponse)(nil),    // 41: crm.leads.v1.UpsertTerritoryResponse
+	(*DeleteTerritoryRequest)(nil),     // 42: crm.leads.v1.DeleteTerritoryRequest
+	(*DeleteTerritoryResponse)(nil),    // 43: crm.leads.v1.DeleteTerritoryResponse
+	(*ListCustomFieldsRequest)(nil),    // 44: crm.leads.v1.ListCustomFieldsRequest
+	(*ListCustomFieldsResponse)(nil),   // 45: crm.leads.v1.ListCustomFieldsResponse
+	(*DefineCustomFieldRequest)(nil),   // 46: crm.leads.v1.DefineCustomFieldRequest
+	(*DefineCustomFieldResponse)(nil),  // 47: crm.leads.v1.DefineCustomFieldResponse
+	(*DeleteCustomFieldRequest)(nil),   // 48: crm.leads.v1.DeleteCustomFieldRequest
+	(*DeleteCustomFieldResponse)(nil),  // 49: crm.leads.v1.DeleteCustomFieldResponse
+	(*GetLeadSettingsRequest)(nil),     // 50: crm.leads.v1.GetLeadSettingsRequest
+	(*GetLeadSettingsResponse)(nil),    // 51: crm.leads.v1.GetLeadSettingsResponse
+	(*UpdateLeadSettingsRequest)(nil),  // 52: crm.leads.v1.UpdateLeadSettingsRequest
+	(*UpdateLeadSettingsResponse)(nil), // 53: crm.leads.v1.UpdateLeadSettingsResponse
+	(*Lead)(nil),                       // 54: crm.leads.v1.Lead
+	(*v1.WriteOptions)(nil),            // 55: crm.common.v1.WriteOptions
+	(*v1.WriteResult)(nil),             // 56: crm.common.v1.WriteResult
+	(*v1.ReadOptions)(nil),             // 57: crm.common.v1.ReadOptions
+	(*fieldmaskpb.FieldMask)(nil),      // 58: google.protobuf.FieldMask
+	(LeadStatus)(0),                    // 59: crm.leads.v1.LeadStatus
+	(QualificationPath)(0),             // 60: crm.leads.v1.QualificationPath
+	(DisqualifyReason)(0),              // 61: crm.leads.v1.DisqualifyReason
+	(*Bant)(nil),                       // 62: crm.leads.v1.Bant
+	(EngagementSignal)(0),              // 63: crm.leads.v1.EngagementSignal
+	(*timestamppb.Timestamp)(nil),      // 64: google.protobuf.Timestamp
+	(*v1.Money)(nil),                   // 65: crm.common.v1.Money
+	(LeadSource)(0),                    // 66: crm.leads.v1.LeadSource
+	(Temperature)(0),                   // 67: crm.leads.v1.Temperature
+	(*ScoringModel)(nil),               // 68: crm.leads.v1.ScoringModel
+	(*Territory)(nil),                  // 69: crm.leads.v1.Territory
+	(CustomFieldObject)(0),             // 70: crm.leads.v1.CustomFieldObject
+	(*CustomFieldDefinition)(nil),      // 71: crm.leads.v1.CustomFieldDefinition
+	(*LeadSettings)(nil),               // 72: crm.leads.v1.LeadSettings
 }
 var file_crm_leads_v1_leads_service_proto_depIdxs = []int32{
-	52,  // 0: crm.leads.v1.CreateLeadRequest.lead:type_name -> crm.leads.v1.Lead
-	53,  // 1: crm.leads.v1.CreateLeadRequest.options:type_name -> crm.common.v1.WriteOptions
-	52,  // 2: crm.leads.v1.CreateLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	54,  // 3: crm.leads.v1.CreateLeadResponse.result:type_name -> crm.common.v1.WriteResult
-	55,  // 4: crm.leads.v1.GetLeadRequest.read:type_name -> crm.common.v1.ReadOptions
-	52,  // 5: crm.leads.v1.GetLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	52,  // 6: crm.leads.v1.UpdateLeadRequest.lead:type_name -> crm.leads.v1.Lead
-	56,  // 7: crm.leads.v1.UpdateLeadRequest.update_mask:type_name -> google.protobuf.FieldMask
-	53,  // 8: crm.leads.v1.UpdateLeadRequest.options:type_name -> crm.common.v1.WriteOptions
-	52,  // 9: crm.leads.v1.UpdateLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	54,  // 10: crm.leads.v1.UpdateLeadResponse.result:type_name -> crm.common.v1.WriteResult
-	57,  // 11: crm.leads.v1.ChangeLeadStatusRequest.status:type_name -> crm.leads.v1.LeadStatus
-	58,  // 12: crm.leads.v1.ChangeLeadStatusRequest.qualification_path:type_name -> crm.leads.v1.QualificationPath
-	53,  // 13: crm.leads.v1.ChangeLeadStatusRequest.options:type_name -> crm.common.v1.WriteOptions
-	52,  // 14: crm.leads.v1.ChangeLeadStatusResponse.lead:type_name -> crm.leads.v1.Lead
-	54,  // 15: crm.leads.v1.ChangeLeadStatusResponse.result:type_name -> crm.common.v1.WriteResult
-	59,  // 16: crm.leads.v1.DisqualifyLeadRequest.reason:type_name -> crm.leads.v1.DisqualifyReason
-	53,  // 17: crm.leads.v1.DisqualifyLeadRequest.options:type_name -> crm.common.v1.WriteOptions
-	52,  // 18: crm.leads.v1.DisqualifyLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	54,  // 19: crm.leads.v1.DisqualifyLeadResponse.result:type_name -> crm.common.v1.WriteResult
-	53,  // 20: crm.leads.v1.RecycleLeadRequest.options:type_name -> crm.common.v1.WriteOptions
-	52,  // 21: crm.leads.v1.RecycleLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	54,  // 22: crm.leads.v1.RecycleLeadResponse.result:type_name -> crm.common.v1.WriteResult
-	60,  // 23: crm.leads.v1.SetBantRequest.bant:type_name -> crm.leads.v1.Bant
-	56,  // 24: crm.leads.v1.SetBantRequest.update_mask:type_name -> google.protobuf.FieldMask
-	53,  // 25: crm.leads.v1.SetBantRequest.options:type_name -> crm.common.v1.WriteOptions
-	52,  // 26: crm.leads.v1.SetBantResponse.lead:type_name -> crm.leads.v1.Lead
-	54,  // 27: crm.leads.v1.SetBantResponse.result:type_name -> crm.common.v1.WriteResult
-	53,  // 28: crm.leads.v1.AssignLeadRequest.options:type_name -> crm.common.v1.WriteOptions
-	52,  // 29: crm.leads.v1.AssignLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	54,  // 30: crm.leads.v1.AssignLeadResponse.result:type_name -> crm.common.v1.WriteResult
-	53,  // 31: crm.leads.v1.AddLeadTagsRequest.options:type_name -> crm.common.v1.WriteOptions
-	52,  // 32: crm.leads.v1.AddLeadTagsResponse.lead:type_name -> crm.leads.v1.Lead
-	54,  // 33: crm.leads.v1.AddLeadTagsResponse.result:type_name -> crm.common.v1.WriteResult
-	53,  // 34: crm.leads.v1.RemoveLeadTagsRequest.options:type_name -> crm.common.v1.WriteOptions
-	52,  // 35: crm.leads.v1.RemoveLeadTagsResponse.lead:type_name -> crm.leads.v1.Lead
-	54,  // 36: crm.leads.v1.RemoveLeadTagsResponse.result:type_name -> crm.common.v1.WriteResult
-	61,  // 37: crm.leads.v1.RecordEngagementRequest.signal:type_name -> crm.leads.v1.EngagementSignal
-	62,  // 38: crm.leads.v1.RecordEngagementRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	53,  // 39: crm.leads.v1.RecordEngagementRequest.options:type_name -> crm.common.v1.WriteOptions
-	52,  // 40: crm.leads.v1.RecordEngagementResponse.lead:type_name -> crm.leads.v1.Lead
-	54,  // 41: crm.leads.v1.RecordEngagementResponse.result:type_name -> crm.common.v1.WriteResult
-	53,  // 42: crm.leads.v1.MergeLeadsRequest.options:type_name -> crm.common.v1.WriteOptions
-	52,  // 43: crm.leads.v1.MergeLeadsResponse.survivor:type_name -> crm.leads.v1.Lead
-	54,  // 44: crm.leads.v1.MergeLeadsResponse.result:type_name -> crm.common.v1.WriteResult
-	26,  // 45: crm.leads.v1.ConvertLeadRequest.opportunity:type_name -> crm.leads.v1.ConversionOpportunity
-	53,  // 46: crm.leads.v1.ConvertLeadRequest.options:type_name -> crm.common.v1.WriteOptions
-	63,  // 47: crm.leads.v1.ConversionOpportunity.amount:type_name -> crm.common.v1.Money
-	52,  // 48: crm.leads.v1.ConvertLeadResponse.lead:type_name -> crm.leads.v1.Lead
-	54,  // 49: crm.leads.v1.ConvertLeadResponse.result:type_name -> crm.common.v1.WriteResult
-	57,  // 50: crm.leads.v1.ListLeadsRequest.statuses:type_name -> crm.leads.v1.LeadStatus
-	64,  // 51: crm.leads.v1.ListLeadsRequest.sources:type_name -> crm.leads.v1.LeadSource
-	65,  // 52: crm.leads.v1.ListLeadsRequest.temperatures:type_name -> crm.leads.v1.Temperature
-	62,  // 53: crm.leads.v1.ListLeadsRequest.created_after:type_name -> google.protobuf.Timestamp
-	62,  // 54: crm.leads.v1.ListLeadsRequest.created_before:type_name -> google.protobuf.Timestamp
-	62,  // 55: crm.leads.v1.ListLeadsRequest.updated_after:type_name -> google.protobuf.Timestamp
-	62,  // 56: crm.leads.v1.ListLeadsRequest.updated_before:type_name -> google.protobuf.Timestamp
-	0,   // 57: crm.leads.v1.ListLeadsRequest.order_by:type_name -> crm.leads.v1.LeadOrderBy
-	55,  // 58: crm.leads.v1.ListLeadsRequest.read:type_name -> crm.common.v1.ReadOptions
-	52,  // 59: crm.leads.v1.ListLeadsResponse.leads:type_name -> crm.leads.v1.Lead
-	55,  // 60: crm.leads.v1.SearchLeadsRequest.read:type_name -> crm.common.v1.ReadOptions
-	52,  // 61: crm.leads.v1.SearchLeadsResponse.leads:type_name -> crm.leads.v1.Lead
-	66,  // 62: crm.leads.v1.GetScoringModelResponse.model:type_name -> crm.leads.v1.ScoringModel
-	66,  // 63: crm.leads.v1.UpdateScoringModelRequest.model:type_name -> crm.leads.v1.ScoringModel
-	53,  // 64: crm.leads.v1.UpdateScoringModelRequest.options:type_name -> crm.common.v1.WriteOptions
-	66,  // 65: crm.leads.v1.UpdateScoringModelResponse.model:type_name -> crm.leads.v1.ScoringModel
-	54,  // 66: crm.leads.v1.UpdateScoringModelResponse.result:type_name -> crm.common.v1.WriteResult
-	67,  // 67: crm.leads.v1.ListTerritoriesResponse.territories:type_name -> crm.leads.v1.Territory
-	67,  // 68: crm.leads.v1.UpsertTerritoryRequest.territory:type_name -> crm.leads.v1.Territory
-	53,  // 69: crm.leads.v1.UpsertTerritoryRequest.options:type_name -> crm.common.v1.WriteOptions
-	67,  // 70: crm.leads.v1.UpsertTerritoryResponse.territory:type_name -> crm.leads.v1.Territory
-	54,  // 71: crm.leads.v1.UpsertTerritoryResponse.result:type_name -> crm.common.v1.WriteResult
-	53,  // 72: crm.leads.v1.DeleteTerritoryRequest.options:type_name -> crm.common.v1.WriteOptions
-	54,  // 73: crm.leads.v1.DeleteTerritoryResponse.result:type_name -> crm.common.v1.WriteResult
-	68,  // 74: crm.leads.v1.ListCustomFieldsRequest.object:type_name -> crm.leads.v1.CustomFieldObject
-	69,  // 75: crm.leads.v1.ListCustomFieldsResponse.fields:type_name -> crm.leads.v1.CustomFieldDefinition
-	69,  // 76: crm.leads.v1.DefineCustomFieldRequest.field:type_name -> crm.leads.v1.CustomFieldDefinition
-	53,  // 77: crm.leads.v1.DefineCustomFieldRequest.options:type_name -> crm.common.v1.WriteOptions
-	69,  // 78: crm.leads.v1.DefineCustomFieldResponse.field:type_name -> crm.leads.v1.CustomFieldDefinition
-	54,  // 79: crm.leads.v1.DefineCustomFieldResponse.result:type_name -> crm.common.v1.WriteResult
-	53,  // 80: crm.leads.v1.DeleteCustomFieldRequest.options:type_name -> crm.common.v1.WriteOptions
-	68,  // 81: crm.leads.v1.DeleteCustomFieldRequest.object:type_name -> crm.leads.v1.CustomFieldObject
-	54,  // 82: crm.leads.v1.DeleteCustomFieldResponse.result:type_name -> crm.common.v1.WriteResult
-	70,  // 83: crm.leads.v1.GetLeadSettingsResponse.settings:type_name -> crm.leads.v1.LeadSettings
-	70,  // 84: crm.leads.v1.UpdateLeadSettingsRequest.settings:type_name -> crm.leads.v1.LeadSettings
-	53,  // 85: crm.leads.v1.UpdateLeadSettingsRequest.options:type_name -> crm.common.v1.WriteOptions
-	70,  // 86: crm.leads.v1.UpdateLeadSettingsResponse.settings:type_name -> crm.leads.v1.LeadSettings
-	54,  // 87: crm.leads.v1.UpdateLeadSettingsResponse.result:type_name -> crm.common.v1.WriteResult
-	1,   // 88: crm.leads.v1.LeadsService.CreateLead:input_type -> crm.leads.v1.CreateLeadRequest
-	3,   // 89: crm.leads.v1.LeadsService.GetLead:input_type -> crm.leads.v1.GetLeadRequest
-	5,   // 90: crm.leads.v1.LeadsService.UpdateLead:input_type -> crm.leads.v1.UpdateLeadRequest
-	7,   // 91: crm.leads.v1.LeadsService.ChangeLeadStatus:input_type -> crm.leads.v1.ChangeLeadStatusRequest
-	9,   // 92: crm.leads.v1.LeadsService.DisqualifyLead:input_type -> crm.leads.v1.DisqualifyLeadRequest
-	11,  // 93: crm.leads.v1.LeadsService.RecycleLead:input_type -> crm.leads.v1.RecycleLeadRequest
-	13,  // 94: crm.leads.v1.LeadsService.SetBant:input_type -> crm.leads.v1.SetBantRequest
-	15,  // 95: crm.leads.v1.LeadsService.AssignLead:input_type -> crm.leads.v1.AssignLeadRequest
-	17,  // 96: crm.leads.v1.LeadsService.AddLeadTags:input_type -> crm.leads.v1.AddLeadTagsRequest
-	19,  // 97: crm.leads.v1.LeadsService.RemoveLeadTags:input_type -> crm.leads.v1.RemoveLeadTagsRequest
-	21,  // 98: crm.leads.v1.LeadsService.RecordEngagement:input_type -> crm.leads.v1.RecordEngagementRequest
-	23,  // 99: crm.leads.v1.LeadsService.MergeLeads:input_type -> crm.leads.v1.MergeLeadsRequest
-	25,  // 100: crm.leads.v1.LeadsService.ConvertLead:input_type -> crm.leads.v1.ConvertLeadRequest
-	28,  // 101: crm.leads.v1.LeadsService.ListLeads:input_type -> crm.leads.v1.ListLeadsRequest
-	30,  // 102: crm.leads.v1.LeadsService.SearchLeads:input_type -> crm.leads.v1.SearchLeadsRequest
-	32,  // 103: crm.leads.v1.LeadsService.GetScoringModel:input_type -> crm.leads.v1.GetScoringModelRequest
-	34,  // 104: crm.leads.v1.LeadsService.UpdateScoringModel:input_type -> crm.leads.v1.UpdateScoringModelRequest
-	36,  // 105: crm.leads.v1.LeadsService.ListTerritories:input_type -> crm.leads.v1.ListTerritoriesRequest
-	38,  // 106: crm.leads.v1.LeadsService.UpsertTerritory:input_type -> crm.leads.v1.UpsertTerritoryRequest
-	40,  // 107: crm.leads.v1.LeadsService.DeleteTerritory:input_type -> crm.leads.v1.DeleteTerritoryRequest
-	42,  // 108: crm.leads.v1.LeadsService.ListCustomFields:input_type -> crm.leads.v1.ListCustomFieldsRequest
-	44,  // 109: crm.leads.v1.LeadsService.DefineCustomField:input_type -> crm.leads.v1.DefineCustomFieldRequest
-	46,  // 110: crm.leads.v1.LeadsService.DeleteCustomField:input_type -> crm.leads.v1.DeleteCustomFieldRequest
-	48,  // 111: crm.leads.v1.LeadsService.GetLeadSettings:input_type -> crm.leads.v1.GetLeadSettingsRequest
-	50,  // 112: crm.leads.v1.LeadsService.UpdateLeadSettings:input_type -> crm.leads.v1.UpdateLeadSettingsRequest
-	2,   // 113: crm.leads.v1.LeadsService.CreateLead:output_type -> crm.leads.v1.CreateLeadResponse
-	4,   // 114: crm.leads.v1.LeadsService.GetLead:output_type -> crm.leads.v1.GetLeadResponse
-	6,   // 115: crm.leads.v1.LeadsService.UpdateLead:output_type -> crm.leads.v1.UpdateLeadResponse
-	8,   // 116: crm.leads.v1.LeadsService.ChangeLeadStatus:output_type -> crm.leads.v1.ChangeLeadStatusResponse
-	10,  // 117: crm.leads.v1.LeadsService.DisqualifyLead:output_type -> crm.leads.v1.DisqualifyLeadResponse
-	12,  // 118: crm.leads.v1.LeadsService.RecycleLead:output_type -> crm.leads.v1.RecycleLeadResponse
-	14,  // 119: crm.leads.v1.LeadsService.SetBant:output_type -> crm.leads.v1.SetBantResponse
-	16,  // 120: crm.leads.v1.LeadsService.AssignLead:output_type -> crm.leads.v1.AssignLeadResponse
-	18,  // 121: crm.leads.v1.LeadsService.AddLeadTags:output_type -> crm.leads.v1.AddLeadTagsResponse
-	20,  // 122: crm.leads.v1.LeadsService.RemoveLeadTags:output_type -> crm.leads.v1.RemoveLeadTagsResponse
-	22,  // 123: crm.leads.v1.LeadsService.RecordEngagement:output_type -> crm.leads.v1.RecordEngagementResponse
-	24,  // 124: crm.leads.v1.LeadsService.MergeLeads:output_type -> crm.leads.v1.MergeLeadsResponse
-	27,  // 125: crm.leads.v1.LeadsService.ConvertLead:output_type -> crm.leads.v1.ConvertLeadResponse
-	29,  // 126: crm.leads.v1.LeadsService.ListLeads:output_type -> crm.leads.v1.ListLeadsResponse
-	31,  // 127: crm.leads.v1.LeadsService.SearchLeads:output_type -> crm.leads.v1.SearchLeadsResponse
-	33,  // 128: crm.leads.v1.LeadsService.GetScoringModel:output_type -> crm.leads.v1.GetScoringModelResponse
-	35,  // 129: crm.leads.v1.LeadsService.UpdateScoringModel:output_type -> crm.leads.v1.UpdateScoringModelResponse
-	37,  // 130: crm.leads.v1.LeadsService.ListTerritories:output_type -> crm.leads.v1.ListTerritoriesResponse
-	39,  // 131: crm.leads.v1.LeadsService.UpsertTerritory:output_type -> crm.leads.v1.UpsertTerritoryResponse
-	41,  // 132: crm.leads.v1.LeadsService.DeleteTerritory:output_type -> crm.leads.v1.DeleteTerritoryResponse
-	43,  // 133: crm.leads.v1.LeadsService.ListCustomFields:output_type -> crm.leads.v1.ListCustomFieldsResponse
-	45,  // 134: crm.leads.v1.LeadsService.DefineCustomField:output_type -> crm.leads.v1.DefineCustomFieldResponse
-	47,  // 135: crm.leads.v1.LeadsService.DeleteCustomField:output_type -> crm.leads.v1.DeleteCustomFieldResponse
-	49,  // 136: crm.leads.v1.LeadsService.GetLeadSettings:output_type -> crm.leads.v1.GetLeadSettingsResponse
-	51,  // 137: crm.leads.v1.LeadsService.UpdateLeadSettings:output_type -> crm.leads.v1.UpdateLeadSettingsResponse
-	113, // [113:138] is the sub-list for method output_type
-	88,  // [88:113] is the sub-list for method input_type
-	88,  // [88:88] is the sub-list for extension type_name
-	88,  // [88:88] is the sub-list for extension extendee
-	0,   // [0:88] is the sub-list for field type_name
+	54,  // 0: crm.leads.v1.CreateLeadRequest.lead:type_name -> crm.leads.v1.Lead
+	55,  // 1: crm.leads.v1.CreateLeadRequest.options:type_name -> crm.common.v1.WriteOptions
+	54,  // 2: crm.leads.v1.CreateLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	56,  // 3: crm.leads.v1.CreateLeadResponse.result:type_name -> crm.common.v1.WriteResult
+	57,  // 4: crm.leads.v1.GetLeadRequest.read:type_name -> crm.common.v1.ReadOptions
+	54,  // 5: crm.leads.v1.GetLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	54,  // 6: crm.leads.v1.UpdateLeadRequest.lead:type_name -> crm.leads.v1.Lead
+	58,  // 7: crm.leads.v1.UpdateLeadRequest.update_mask:type_name -> google.protobuf.FieldMask
+	55,  // 8: crm.leads.v1.UpdateLeadRequest.options:type_name -> crm.common.v1.WriteOptions
+	54,  // 9: crm.leads.v1.UpdateLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	56,  // 10: crm.leads.v1.UpdateLeadResponse.result:type_name -> crm.common.v1.WriteResult
+	59,  // 11: crm.leads.v1.ChangeLeadStatusRequest.status:type_name -> crm.leads.v1.LeadStatus
+	60,  // 12: crm.leads.v1.ChangeLeadStatusRequest.qualification_path:type_name -> crm.leads.v1.QualificationPath
+	55,  // 13: crm.leads.v1.ChangeLeadStatusRequest.options:type_name -> crm.common.v1.WriteOptions
+	54,  // 14: crm.leads.v1.ChangeLeadStatusResponse.lead:type_name -> crm.leads.v1.Lead
+	56,  // 15: crm.leads.v1.ChangeLeadStatusResponse.result:type_name -> crm.common.v1.WriteResult
+	61,  // 16: crm.leads.v1.DisqualifyLeadRequest.reason:type_name -> crm.leads.v1.DisqualifyReason
+	55,  // 17: crm.leads.v1.DisqualifyLeadRequest.options:type_name -> crm.common.v1.WriteOptions
+	54,  // 18: crm.leads.v1.DisqualifyLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	56,  // 19: crm.leads.v1.DisqualifyLeadResponse.result:type_name -> crm.common.v1.WriteResult
+	55,  // 20: crm.leads.v1.RecycleLeadRequest.options:type_name -> crm.common.v1.WriteOptions
+	54,  // 21: crm.leads.v1.RecycleLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	56,  // 22: crm.leads.v1.RecycleLeadResponse.result:type_name -> crm.common.v1.WriteResult
+	62,  // 23: crm.leads.v1.SetBantRequest.bant:type_name -> crm.leads.v1.Bant
+	58,  // 24: crm.leads.v1.SetBantRequest.update_mask:type_name -> google.protobuf.FieldMask
+	55,  // 25: crm.leads.v1.SetBantRequest.options:type_name -> crm.common.v1.WriteOptions
+	54,  // 26: crm.leads.v1.SetBantResponse.lead:type_name -> crm.leads.v1.Lead
+	56,  // 27: crm.leads.v1.SetBantResponse.result:type_name -> crm.common.v1.WriteResult
+	55,  // 28: crm.leads.v1.AssignLeadRequest.options:type_name -> crm.common.v1.WriteOptions
+	54,  // 29: crm.leads.v1.AssignLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	56,  // 30: crm.leads.v1.AssignLeadResponse.result:type_name -> crm.common.v1.WriteResult
+	55,  // 31: crm.leads.v1.AddLeadTagsRequest.options:type_name -> crm.common.v1.WriteOptions
+	54,  // 32: crm.leads.v1.AddLeadTagsResponse.lead:type_name -> crm.leads.v1.Lead
+	56,  // 33: crm.leads.v1.AddLeadTagsResponse.result:type_name -> crm.common.v1.WriteResult
+	55,  // 34: crm.leads.v1.RemoveLeadTagsRequest.options:type_name -> crm.common.v1.WriteOptions
+	54,  // 35: crm.leads.v1.RemoveLeadTagsResponse.lead:type_name -> crm.leads.v1.Lead
+	56,  // 36: crm.leads.v1.RemoveLeadTagsResponse.result:type_name -> crm.common.v1.WriteResult
+	63,  // 37: crm.leads.v1.RecordEngagementRequest.signal:type_name -> crm.leads.v1.EngagementSignal
+	64,  // 38: crm.leads.v1.RecordEngagementRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	55,  // 39: crm.leads.v1.RecordEngagementRequest.options:type_name -> crm.common.v1.WriteOptions
+	54,  // 40: crm.leads.v1.RecordEngagementResponse.lead:type_name -> crm.leads.v1.Lead
+	56,  // 41: crm.leads.v1.RecordEngagementResponse.result:type_name -> crm.common.v1.WriteResult
+	55,  // 42: crm.leads.v1.ErasePersonRequest.options:type_name -> crm.common.v1.WriteOptions
+	56,  // 43: crm.leads.v1.ErasePersonResponse.result:type_name -> crm.common.v1.WriteResult
+	55,  // 44: crm.leads.v1.MergeLeadsRequest.options:type_name -> crm.common.v1.WriteOptions
+	54,  // 45: crm.leads.v1.MergeLeadsResponse.survivor:type_name -> crm.leads.v1.Lead
+	56,  // 46: crm.leads.v1.MergeLeadsResponse.result:type_name -> crm.common.v1.WriteResult
+	28,  // 47: crm.leads.v1.ConvertLeadRequest.opportunity:type_name -> crm.leads.v1.ConversionOpportunity
+	55,  // 48: crm.leads.v1.ConvertLeadRequest.options:type_name -> crm.common.v1.WriteOptions
+	65,  // 49: crm.leads.v1.ConversionOpportunity.amount:type_name -> crm.common.v1.Money
+	54,  // 50: crm.leads.v1.ConvertLeadResponse.lead:type_name -> crm.leads.v1.Lead
+	56,  // 51: crm.leads.v1.ConvertLeadResponse.result:type_name -> crm.common.v1.WriteResult
+	59,  // 52: crm.leads.v1.ListLeadsRequest.statuses:type_name -> crm.leads.v1.LeadStatus
+	66,  // 53: crm.leads.v1.ListLeadsRequest.sources:type_name -> crm.leads.v1.LeadSource
+	67,  // 54: crm.leads.v1.ListLeadsRequest.temperatures:type_name -> crm.leads.v1.Temperature
+	64,  // 55: crm.leads.v1.ListLeadsRequest.created_after:type_name -> google.protobuf.Timestamp
+	64,  // 56: crm.leads.v1.ListLeadsRequest.created_before:type_name -> google.protobuf.Timestamp
+	64,  // 57: crm.leads.v1.ListLeadsRequest.updated_after:type_name -> google.protobuf.Timestamp
+	64,  // 58: crm.leads.v1.ListLeadsRequest.updated_before:type_name -> google.protobuf.Timestamp
+	0,   // 59: crm.leads.v1.ListLeadsRequest.order_by:type_name -> crm.leads.v1.LeadOrderBy
+	57,  // 60: crm.leads.v1.ListLeadsRequest.read:type_name -> crm.common.v1.ReadOptions
+	54,  // 61: crm.leads.v1.ListLeadsResponse.leads:type_name -> crm.leads.v1.Lead
+	57,  // 62: crm.leads.v1.SearchLeadsRequest.read:type_name -> crm.common.v1.ReadOptions
+	54,  // 63: crm.leads.v1.SearchLeadsResponse.leads:type_name -> crm.leads.v1.Lead
+	68,  // 64: crm.leads.v1.GetScoringModelResponse.model:type_name -> crm.leads.v1.ScoringModel
+	68,  // 65: crm.leads.v1.UpdateScoringModelRequest.model:type_name -> crm.leads.v1.ScoringModel
+	55,  // 66: crm.leads.v1.UpdateScoringModelRequest.options:type_name -> crm.common.v1.WriteOptions
+	68,  // 67: crm.leads.v1.UpdateScoringModelResponse.model:type_name -> crm.leads.v1.ScoringModel
+	56,  // 68: crm.leads.v1.UpdateScoringModelResponse.result:type_name -> crm.common.v1.WriteResult
+	69,  // 69: crm.leads.v1.ListTerritoriesResponse.territories:type_name -> crm.leads.v1.Territory
+	69,  // 70: crm.leads.v1.UpsertTerritoryRequest.territory:type_name -> crm.leads.v1.Territory
+	55,  // 71: crm.leads.v1.UpsertTerritoryRequest.options:type_name -> crm.common.v1.WriteOptions
+	69,  // 72: crm.leads.v1.UpsertTerritoryResponse.territory:type_name -> crm.leads.v1.Territory
+	56,  // 73: crm.leads.v1.UpsertTerritoryResponse.result:type_name -> crm.common.v1.WriteResult
+	55,  // 74: crm.leads.v1.DeleteTerritoryRequest.options:type_name -> crm.common.v1.WriteOptions
+	56,  // 75: crm.leads.v1.DeleteTerritoryResponse.result:type_name -> crm.common.v1.WriteResult
+	70,  // 76: crm.leads.v1.ListCustomFieldsRequest.object:type_name -> crm.leads.v1.CustomFieldObject
+	71,  // 77: crm.leads.v1.ListCustomFieldsResponse.fields:type_name -> crm.leads.v1.CustomFieldDefinition
+	71,  // 78: crm.leads.v1.DefineCustomFieldRequest.field:type_name -> crm.leads.v1.CustomFieldDefinition
+	55,  // 79: crm.leads.v1.DefineCustomFieldRequest.options:type_name -> crm.common.v1.WriteOptions
+	71,  // 80: crm.leads.v1.DefineCustomFieldResponse.field:type_name -> crm.leads.v1.CustomFieldDefinition
+	56,  // 81: crm.leads.v1.DefineCustomFieldResponse.result:type_name -> crm.common.v1.WriteResult
+	55,  // 82: crm.leads.v1.DeleteCustomFieldRequest.options:type_name -> crm.common.v1.WriteOptions
+	70,  // 83: crm.leads.v1.DeleteCustomFieldRequest.object:type_name -> crm.leads.v1.CustomFieldObject
+	56,  // 84: crm.leads.v1.DeleteCustomFieldResponse.result:type_name -> crm.common.v1.WriteResult
+	72,  // 85: crm.leads.v1.GetLeadSettingsResponse.settings:type_name -> crm.leads.v1.LeadSettings
+	72,  // 86: crm.leads.v1.UpdateLeadSettingsRequest.settings:type_name -> crm.leads.v1.LeadSettings
+	55,  // 87: crm.leads.v1.UpdateLeadSettingsRequest.options:type_name -> crm.common.v1.WriteOptions
+	72,  // 88: crm.leads.v1.UpdateLeadSettingsResponse.settings:type_name -> crm.leads.v1.LeadSettings
+	56,  // 89: crm.leads.v1.UpdateLeadSettingsResponse.result:type_name -> crm.common.v1.WriteResult
+	1,   // 90: crm.leads.v1.LeadsService.CreateLead:input_type -> crm.leads.v1.CreateLeadRequest
+	3,   // 91: crm.leads.v1.LeadsService.GetLead:input_type -> crm.leads.v1.GetLeadRequest
+	5,   // 92: crm.leads.v1.LeadsService.UpdateLead:input_type -> crm.leads.v1.UpdateLeadRequest
+	7,   // 93: crm.leads.v1.LeadsService.ChangeLeadStatus:input_type -> crm.leads.v1.ChangeLeadStatusRequest
+	9,   // 94: crm.leads.v1.LeadsService.DisqualifyLead:input_type -> crm.leads.v1.DisqualifyLeadRequest
+	11,  // 95: crm.leads.v1.LeadsService.RecycleLead:input_type -> crm.leads.v1.RecycleLeadRequest
+	13,  // 96: crm.leads.v1.LeadsService.SetBant:input_type -> crm.leads.v1.SetBantRequest
+	15,  // 97: crm.leads.v1.LeadsService.AssignLead:input_type -> crm.leads.v1.AssignLeadRequest
+	17,  // 98: crm.leads.v1.LeadsService.AddLeadTags:input_type -> crm.leads.v1.AddLeadTagsRequest
+	19,  // 99: crm.leads.v1.LeadsService.RemoveLeadTags:input_type -> crm.leads.v1.RemoveLeadTagsRequest
+	21,  // 100: crm.leads.v1.LeadsService.RecordEngagement:input_type -> crm.leads.v1.RecordEngagementRequest
+	23,  // 101: crm.leads.v1.LeadsService.ErasePerson:input_type -> crm.leads.v1.ErasePersonRequest
+	25,  // 102: crm.leads.v1.LeadsService.MergeLeads:input_type -> crm.leads.v1.MergeLeadsRequest
+	27,  // 103: crm.leads.v1.LeadsService.ConvertLead:input_type -> crm.leads.v1.ConvertLeadRequest
+	30,  // 104: crm.leads.v1.LeadsService.ListLeads:input_type -> crm.leads.v1.ListLeadsRequest
+	32,  // 105: crm.leads.v1.LeadsService.SearchLeads:input_type -> crm.leads.v1.SearchLeadsRequest
+	34,  // 106: crm.leads.v1.LeadsService.GetScoringModel:input_type -> crm.leads.v1.GetScoringModelRequest
+	36,  // 107: crm.leads.v1.LeadsService.UpdateScoringModel:input_type -> crm.leads.v1.UpdateScoringModelRequest
+	38,  // 108: crm.leads.v1.LeadsService.ListTerritories:input_type -> crm.leads.v1.ListTerritoriesRequest
+	40,  // 109: crm.leads.v1.LeadsService.UpsertTerritory:input_type -> crm.leads.v1.UpsertTerritoryRequest
+	42,  // 110: crm.leads.v1.LeadsService.DeleteTerritory:input_type -> crm.leads.v1.DeleteTerritoryRequest
+	44,  // 111: crm.leads.v1.LeadsService.ListCustomFields:input_type -> crm.leads.v1.ListCustomFieldsRequest
+	46,  // 112: crm.leads.v1.LeadsService.DefineCustomField:input_type -> crm.leads.v1.DefineCustomFieldRequest
+	48,  // 113: crm.leads.v1.LeadsService.DeleteCustomField:input_type -> crm.leads.v1.DeleteCustomFieldRequest
+	50,  // 114: crm.leads.v1.LeadsService.GetLeadSettings:input_type -> crm.leads.v1.GetLeadSettingsRequest
+	52,  // 115: crm.leads.v1.LeadsService.UpdateLeadSettings:input_type -> crm.leads.v1.UpdateLeadSettingsRequest
+	2,   // 116: crm.leads.v1.LeadsService.CreateLead:output_type -> crm.leads.v1.CreateLeadResponse
+	4,   // 117: crm.leads.v1.LeadsService.GetLead:output_type -> crm.leads.v1.GetLeadResponse
+	6,   // 118: crm.leads.v1.LeadsService.UpdateLead:output_type -> crm.leads.v1.UpdateLeadResponse
+	8,   // 119: crm.leads.v1.LeadsService.ChangeLeadStatus:output_type -> crm.leads.v1.ChangeLeadStatusResponse
+	10,  // 120: crm.leads.v1.LeadsService.DisqualifyLead:output_type -> crm.leads.v1.DisqualifyLeadResponse
+	12,  // 121: crm.leads.v1.LeadsService.RecycleLead:output_type -> crm.leads.v1.RecycleLeadResponse
+	14,  // 122: crm.leads.v1.LeadsService.SetBant:output_type -> crm.leads.v1.SetBantResponse
+	16,  // 123: crm.leads.v1.LeadsService.AssignLead:output_type -> crm.leads.v1.AssignLeadResponse
+	18,  // 124: crm.leads.v1.LeadsService.AddLeadTags:output_type -> crm.leads.v1.AddLeadTagsResponse
+	20,  // 125: crm.leads.v1.LeadsService.RemoveLeadTags:output_type -> crm.leads.v1.RemoveLeadTagsResponse
+	22,  // 126: crm.leads.v1.LeadsService.RecordEngagement:output_type -> crm.leads.v1.RecordEngagementResponse
+	24,  // 127: crm.leads.v1.LeadsService.ErasePerson:output_type -> crm.leads.v1.ErasePersonResponse
+	26,  // 128: crm.leads.v1.LeadsService.MergeLeads:output_type -> crm.leads.v1.MergeLeadsResponse
+	29,  // 129: crm.leads.v1.LeadsService.ConvertLead:output_type -> crm.leads.v1.ConvertLeadResponse
+	31,  // 130: crm.leads.v1.LeadsService.ListLeads:output_type -> crm.leads.v1.ListLeadsResponse
+	33,  // 131: crm.leads.v1.LeadsService.SearchLeads:output_type -> crm.leads.v1.SearchLeadsResponse
+	35,  // 132: crm.leads.v1.LeadsService.GetScoringModel:output_type -> crm.leads.v1.GetScoringModelResponse
+	37,  // 133: crm.leads.v1.LeadsService.UpdateScoringModel:output_type -> crm.leads.v1.UpdateScoringModelResponse
+	39,  // 134: crm.leads.v1.LeadsService.ListTerritories:output_type -> crm.leads.v1.ListTerritoriesResponse
+	41,  // 135: crm.leads.v1.LeadsService.UpsertTerritory:output_type -> crm.leads.v1.UpsertTerritoryResponse
+	43,  // 136: crm.leads.v1.LeadsService.DeleteTerritory:output_type -> crm.leads.v1.DeleteTerritoryResponse
+	45,  // 137: crm.leads.v1.LeadsService.ListCustomFields:output_type -> crm.leads.v1.ListCustomFieldsResponse
+	47,  // 138: crm.leads.v1.LeadsService.DefineCustomField:output_type -> crm.leads.v1.DefineCustomFieldResponse
+	49,  // 139: crm.leads.v1.LeadsService.DeleteCustomField:output_type -> crm.leads.v1.DeleteCustomFieldResponse
+	51,  // 140: crm.leads.v1.LeadsService.GetLeadSettings:output_type -> crm.leads.v1.GetLeadSettingsResponse
+	53,  // 141: crm.leads.v1.LeadsService.UpdateLeadSettings:output_type -> crm.leads.v1.UpdateLeadSettingsResponse
+	116, // [116:142] is the sub-list for method output_type
+	90,  // [90:116] is the sub-list for method input_type
+	90,  // [90:90] is the sub-list for extension type_name
+	90,  // [90:90] is the sub-list for extension extendee
+	0,   // [0:90] is the sub-list for field type_name
 }
 
 func init() { file_crm_leads_v1_leads_service_proto_init() }
@@ -3563,14 +3738,18 @@ func file_crm_leads_v1_leads_service_proto_init() {
 	}
 	file_crm_leads_v1_config_proto_init()
 	file_crm_leads_v1_lead_proto_init()
-	file_crm_leads_v1_leads_service_proto_msgTypes[27].OneofWrappers = []any{}
+	file_crm_leads_v1_leads_service_proto_msgTypes[22].OneofWrappers = []any{
+		(*ErasePersonRequest_LeadId)(nil),
+		(*ErasePersonRequest_ContactId)(nil),
+	}
+	file_crm_leads_v1_leads_service_proto_msgTypes[29].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_leads_v1_leads_service_proto_rawDesc), len(file_crm_leads_v1_leads_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   51,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

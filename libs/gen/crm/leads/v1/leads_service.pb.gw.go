@@ -520,6 +520,33 @@ func local_request_LeadsService_RecordEngagement_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
+func request_LeadsService_ErasePerson_0(ctx context.Context, marshaler runtime.Marshaler, client LeadsServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ErasePersonRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ErasePerson(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_LeadsService_ErasePerson_0(ctx context.Context, marshaler runtime.Marshaler, server LeadsServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ErasePersonRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.ErasePerson(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 func request_LeadsService_MergeLeads_0(ctx context.Context, marshaler runtime.Marshaler, client LeadsServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq MergeLeadsRequest
@@ -1236,6 +1263,26 @@ func RegisterLeadsServiceHandlerServer(ctx context.Context, mux *runtime.ServeMu
 		}
 		forward_LeadsService_RecordEngagement_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_LeadsService_ErasePerson_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/crm.leads.v1.LeadsService/ErasePerson", runtime.WithHTTPPathPattern("/v1/persons:erase"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_LeadsService_ErasePerson_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_LeadsService_ErasePerson_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_LeadsService_MergeLeads_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1743,6 +1790,23 @@ func RegisterLeadsServiceHandlerClient(ctx context.Context, mux *runtime.ServeMu
 		}
 		forward_LeadsService_RecordEngagement_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_LeadsService_ErasePerson_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/crm.leads.v1.LeadsService/ErasePerson", runtime.WithHTTPPathPattern("/v1/persons:erase"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_LeadsService_ErasePerson_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_LeadsService_ErasePerson_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_LeadsService_MergeLeads_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1996,6 +2060,7 @@ var (
 	pattern_LeadsService_AddLeadTags_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "leads", "lead_id"}, "addTags"))
 	pattern_LeadsService_RemoveLeadTags_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "leads", "lead_id"}, "removeTags"))
 	pattern_LeadsService_RecordEngagement_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "leads", "lead_id"}, "recordEngagement"))
+	pattern_LeadsService_ErasePerson_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "persons"}, "erase"))
 	pattern_LeadsService_MergeLeads_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "leads", "survivor_id"}, "merge"))
 	pattern_LeadsService_ConvertLead_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "leads", "lead_id"}, "convert"))
 	pattern_LeadsService_ListLeads_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "leads"}, ""))
@@ -2024,6 +2089,7 @@ var (
 	forward_LeadsService_AddLeadTags_0        = runtime.ForwardResponseMessage
 	forward_LeadsService_RemoveLeadTags_0     = runtime.ForwardResponseMessage
 	forward_LeadsService_RecordEngagement_0   = runtime.ForwardResponseMessage
+	forward_LeadsService_ErasePerson_0        = runtime.ForwardResponseMessage
 	forward_LeadsService_MergeLeads_0         = runtime.ForwardResponseMessage
 	forward_LeadsService_ConvertLead_0        = runtime.ForwardResponseMessage
 	forward_LeadsService_ListLeads_0          = runtime.ForwardResponseMessage

@@ -30,6 +30,7 @@ const (
 	LeadsService_AddLeadTags_FullMethodName        = "/crm.leads.v1.LeadsService/AddLeadTags"
 	LeadsService_RemoveLeadTags_FullMethodName     = "/crm.leads.v1.LeadsService/RemoveLeadTags"
 	LeadsService_RecordEngagement_FullMethodName   = "/crm.leads.v1.LeadsService/RecordEngagement"
+	LeadsService_ErasePerson_FullMethodName        = "/crm.leads.v1.LeadsService/ErasePerson"
 	LeadsService_MergeLeads_FullMethodName         = "/crm.leads.v1.LeadsService/MergeLeads"
 	LeadsService_ConvertLead_FullMethodName        = "/crm.leads.v1.LeadsService/ConvertLead"
 	LeadsService_ListLeads_FullMethodName          = "/crm.leads.v1.LeadsService/ListLeads"
@@ -81,6 +82,12 @@ type LeadsServiceClient interface {
 	RemoveLeadTags(ctx context.Context, in *RemoveLeadTagsRequest, opts ...grpc.CallOption) (*RemoveLeadTagsResponse, error)
 	// Records a behaviour signal that raises the lead's engagement score.
 	RecordEngagement(ctx context.Context, in *RecordEngagementRequest, opts ...grpc.CallOption) (*RecordEngagementResponse, error)
+	// Erases a person (a lead or a contact) by crypto-shredding: destroys the person's data key,
+	// so the personal fields of every event about them can no longer be decrypted, and appends
+	// LeadErased or ContactErased; read models and analytics then show "[erased]" in place of the
+	// personal fields (docs/security.md, "Erasure"). Idempotent: erasing an erased person changes
+	// nothing. Admin only.
+	ErasePerson(ctx context.Context, in *ErasePersonRequest, opts ...grpc.CallOption) (*ErasePersonResponse, error)
 	// Merges a duplicate into a surviving lead.
 	MergeLeads(ctx context.Context, in *MergeLeadsRequest, opts ...grpc.CallOption) (*MergeLeadsResponse, error)
 	// Converts a SALES_QUALIFIED lead (SALES_ACCEPTED too when LeadSettings allow it) into an
@@ -227,6 +234,16 @@ func (c *leadsServiceClient) RecordEngagement(ctx context.Context, in *RecordEng
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RecordEngagementResponse)
 	err := c.cc.Invoke(ctx, LeadsService_RecordEngagement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *leadsServiceClient) ErasePerson(ctx context.Context, in *ErasePersonRequest, opts ...grpc.CallOption) (*ErasePersonResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ErasePersonResponse)
+	err := c.cc.Invoke(ctx, LeadsService_ErasePerson_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -408,6 +425,12 @@ type LeadsServiceServer interface {
 	RemoveLeadTags(context.Context, *RemoveLeadTagsRequest) (*RemoveLeadTagsResponse, error)
 	// Records a behaviour signal that raises the lead's engagement score.
 	RecordEngagement(context.Context, *RecordEngagementRequest) (*RecordEngagementResponse, error)
+	// Erases a person (a lead or a contact) by crypto-shredding: destroys the person's data key,
+	// so the personal fields of every event about them can no longer be decrypted, and appends
+	// LeadErased or ContactErased; read models and analytics then show "[erased]" in place of the
+	// personal fields (docs/security.md, "Erasure"). Idempotent: erasing an erased person changes
+	// nothing. Admin only.
+	ErasePerson(context.Context, *ErasePersonRequest) (*ErasePersonResponse, error)
 	// Merges a duplicate into a surviving lead.
 	MergeLeads(context.Context, *MergeLeadsRequest) (*MergeLeadsResponse, error)
 	// Converts a SALES_QUALIFIED lead (SALES_ACCEPTED too when LeadSettings allow it) into an
@@ -482,6 +505,9 @@ func (UnimplementedLeadsServiceServer) RemoveLeadTags(context.Context, *RemoveLe
 }
 func (UnimplementedLeadsServiceServer) RecordEngagement(context.Context, *RecordEngagementRequest) (*RecordEngagementResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordEngagement not implemented")
+}
+func (UnimplementedLeadsServiceServer) ErasePerson(context.Context, *ErasePersonRequest) (*ErasePersonResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ErasePerson not implemented")
 }
 func (UnimplementedLeadsServiceServer) MergeLeads(context.Context, *MergeLeadsRequest) (*MergeLeadsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MergeLeads not implemented")
@@ -740,6 +766,24 @@ func _LeadsService_RecordEngagement_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(LeadsServiceServer).RecordEngagement(ctx, req.(*RecordEngagementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LeadsService_ErasePerson_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ErasePersonRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LeadsServiceServer).ErasePerson(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LeadsService_ErasePerson_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LeadsServiceServer).ErasePerson(ctx, req.(*ErasePersonRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1046,6 +1090,10 @@ var LeadsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordEngagement",
 			Handler:    _LeadsService_RecordEngagement_Handler,
+		},
+		{
+			MethodName: "ErasePerson",
+			Handler:    _LeadsService_ErasePerson_Handler,
 		},
 		{
 			MethodName: "MergeLeads",

@@ -238,6 +238,52 @@ func (x *ContactUpdated) GetAfter() *Contact {
 	return nil
 }
 
+// ContactErased records that the contact was erased (ErasePerson): see LeadErased.
+type ContactErased struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Why, free text without personal data.
+	Reason        string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContactErased) Reset() {
+	*x = ContactErased{}
+	mi := &file_crm_leads_v1_record_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContactErased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContactErased) ProtoMessage() {}
+
+func (x *ContactErased) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_leads_v1_record_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContactErased.ProtoReflect.Descriptor instead.
+func (*ContactErased) Descriptor() ([]byte, []int) {
+	return file_crm_leads_v1_record_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ContactErased) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // ActivityLogged records a call, email, meeting or note.
 type ActivityLogged struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -248,7 +294,7 @@ type ActivityLogged struct {
 
 func (x *ActivityLogged) Reset() {
 	*x = ActivityLogged{}
-	mi := &file_crm_leads_v1_record_events_proto_msgTypes[4]
+	mi := &file_crm_leads_v1_record_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -260,7 +306,7 @@ func (x *ActivityLogged) String() string {
 func (*ActivityLogged) ProtoMessage() {}
 
 func (x *ActivityLogged) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_record_events_proto_msgTypes[4]
+	mi := &file_crm_leads_v1_record_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -273,7 +319,7 @@ func (x *ActivityLogged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActivityLogged.ProtoReflect.Descriptor instead.
 func (*ActivityLogged) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_record_events_proto_rawDescGZIP(), []int{4}
+	return file_crm_leads_v1_record_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ActivityLogged) GetActivity() *Activity {
@@ -293,7 +339,7 @@ type TaskCreated struct {
 
 func (x *TaskCreated) Reset() {
 	*x = TaskCreated{}
-	mi := &file_crm_leads_v1_record_events_proto_msgTypes[5]
+	mi := &file_crm_leads_v1_record_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -305,7 +351,7 @@ func (x *TaskCreated) String() string {
 func (*TaskCreated) ProtoMessage() {}
 
 func (x *TaskCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_record_events_proto_msgTypes[5]
+	mi := &file_crm_leads_v1_record_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -318,7 +364,7 @@ func (x *TaskCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskCreated.ProtoReflect.Descriptor instead.
 func (*TaskCreated) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_record_events_proto_rawDescGZIP(), []int{5}
+	return file_crm_leads_v1_record_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *TaskCreated) GetTask() *Task {
@@ -341,7 +387,7 @@ type TaskUpdated struct {
 
 func (x *TaskUpdated) Reset() {
 	*x = TaskUpdated{}
-	mi := &file_crm_leads_v1_record_events_proto_msgTypes[6]
+	mi := &file_crm_leads_v1_record_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -353,7 +399,7 @@ func (x *TaskUpdated) String() string {
 func (*TaskUpdated) ProtoMessage() {}
 
 func (x *TaskUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_record_events_proto_msgTypes[6]
+	mi := &file_crm_leads_v1_record_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -366,7 +412,7 @@ func (x *TaskUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskUpdated.ProtoReflect.Descriptor instead.
 func (*TaskUpdated) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_record_events_proto_rawDescGZIP(), []int{6}
+	return file_crm_leads_v1_record_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *TaskUpdated) GetChangedFields() []string {
@@ -406,7 +452,7 @@ type TaskStatusChanged struct {
 
 func (x *TaskStatusChanged) Reset() {
 	*x = TaskStatusChanged{}
-	mi := &file_crm_leads_v1_record_events_proto_msgTypes[7]
+	mi := &file_crm_leads_v1_record_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -418,7 +464,7 @@ func (x *TaskStatusChanged) String() string {
 func (*TaskStatusChanged) ProtoMessage() {}
 
 func (x *TaskStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_leads_v1_record_events_proto_msgTypes[7]
+	mi := &file_crm_leads_v1_record_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -431,7 +477,7 @@ func (x *TaskStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskStatusChanged.ProtoReflect.Descriptor instead.
 func (*TaskStatusChanged) Descriptor() ([]byte, []int) {
-	return file_crm_leads_v1_record_events_proto_rawDescGZIP(), []int{7}
+	return file_crm_leads_v1_record_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TaskStatusChanged) GetFrom() TaskStatus {
@@ -485,7 +531,9 @@ const file_crm_leads_v1_record_events_proto_rawDesc = "" +
 	"\x0eContactUpdated\x12%\n" +
 	"\x0echanged_fields\x18\x01 \x03(\tR\rchangedFields\x12-\n" +
 	"\x06before\x18\x02 \x01(\v2\x15.crm.leads.v1.ContactR\x06before\x12+\n" +
-	"\x05after\x18\x03 \x01(\v2\x15.crm.leads.v1.ContactR\x05after\"D\n" +
+	"\x05after\x18\x03 \x01(\v2\x15.crm.leads.v1.ContactR\x05after\"'\n" +
+	"\rContactErased\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"D\n" +
 	"\x0eActivityLogged\x122\n" +
 	"\bactivity\x18\x01 \x01(\v2\x16.crm.leads.v1.ActivityR\bactivity\"5\n" +
 	"\vTaskCreated\x12&\n" +
@@ -515,37 +563,38 @@ func file_crm_leads_v1_record_events_proto_rawDescGZIP() []byte {
 	return file_crm_leads_v1_record_events_proto_rawDescData
 }
 
-var file_crm_leads_v1_record_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_crm_leads_v1_record_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_crm_leads_v1_record_events_proto_goTypes = []any{
 	(*AccountCreated)(nil),    // 0: crm.leads.v1.AccountCreated
 	(*AccountUpdated)(nil),    // 1: crm.leads.v1.AccountUpdated
 	(*ContactCreated)(nil),    // 2: crm.leads.v1.ContactCreated
 	(*ContactUpdated)(nil),    // 3: crm.leads.v1.ContactUpdated
-	(*ActivityLogged)(nil),    // 4: crm.leads.v1.ActivityLogged
-	(*TaskCreated)(nil),       // 5: crm.leads.v1.TaskCreated
-	(*TaskUpdated)(nil),       // 6: crm.leads.v1.TaskUpdated
-	(*TaskStatusChanged)(nil), // 7: crm.leads.v1.TaskStatusChanged
-	(*Account)(nil),           // 8: crm.leads.v1.Account
-	(*Contact)(nil),           // 9: crm.leads.v1.Contact
-	(*Activity)(nil),          // 10: crm.leads.v1.Activity
-	(*Task)(nil),              // 11: crm.leads.v1.Task
-	(TaskStatus)(0),           // 12: crm.leads.v1.TaskStatus
-	(*RecordRef)(nil),         // 13: crm.leads.v1.RecordRef
+	(*ContactErased)(nil),     // 4: crm.leads.v1.ContactErased
+	(*ActivityLogged)(nil),    // 5: crm.leads.v1.ActivityLogged
+	(*TaskCreated)(nil),       // 6: crm.leads.v1.TaskCreated
+	(*TaskUpdated)(nil),       // 7: crm.leads.v1.TaskUpdated
+	(*TaskStatusChanged)(nil), // 8: crm.leads.v1.TaskStatusChanged
+	(*Account)(nil),           // 9: crm.leads.v1.Account
+	(*Contact)(nil),           // 10: crm.leads.v1.Contact
+	(*Activity)(nil),          // 11: crm.leads.v1.Activity
+	(*Task)(nil),              // 12: crm.leads.v1.Task
+	(TaskStatus)(0),           // 13: crm.leads.v1.TaskStatus
+	(*RecordRef)(nil),         // 14: crm.leads.v1.RecordRef
 }
 var file_crm_leads_v1_record_events_proto_depIdxs = []int32{
-	8,  // 0: crm.leads.v1.AccountCreated.account:type_name -> crm.leads.v1.Account
-	8,  // 1: crm.leads.v1.AccountUpdated.before:type_name -> crm.leads.v1.Account
-	8,  // 2: crm.leads.v1.AccountUpdated.after:type_name -> crm.leads.v1.Account
-	9,  // 3: crm.leads.v1.ContactCreated.contact:type_name -> crm.leads.v1.Contact
-	9,  // 4: crm.leads.v1.ContactUpdated.before:type_name -> crm.leads.v1.Contact
-	9,  // 5: crm.leads.v1.ContactUpdated.after:type_name -> crm.leads.v1.Contact
-	10, // 6: crm.leads.v1.ActivityLogged.activity:type_name -> crm.leads.v1.Activity
-	11, // 7: crm.leads.v1.TaskCreated.task:type_name -> crm.leads.v1.Task
-	11, // 8: crm.leads.v1.TaskUpdated.before:type_name -> crm.leads.v1.Task
-	11, // 9: crm.leads.v1.TaskUpdated.after:type_name -> crm.leads.v1.Task
-	12, // 10: crm.leads.v1.TaskStatusChanged.from:type_name -> crm.leads.v1.TaskStatus
-	12, // 11: crm.leads.v1.TaskStatusChanged.to:type_name -> crm.leads.v1.TaskStatus
-	13, // 12: crm.leads.v1.TaskStatusChanged.record:type_name -> crm.leads.v1.RecordRef
+	9,  // 0: crm.leads.v1.AccountCreated.account:type_name -> crm.leads.v1.Account
+	9,  // 1: crm.leads.v1.AccountUpdated.before:type_name -> crm.leads.v1.Account
+	9,  // 2: crm.leads.v1.AccountUpdated.after:type_name -> crm.leads.v1.Account
+	10, // 3: crm.leads.v1.ContactCreated.contact:type_name -> crm.leads.v1.Contact
+	10, // 4: crm.leads.v1.ContactUpdated.before:type_name -> crm.leads.v1.Contact
+	10, // 5: crm.leads.v1.ContactUpdated.after:type_name -> crm.leads.v1.Contact
+	11, // 6: crm.leads.v1.ActivityLogged.activity:type_name -> crm.leads.v1.Activity
+	12, // 7: crm.leads.v1.TaskCreated.task:type_name -> crm.leads.v1.Task
+	12, // 8: crm.leads.v1.TaskUpdated.before:type_name -> crm.leads.v1.Task
+	12, // 9: crm.leads.v1.TaskUpdated.after:type_name -> crm.leads.v1.Task
+	13, // 10: crm.leads.v1.TaskStatusChanged.from:type_name -> crm.leads.v1.TaskStatus
+	13, // 11: crm.leads.v1.TaskStatusChanged.to:type_name -> crm.leads.v1.TaskStatus
+	14, // 12: crm.leads.v1.TaskStatusChanged.record:type_name -> crm.leads.v1.RecordRef
 	13, // [13:13] is the sub-list for method output_type
 	13, // [13:13] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
@@ -566,7 +615,7 @@ func file_crm_leads_v1_record_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_leads_v1_record_events_proto_rawDesc), len(file_crm_leads_v1_record_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

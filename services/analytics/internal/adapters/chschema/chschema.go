@@ -144,10 +144,29 @@ func Split(sql string) []string {
 
 // EnsureDatabase creates database unless it exists. conn may use any database.
 func EnsureDatabase(ctx context.Context, conn driver.Conn, database string) error {
+	return EnsureDatabaseWith(ctx, conn, database, Options{})
+}
+
+// EnsureDatabaseWith is EnsureDatabase in the schema mode o: in cluster mode the database is
+// created on every node (ON CLUSTER), unless the connected node has it already (an ON CLUSTER
+// statement waits for every node, so a node that is down would hold up every start).
+func EnsureDatabaseWith(ctx context.Context, conn driver.Conn, database string, o Options) error {
 	if !identRE.MatchString(database) {
 		return fmt.Errorf("chschema: database name %q must match %s", database, identRE)
 	}
-	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+database); err != nil {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if o.Clustered() {
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", database).Scan(&n); err != nil {
+			return fmt.Errorf("chschema: look for database %s: %w", database, err)
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+database+o.OnCluster()); err != nil {
 		return fmt.Errorf("chschema: create database %s: %w", database, err)
 	}
 	return nil
@@ -167,15 +186,42 @@ type Result struct {
 // Migrate applies the migrations not yet recorded in schema_migrations of conn's current
 // database, in version order, recording each after it applied.
 func Migrate(ctx context.Context, conn driver.Conn) (Result, error) {
+	return MigrateWith(ctx, conn, Options{})
+}
+
+// MigrateWith is Migrate in the schema mode o (see Options for the cluster mode). In cluster
+// mode, the statements run ON CLUSTER: every node must be up while a migration applies (the
+// statements wait for all of them, up to the servers' distributed_ddl_task_timeout), but a
+// start that finds nothing to apply runs no ON CLUSTER statement.
+func MigrateWith(ctx context.Context, conn driver.Conn, o Options) (Result, error) {
 	var res Result
 	ms, err := Migrations()
 	if err != nil {
 		return res, err
 	}
-	// Version 0 creates schema_migrations; it is idempotent and runs every time so the table
-	// can be read below.
-	if err := apply(ctx, conn, ms[0]); err != nil {
+	if err := o.Validate(); err != nil {
 		return res, err
+	}
+	a := applier{conn: conn}
+	if o.Clustered() {
+		a.opts, a.token = o, newToken()
+		if a.database, err = currentDatabase(ctx, conn); err != nil {
+			return res, err
+		}
+	}
+	// Version 0 creates schema_migrations; it is idempotent and runs every time so the table
+	// can be read below (in cluster mode only while the connected node lacks it).
+	ledger := true
+	if o.Clustered() {
+		if ledger, err = tableExists(ctx, conn, LedgerTable); err != nil {
+			return res, err
+		}
+		ledger = !ledger
+	}
+	if ledger {
+		if err := a.apply(ctx, ms[0]); err != nil {
+			return res, err
+		}
 	}
 	done, err := Applied(ctx, conn)
 	if err != nil {
@@ -191,7 +237,7 @@ func Migrate(ctx context.Context, conn driver.Conn) (Result, error) {
 		if done[m.Version] {
 			continue
 		}
-		if err := apply(ctx, conn, m); err != nil {
+		if err := a.apply(ctx, m); err != nil {
 			return res, err
 		}
 		if err := record(ctx, conn, m); err != nil {
@@ -221,22 +267,42 @@ func Applied(ctx context.Context, conn driver.Conn) (map[uint32]bool, error) {
 	return out, rows.Err()
 }
 
-func apply(ctx context.Context, conn driver.Conn, m Migration) error {
+// applier runs migrations' statements: as they are, or rewritten for a cluster (opts set).
+type applier struct {
+	conn driver.Conn
+	// opts, database and token are set in cluster mode (Options.ClusterStatements).
+	opts            Options
+	database, token string
+}
+
+func (a applier) apply(ctx context.Context, m Migration) error {
 	for i, s := range m.Statements {
-		if err := conn.Exec(ctx, s); err != nil {
-			if addColumnRE.MatchString(s) && columnExists(err) {
-				// Applied before its record was written (a crash in between, or two replicas
-				// starting at once): 18.16 has no ADD COLUMN IF NOT EXISTS, and an ALTER's
-				// commands apply together, so "already exists" means this statement is done.
-				continue
+		stmts := []string{s}
+		if a.opts.Clustered() {
+			var err error
+			if stmts, err = a.opts.ClusterStatements(a.database, a.token, s); err != nil {
+				return fmt.Errorf("chschema: migration %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
 			}
-			return fmt.Errorf("chschema: migration %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
+		}
+		for _, s := range stmts {
+			if err := a.conn.Exec(ctx, s); err != nil {
+				if addColumnRE.MatchString(s) && columnExists(err) {
+					// Applied before its record was written (a crash in between, or two
+					// replicas starting at once): 18.16 has no ADD COLUMN IF NOT EXISTS, and
+					// an ALTER's commands apply together, so "already exists" means this
+					// statement is done.
+					continue
+				}
+				return fmt.Errorf("chschema: migration %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
+			}
 		}
 	}
 	return nil
 }
 
-var addColumnRE = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN\s`)
+// addColumnRE matches an ALTER ... ADD COLUMN, also in its cluster form (a database-qualified
+// table and ON CLUSTER).
+var addColumnRE = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+\S+\s+(?:ON\s+CLUSTER\s+\S+\s+)?ADD\s+COLUMN\s`)
 
 // columnExists tells ClickHouse's "Cannot add column x: column with this name already exists"
 // (code 44, ILLEGAL_COLUMN, which other mistakes share: hence the message check).

@@ -91,7 +91,11 @@ type Options struct {
 	// CacheRows bounds the current-state rows the writer remembers between batches (least
 	// recently used go first). Default DefaultCacheRows.
 	CacheRows int
-	Logger    *slog.Logger
+	// Cluster is the ClickHouse cluster of chschema's cluster mode ("" on a single node): an
+	// erasure's rewrite of events then goes to every shard's events_local ON CLUSTER, since a
+	// Distributed table takes no ALTER … UPDATE.
+	Cluster string
+	Logger  *slog.Logger
 }
 
 // Writer writes events into the analytics tables of the database its connection uses.
@@ -201,6 +205,12 @@ func (w *Writer) Write(ctx context.Context, evs []projection.Event) error {
 	}
 	w.cache.remember(b)
 	w.forgetSettled(ds, b.held)
+	// A failed scrub must not stall the projection of every tenant (on a cluster schema the
+	// ALTER may be refused): it is logged loudly, and a redelivery or the next erasure of the
+	// person runs it again.
+	if err := w.scrubErased(ctx, ds); err != nil {
+		w.opts.Logger.ErrorContext(ctx, "chwriter: removing an erased person's clear-text events failed", "error", err)
+	}
 	return errors.Join(wait...)
 }
 

@@ -49,6 +49,13 @@ type RebuildConfig struct {
 	// events other replicas wrote into the old tables during the swap. Default
 	// 2 × BatchWait + 1s.
 	Tail time.Duration
+	// Schema is the schema mode (chschema.Options): in cluster mode the staging and old
+	// databases are created and dropped ON CLUSTER, the staging tables migrated in cluster
+	// mode, and the swap renames the local tables ON CLUSTER (the live Distributed tables
+	// reach the swapped-in local tables by name). Each node renames under its own lock, one
+	// node after the other: for that moment a query spanning shards may read old tables on one
+	// shard and new ones on another.
+	Schema chschema.Options
 }
 
 // Rebuilder rebuilds every table from the start of the streams.
@@ -119,7 +126,7 @@ func (r *Rebuilder) Rebuild(ctx context.Context, progress func([]StreamStatus)) 
 	log := cfg.Options.Logger.With("rebuild", cfg.Database)
 	staging, old := cfg.Database+"_rebuild", cfg.Database+"_old"
 	name := cfg.Options.Name + "-rebuild"
-	tables, err := chschema.Tables()
+	tables, err := cfg.Schema.SwapTables()
 	if err != nil {
 		return err
 	}
@@ -128,7 +135,7 @@ func (r *Rebuilder) Rebuild(ctx context.Context, progress func([]StreamStatus)) 
 	if err := r.cleanup(context.WithoutCancel(ctx), name, staging, old); err != nil {
 		return err
 	}
-	if err := chschema.EnsureDatabase(ctx, cfg.Admin, staging); err != nil {
+	if err := chschema.EnsureDatabaseWith(ctx, cfg.Admin, staging, cfg.Schema); err != nil {
 		return err
 	}
 	sconn, err := cfg.Open(ctx, staging)
@@ -136,7 +143,7 @@ func (r *Rebuilder) Rebuild(ctx context.Context, progress func([]StreamStatus)) 
 		return fmt.Errorf("projector: rebuild: %w", err)
 	}
 	defer sconn.Close()
-	if _, err := chschema.Migrate(ctx, sconn); err != nil {
+	if _, err := chschema.MigrateWith(ctx, sconn, cfg.Schema); err != nil {
 		return fmt.Errorf("projector: rebuild: %w", err)
 	}
 	lconn, err := cfg.Open(ctx, cfg.Database)
@@ -146,7 +153,7 @@ func (r *Rebuilder) Rebuild(ctx context.Context, progress func([]StreamStatus)) 
 	defer lconn.Close()
 
 	sw := &switchWriter{}
-	sw.cur.Store(chwriter.New(sconn, chwriter.Options{Settled: GapSettled(r.js, name), GapWait: cfg.Options.GapWait(), Logger: cfg.Options.Logger}))
+	sw.cur.Store(chwriter.New(sconn, chwriter.Options{Settled: GapSettled(r.js, name), GapWait: cfg.Options.GapWait(), Cluster: cfg.Schema.Cluster, Logger: cfg.Options.Logger}))
 	opts := cfg.Options
 	opts.Name = name
 	var rgate sync.RWMutex
@@ -183,7 +190,7 @@ func (r *Rebuilder) Rebuild(ctx context.Context, progress func([]StreamStatus)) 
 		return err
 	}
 	rgate.Lock()
-	if err := chschema.EnsureDatabase(ctx, cfg.Admin, old); err != nil {
+	if err := chschema.EnsureDatabaseWith(ctx, cfg.Admin, old, cfg.Schema); err != nil {
 		rgate.Unlock()
 		return err
 	}
@@ -192,11 +199,11 @@ func (r *Rebuilder) Rebuild(ctx context.Context, progress func([]StreamStatus)) 
 		pairs = append(pairs, cfg.Database+"."+t+" TO "+old+"."+t, staging+"."+t+" TO "+cfg.Database+"."+t)
 	}
 	// One statement: ClickHouse renames under one lock, so no query sees a mix of old and new.
-	if err := cfg.Admin.Exec(ctx, "RENAME TABLE "+strings.Join(pairs, ", ")); err != nil {
+	if err := cfg.Admin.Exec(ctx, "RENAME TABLE "+strings.Join(pairs, ", ")+cfg.Schema.OnCluster()); err != nil {
 		rgate.Unlock()
 		return fmt.Errorf("projector: rebuild: swap tables: %w", err)
 	}
-	sw.cur.Store(chwriter.New(lconn, chwriter.Options{Settled: GapSettled(r.js, name), GapWait: cfg.Options.GapWait(), Logger: cfg.Options.Logger}))
+	sw.cur.Store(chwriter.New(lconn, chwriter.Options{Settled: GapSettled(r.js, name), GapWait: cfg.Options.GapWait(), Cluster: cfg.Schema.Cluster, Logger: cfg.Options.Logger}))
 	rgate.Unlock()
 	cfg.Gate.Unlock()
 	gateHeld = false
@@ -250,7 +257,7 @@ func (r *Rebuilder) cleanup(ctx context.Context, name, staging, old string) erro
 	defer cancel()
 	errs := []error{DeleteConsumers(ctx, r.js, name)}
 	for _, db := range []string{staging, old} {
-		if err := r.cfg.Admin.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+		if err := r.cfg.Admin.Exec(ctx, "DROP DATABASE IF EXISTS "+db+r.cfg.Schema.OnCluster()); err != nil {
 			errs = append(errs, fmt.Errorf("projector: drop %s: %w", db, err))
 		}
 	}

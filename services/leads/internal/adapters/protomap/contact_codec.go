@@ -32,6 +32,8 @@ func (ContactCodec) Encode(e contact.Event) (proto.Message, error) {
 	case contact.ContactUpdated:
 		return &leadsv1.ContactUpdated{ChangedFields: cloneOrNil(e.Changed),
 			Before: ContactDetailsToProto(e.Before), After: ContactDetailsToProto(e.After)}, nil
+	case contact.ContactErased:
+		return &leadsv1.ContactErased{Reason: e.Reason}, nil
 	}
 	return nil, fmt.Errorf("protomap: unknown contact event %T", e)
 }
@@ -49,6 +51,8 @@ func (ContactCodec) Decode(r eventstore.Recorded) (contact.Event, error) {
 	case *leadsv1.ContactUpdated:
 		return contact.ContactUpdated{Changed: cloneOrNil(m.GetChangedFields()),
 			Before: ContactDetailsFromProto(m.GetBefore()), After: ContactDetailsFromProto(m.GetAfter()), At: at}, nil
+	case *leadsv1.ContactErased:
+		return contact.ContactErased{Reason: m.GetReason(), At: at}, nil
 	}
 	return nil, fmt.Errorf("protomap: %T is not a contact event", msg)
 }

@@ -84,6 +84,8 @@ func (LeadCodec) Encode(e lead.Event) (proto.Message, error) {
 	case lead.LeadOpportunityWon:
 		return &leadsv1.LeadOpportunityWon{OpportunityId: e.OpportunityID, WonAt: ts(e.WonAt),
 			Amount: MoneyToProto(e.Amount), CloseDate: e.CloseDate}, nil
+	case lead.LeadErased:
+		return &leadsv1.LeadErased{Reason: e.Reason}, nil
 	case nil:
 		return nil, fmt.Errorf("protomap: encode nil lead event")
 	}
@@ -160,6 +162,8 @@ func (LeadCodec) Decode(r eventstore.Recorded) (lead.Event, error) {
 	case *leadsv1.LeadOpportunityWon:
 		return lead.LeadOpportunityWon{OpportunityID: m.GetOpportunityId(), WonAt: fromTS(m.GetWonAt()),
 			Amount: moneyFromProto(m.GetAmount()), CloseDate: m.GetCloseDate(), At: at}, nil
+	case *leadsv1.LeadErased:
+		return lead.LeadErased{Reason: m.GetReason(), At: at}, nil
 	}
 	return nil, fmt.Errorf("protomap: %s is not a lead event", r.Envelope.GetEventType())
 }

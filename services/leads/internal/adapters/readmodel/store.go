@@ -162,6 +162,9 @@ func dsn(path string, o Options, cacheKiB int, readOnly bool) string {
 		// Take the write lock at BEGIN, so a transaction never fails
 		// half-way with SQLITE_BUSY on lock upgrade.
 		q.Set("_txlock", "immediate")
+		// Zero replaced and deleted content: an erased person's fields must be gone from the
+		// file, not only from queries (Scrub does the rest).
+		q.Add("_pragma", "secure_delete(on)")
 		// Bound the WAL after big batches (checkpoints run on commit).
 		q.Add("_pragma", "journal_size_limit(67108864)")
 		// Checkpoint the WAL every ~32 MiB instead of every 4 MiB: a

@@ -83,8 +83,11 @@ type Contact struct {
 	Details
 	// SourceLeadID is the lead whose conversion created the contact.
 	SourceLeadID string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Erased is set once the contact was erased (ContactErased): the personal fields hold
+	// lead.ErasedMarker and the contact takes no more changes.
+	Erased    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Exists reports whether the contact has been created.

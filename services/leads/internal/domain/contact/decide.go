@@ -130,6 +130,9 @@ func UpdateDetails(c Contact, cmd Update, p Policy, now time.Time) ([]Event, err
 	if !c.Exists() {
 		return nil, apperr.NotFoundf("contact", c.ID)
 	}
+	if c.Erased {
+		return nil, apperr.Precondition(ReasonErased, "contact %s was erased", c.ID)
+	}
 	var v apperr.Violations
 	src := Normalize(Pick(cmd.Details, maskLeaves(cmd)), &v)
 	var leaves []string

@@ -53,6 +53,10 @@ func Apply(a Contact, e Event) Contact {
 	case ContactUpdated:
 		a.Details = ApplyLeaves(a.Details, e.After, e.Changed)
 		a.UpdatedAt = e.At
+	case ContactErased:
+		a.Details = a.Details.erased()
+		a.Erased = true
+		a.UpdatedAt = e.At
 	}
 	a.Version++
 	return a

@@ -70,6 +70,9 @@ func Apply(l Lead, e Event) Lead {
 		l.MergedIntoID = e.SurvivorLeadID
 	case LeadConverted:
 		l.Conversion = e.Conversion
+	case LeadErased:
+		l.Details = l.Details.erased()
+		l.Erased = true
 	case LeadOpportunityWon:
 		if !slices.Contains(l.WonOpportunityIDs, e.OpportunityID) {
 			l.WonOpportunityIDs = append(l.WonOpportunityIDs, e.OpportunityID)

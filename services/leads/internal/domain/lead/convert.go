@@ -67,6 +67,9 @@ func CanConvert(l Lead, s Settings) error {
 	if err := existing(l); err != nil {
 		return err
 	}
+	if l.Erased {
+		return errErased(l)
+	}
 	if l.Status == StatusConverted {
 		return errConverted(l)
 	}

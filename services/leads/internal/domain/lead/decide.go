@@ -45,6 +45,9 @@ func writable(l Lead) error {
 	if l.Status == StatusConverted {
 		return apperr.Precondition(ReasonConverted, "lead is %s: it can no longer be changed", l.Status)
 	}
+	if l.Erased {
+		return errErased(l)
+	}
 	return nil
 }
 

@@ -165,6 +165,9 @@ type Lead struct {
 	// UpdatedAt is the time of the latest event other than LeadScored (a periodic decay rescore
 	// does not make a lead "recently updated").
 	UpdatedAt time.Time
+	// Erased is set once the person was erased (LeadErased): the personal fields hold
+	// ErasedMarker and the lead takes no more changes from users.
+	Erased bool
 	// MergedIntoID is set on a lead merged into another: the survivor.
 	MergedIntoID string
 	// MergedFromIDs are the leads merged into this one.

@@ -40,6 +40,9 @@ func Merge(survivor, merged Lead, p Policy, assign Assigner, now time.Time) (Mer
 	if err := writable(survivor); err != nil {
 		return MergeResult{}, err
 	}
+	if merged.Erased {
+		return MergeResult{}, errErased(merged)
+	}
 	if merged.Status == StatusConverted {
 		return MergeResult{}, apperr.Precondition(ReasonConverted, "lead %s is %s: it cannot be merged", merged.ID, merged.Status)
 	}
