@@ -3,6 +3,9 @@ package benchkit
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,8 +16,26 @@ import (
 )
 
 // Clients are the concurrencies of the command-path scenario: closed-loop clients, each
-// waiting for its call before the next.
+// waiting for its call before the next. BENCH_COMMAND_CLIENTS (a comma-separated list) replaces
+// them: `make bench-quick` runs one small concurrency, as every level runs the same code.
 var Clients = []int{1, 16, 64}
+
+// clients is Clients, or BENCH_COMMAND_CLIENTS when it is set.
+func clients(b *testing.B) []int {
+	v := os.Getenv("BENCH_COMMAND_CLIENTS")
+	if v == "" {
+		return Clients
+	}
+	var out []int
+	for f := range strings.SplitSeq(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			b.Fatalf("BENCH_COMMAND_CLIENTS=%q: want positive integers separated by commas", v)
+		}
+		out = append(out, n)
+	}
+	return out
+}
 
 // warmup is how many calls each client makes on every path before the timed part (even, so a
 // command that alternates between two states starts the timed part where it began).
@@ -81,7 +102,7 @@ func RunCommandPath(b *testing.B, cp CommandPath) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			for _, clients := range Clients {
+			for _, clients := range clients(b) {
 				b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 					runCommandPath(b, cp, d, store, clients)
 				})

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -96,11 +99,92 @@ func TestEveryScenarioComplete(t *testing.T) {
 			t.Errorf("scenario %s twice", s.Name)
 		}
 		seen[s.Name] = true
-		if s.Dir == "" || s.Pkg == "" || s.Bench == "" || s.BenchTime == "" || s.QuickBenchTime == "" || s.Timeout == "" {
+		if s.Dir == "" || s.Pkg == "" || s.Bench == "" || s.BenchTime == "" || s.Timeout == "" || len(s.Want) == 0 {
 			t.Errorf("scenario %s incomplete: %+v", s.Name, s)
+		}
+		for _, w := range s.Want {
+			pattern, unit, ok := strings.Cut(w, " ")
+			if _, err := regexp.Compile(pattern); err != nil || !ok || unit == "" || strings.Contains(unit, " ") {
+				t.Errorf("scenario %s: Want %q is not \"<regexp> <unit>\" (%v)", s.Name, w, err)
+			}
 		}
 		if _, err := os.Stat(filepath.Join("..", "..", s.Dir, s.Pkg)); err != nil {
 			t.Errorf("scenario %s: %v", s.Name, err)
 		}
+	}
+}
+
+// A scenario fails when one of its Want figures is missing or a value is not finite, and the
+// non-finite value is dropped so that the results file can still be written.
+func TestMissingFigures(t *testing.T) {
+	figs, err := parseFigures(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := scenario{Want: []string{
+		"CommandPath/MoveStage/sync=interval/clients=\\d+ evcrm/pg", // present
+		"ConditionEval ns/op", // present
+		"CommandPath/MoveStage/sync=always/clients=16 evcrm/pg", // absent
+		"Condition ns/op", // a prefix only: the regexp must match the whole name
+	}}
+	if got := missingFigures(s, figs); !slices.Equal(got, []string{s.Want[2], s.Want[3]}) {
+		t.Errorf("missing = %q", got)
+	}
+	nan := &Figure{Benchmark: "BenchmarkX", Unit: "a/b", Values: []float64{math.NaN(), 2, math.Inf(1), 4}}
+	got := missingFigures(scenario{}, []*Figure{nan})
+	if len(got) != 1 || !strings.Contains(got[0], "not a finite number") {
+		t.Errorf("missing = %q", got)
+	}
+	if !slices.Equal(nan.Values, []float64{2, 4}) || nan.Median != 3 {
+		t.Errorf("non-finite values kept: %+v", nan)
+	}
+}
+
+// The analytics tables of BENCHMARKS.md: projection with both raw ClickHouse paths, freshness
+// per rate, the rebuild and the five metrics; a skipped scenario is named; verifyOutputs
+// accepts what writeRun and writeMarkdown wrote and refuses a Markdown without a scenario.
+func TestAnalyticsMarkdownAndVerify(t *testing.T) {
+	const out = `BenchmarkAnalytics/throughput-2 1 10 ns/op 20000 projector_events/s 100000 raw_jetstream_events/s 50000 raw_clickhouse_events/s 80000 raw_clickhouse_tsv_events/s 0.4 ratio_to_slower_raw 0.25 ratio_to_slower_raw_tsv
+BenchmarkAnalytics/throughput-2 1 10 ns/op 22000 projector_events/s 100000 raw_jetstream_events/s 50000 raw_clickhouse_events/s 80000 raw_clickhouse_tsv_events/s 0.44 ratio_to_slower_raw 0.27 ratio_to_slower_raw_tsv
+BenchmarkAnalytics/postgres-2 1 10 ns/op 2.5 funnel_pg/ch_p50 100 funnel_ch_p50_ms 250 funnel_pg_p50_ms 3.1 pg_load_s
+BenchmarkAnalytics/freshness/rate=1000-2 1 10 ns/op 1000 appended_events/s 300 p50_ms 700 p99_ms
+BenchmarkAnalytics/freshness/rate=20000-2 1 10 ns/op 12000 appended_events/s 900 p50_ms 2500 p99_ms
+BenchmarkAnalytics/rebuild-2 1 10 ns/op 1000000 rebuild_events 40 rebuild_s 25000 rebuild_events/s
+`
+	figs, err := parseFigures(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Run{Commit: "abc", Count: 2, Machine: Machine{Cores: 2}, Scenarios: []*ScenarioResult{
+		{Name: "analytics", Title: "Analytics at 1M", Command: "go test", Figures: figs},
+		{Name: "analytics-10m", Title: "Analytics at 10M", Skipped: "full run only: bigger"}}}
+	dir := t.TempDir()
+	js, md := filepath.Join(dir, "r.json"), filepath.Join(dir, "B.md")
+	if err := writeRun(js, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeMarkdown(md, r, "r.json"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(md)
+	for _, want := range []string{
+		"| 21,000 (20,000–22,000) | 100,000 | 50,000 | 80,000 | **0.42 (0.4–0.44)** | **0.26 (0.25–0.27)** |",
+		"| 1,000 | 1,000 | 300 | 700 |", "| 20,000 | 12,000 | 900 | 2,500 |",
+		"1,000,000 events in **40.0 s**, 25,000 events/s",
+		"| funnel | 100 | – | 250 | – | **2.5** |", "PostgreSQL loaded in 3.1 s",
+		"### Analytics at 10M\n\nNot run: full run only: bigger.",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, b)
+		}
+	}
+	if err := verifyOutputs(js, md, r); err != nil {
+		t.Errorf("verifyOutputs: %v", err)
+	}
+	if err := os.WriteFile(md, []byte(strings.ReplaceAll(string(b), "### Analytics at 10M", "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := verifyOutputs(js, md, r); err == nil || !strings.Contains(err.Error(), "analytics-10m") {
+		t.Errorf("verifyOutputs of a Markdown without a scenario: %v", err)
 	}
 }

@@ -7,10 +7,13 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,6 +27,8 @@ func main() {
 
 type options struct {
 	quick   bool
+	race    bool
+	jobs    int
 	count   int
 	only    string
 	root    string
@@ -39,9 +44,10 @@ func newCommand() *cobra.Command {
 		Use:   "bench",
 		Short: "Run every benchmark of the workspace and write bench/results/<date>-<commit>.json and BENCHMARKS.md",
 		Long: "bench runs every scenario (go test -bench -json per package) --count times, then writes the results\n" +
-			"and regenerates BENCHMARKS.md from them. --quick runs each scenario at a tiny size, once, and writes\n" +
-			"into bench/tmp/quick instead (a check that the harness and every benchmark still work; no figure in\n" +
-			"it means anything).",
+			"and regenerates BENCHMARKS.md from them. --quick runs each scenario at a tiny size, once (-benchtime 1x,\n" +
+			"no warm-up run), built with -race, and writes into bench/tmp/quick instead: a check that the harness and\n" +
+			"every benchmark still work, which fails when a scenario fails or lacks one of its figures, or when the\n" +
+			"results file or the Markdown is not written; no figure in it means anything.",
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return run(cmd, o)
@@ -49,6 +55,10 @@ func newCommand() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.quick, "quick", false, "tiny sizes, one repetition, output under bench/tmp/quick")
+	f.BoolVar(&o.race, "race", false, "build the benchmarks with -race (default with --quick: it reuses `make test`'s build cache, and a\n"+
+		"race in a benchmark fails it; never for figures that mean something)")
+	f.IntVar(&o.jobs, "jobs", 1, "scenarios run at the same time (default 3 with --quick, whose figures mean nothing anyway;\n"+
+		"keep 1 for figures: scenarios running together slow each other down)")
 	f.IntVar(&o.count, "count", 5, "repetitions of every benchmark (-count); --quick sets 1 unless given")
 	f.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regular expression")
 	f.StringVar(&o.root, "root", "", "repository root (default: the directory holding go.work, found upwards)")
@@ -77,6 +87,13 @@ func run(cmd *cobra.Command, o options) error {
 	if o.quick && !cmd.Flags().Changed("count") {
 		o.count = 1
 	}
+	if o.quick && !cmd.Flags().Changed("race") {
+		o.race = true
+	}
+	if o.quick && !cmd.Flags().Changed("jobs") {
+		o.jobs = 3
+	}
+	o.jobs = max(o.jobs, 1)
 	if o.out == "" {
 		o.out = filepath.Join(root, "bench", "results")
 		if o.quick {
@@ -107,15 +124,48 @@ func run(cmd *cobra.Command, o options) error {
 	started := time.Now()
 	r := &Run{Started: started.UTC(), Quick: o.quick, Count: o.count, Machine: describeMachine(root)}
 	r.Commit, r.Dirty = gitCommit(root)
-	var failed []string
+	log := &syncWriter{w: stderr}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, o.jobs)
+	var selected []scenario
 	for _, s := range scenarios {
-		if only != nil && !only.MatchString(s.Name) {
+		if only == nil || only.MatchString(s.Name) {
+			selected = append(selected, s)
+		}
+	}
+	r.Scenarios = make([]*ScenarioResult, len(selected)) // in the scenarios' order, however they finish
+	// Scenarios of one package run one after the other, never side by side: two `go test` of
+	// a package whose build is not cached yet would each compile it, where the second one
+	// otherwise finds it in the build cache.
+	pkgLocks := map[string]*sync.Mutex{}
+	for _, s := range selected {
+		pkgLocks[s.Dir+" "+s.Pkg] = &sync.Mutex{}
+	}
+	for i, s := range selected {
+		if o.quick && s.FullOnly != "" {
+			r.Scenarios[i] = &ScenarioResult{Name: s.Name, Title: s.Title, Skipped: "full run only: " + s.FullOnly}
+			fmt.Fprintf(log, "bench: %s: skipped in the quick run (%s)\n", s.Name, s.FullOnly)
 			continue
 		}
-		res := runScenario(cmd.Context(), stderr, root, s, o.quick, o.count)
-		r.Scenarios = append(r.Scenarios, res)
+		if o.jobs == 1 { // in the list's order
+			r.Scenarios[i] = runScenario(cmd.Context(), log, root, s, o.quick, o.race, o.count)
+			continue
+		}
+		wg.Go(func() {
+			pkg := pkgLocks[s.Dir+" "+s.Pkg]
+			pkg.Lock()
+			defer pkg.Unlock()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r.Scenarios[i] = runScenario(cmd.Context(), log, root, s, o.quick, o.race, o.count)
+		})
+		time.Sleep(10 * time.Millisecond) // roughly the list's order among those ready
+	}
+	wg.Wait()
+	var failed []string
+	for _, res := range r.Scenarios {
 		if res.Error != "" {
-			failed = append(failed, s.Name)
+			failed = append(failed, res.Name)
 		}
 	}
 	r.Elapsed = time.Since(started).Round(time.Second).String()
@@ -128,9 +178,53 @@ func run(cmd *cobra.Command, o options) error {
 	if err := writeMarkdown(o.md, r, relTo(root, path)); err != nil {
 		return err
 	}
+	if err := verifyOutputs(path, o.md, r); err != nil {
+		return fmt.Errorf("bench: the harness's own output is wrong: %w", err)
+	}
 	fmt.Fprintf(stderr, "bench: %d scenarios in %s; wrote %s and %s\n", len(r.Scenarios), r.Elapsed, relTo(root, path), relTo(root, o.md))
 	if len(failed) > 0 {
 		return fmt.Errorf("bench: failed scenarios: %v", failed)
+	}
+	return nil
+}
+
+// syncWriter serializes the progress lines of scenarios running at the same time.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// verifyOutputs reads back what the run wrote: the results file must hold every scenario the
+// run ran, each with figures unless it failed or was skipped, and the Markdown must show every
+// scenario. This is what the quick run in CI proves, besides every benchmark passing.
+func verifyOutputs(jsonPath, mdPath string, want *Run) error {
+	got, err := readRun(jsonPath)
+	if err != nil {
+		return err
+	}
+	if len(got.Scenarios) != len(want.Scenarios) {
+		return fmt.Errorf("%s holds %d scenarios, the run had %d", jsonPath, len(got.Scenarios), len(want.Scenarios))
+	}
+	md, err := os.ReadFile(mdPath)
+	if err != nil {
+		return err
+	}
+	for _, s := range got.Scenarios {
+		if s.Error == "" && s.Skipped == "" && len(s.Figures) == 0 {
+			return fmt.Errorf("%s: scenario %s has no figures and no error", jsonPath, s.Name)
+		}
+		if !bytes.Contains(md, []byte("### "+s.Title+"\n")) {
+			return fmt.Errorf("%s does not show scenario %s", mdPath, s.Name)
+		}
+	}
+	if got.Machine.Cores == 0 || !bytes.Contains(md, []byte(fmt.Sprintf("| cores | %d |", got.Machine.Cores))) {
+		return fmt.Errorf("%s lacks the machine's core count", mdPath)
 	}
 	return nil
 }

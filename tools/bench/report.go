@@ -60,11 +60,18 @@ func writeMarkdown(path string, r *Run, source string) error {
 
 	writeHeadline(&b, r)
 	writeHistory(&b, r)
+	for _, s := range r.Scenarios {
+		writeAnalytics(&b, s)
+	}
 
 	w("## Every figure\n\n")
 	w("Median of the repetitions, min–max and the interquartile range (IQR, Q1–Q3) over them. Units are the benchmarks' own ")
 	w("(`_ms` latencies in milliseconds, `/s` rates, `a/b` ratios of rates).\n\n")
 	for _, s := range r.Scenarios {
+		if s.Skipped != "" {
+			w("### %s\n\nNot run: %s.\n\n", s.Title, s.Skipped)
+			continue
+		}
 		w("### %s\n\n`%s` (%s)\n\n", s.Title, s.Command, s.Elapsed)
 		if s.Error != "" {
 			first, _, _ := strings.Cut(s.Error, "\n")
@@ -163,12 +170,90 @@ func writeHistory(b *strings.Builder, r *Run) {
 	if idx[[2]string{name, "history_p50_ms"}] == nil {
 		return
 	}
-	fmt.Fprintf(b, "## Scale with history: MoveStage on an opportunity with %s prior events vs a fresh one\n\n", f("prior_events"))
+	prior := "–" // a count: no decimals, whatever num does for small numbers
+	if p := idx[[2]string{name, "prior_events"}]; p != nil {
+		prior = num(math.Round(p.Median))
+		if p.Median < 1000 {
+			prior = strconv.FormatFloat(math.Round(p.Median), 'f', 0, 64)
+		}
+	}
+	fmt.Fprintf(b, "## Scale with history: MoveStage on an opportunity with %s prior events vs a fresh one\n\n", prior)
 	fmt.Fprintf(b, "One client, the two opportunities alternating call by call (cached aggregates); then the first move after a restart of the service (cold load). Medians, ms.\n\n")
 	fmt.Fprintf(b, "| | p50 | p99 | first move after restart |\n|---|---:|---:|---:|\n")
-	fmt.Fprintf(b, "| %s prior events | %s | %s | %s |\n", f("prior_events"), f("history_p50_ms"), f("history_p99_ms"), f("history_cold_first_ms"))
+	fmt.Fprintf(b, "| %s prior events | %s | %s | %s |\n", prior, f("history_p50_ms"), f("history_p99_ms"), f("history_cold_first_ms"))
 	fmt.Fprintf(b, "| fresh | %s | %s | %s |\n", f("fresh_p50_ms"), f("fresh_p99_ms"), f("fresh_cold_first_ms"))
 	fmt.Fprintf(b, "| history/fresh (p50) | %s | | |\n\n", f("history/fresh"))
+}
+
+var freshnessName = regexp.MustCompile(`^BenchmarkAnalytics/freshness/rate=(\d+)$`)
+
+// writeAnalytics writes the analytics figures of one scenario (BenchmarkAnalytics): projection
+// next to the raw paths, freshness per rate, the full rebuild, and the five metrics on
+// ClickHouse and PostgreSQL. Each cell is the median, with min–max when the repetitions differ.
+func writeAnalytics(b *strings.Builder, s *ScenarioResult) {
+	idx := map[[2]string]*Figure{}
+	for _, f := range s.Figures {
+		idx[[2]string{f.Benchmark, f.Unit}] = f
+	}
+	cell := func(name, unit string) string {
+		f := idx[[2]string{"BenchmarkAnalytics/" + name, unit}]
+		if f == nil {
+			return "–"
+		}
+		if f.Min == f.Max {
+			return num(f.Median)
+		}
+		return fmt.Sprintf("%s (%s–%s)", num(f.Median), num(f.Min), num(f.Max))
+	}
+	has := func(name, unit string) bool { return idx[[2]string{"BenchmarkAnalytics/" + name, unit}] != nil }
+	if !has("throughput", "projector_events/s") && !has("queries", "funnel_p50_ms") && !has("rebuild", "rebuild_s") {
+		return
+	}
+	fmt.Fprintf(b, "## %s\n\n", s.Title)
+	if len(s.Env) > 0 {
+		fmt.Fprintf(b, "Sizes of this run: `%s`\n\n", strings.TrimSpace(envPrefix(s.Env)))
+	}
+	if has("throughput", "projector_events/s") {
+		fmt.Fprintf(b, "**Projection** JetStream → ClickHouse through the projector, next to the raw paths over the same events and rows, same run (events/s):\n\n")
+		fmt.Fprintf(b, "| projector | raw JetStream consume | raw ClickHouse insert, clickhouse-go batches | raw ClickHouse insert, clickhouse-client TSV | projector / slower raw (clickhouse-go) | projector / slower raw (TSV) |\n|---:|---:|---:|---:|---|---|\n")
+		fmt.Fprintf(b, "| %s | %s | %s | %s | **%s** | **%s** |\n\n", cell("throughput", "projector_events/s"), cell("throughput", "raw_jetstream_events/s"),
+			cell("throughput", "raw_clickhouse_events/s"), cell("throughput", "raw_clickhouse_tsv_events/s"),
+			cell("throughput", "ratio_to_slower_raw"), cell("throughput", "ratio_to_slower_raw_tsv"))
+	}
+	var rates []int
+	for _, f := range s.Figures {
+		if m := freshnessName.FindStringSubmatch(f.Benchmark); m != nil && f.Unit == "p99_ms" {
+			n, _ := strconv.Atoi(m[1])
+			rates = append(rates, n)
+		}
+	}
+	if len(rates) > 0 {
+		fmt.Fprintf(b, "**Freshness**: append acknowledged → visible in ClickHouse, at a steady rate (goal p99 ≤ 1 s):\n\n")
+		fmt.Fprintf(b, "| events/s asked | appended/s | p50 ms | p99 ms |\n|---:|---:|---:|---:|\n")
+		for _, rate := range rates {
+			n := fmt.Sprintf("freshness/rate=%d", rate)
+			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", num(float64(rate)), cell(n, "appended_events/s"), cell(n, "p50_ms"), cell(n, "p99_ms"))
+		}
+		fmt.Fprintf(b, "\n")
+	}
+	if has("rebuild", "rebuild_s") {
+		fmt.Fprintf(b, "**Full rebuild** of every table from the start of the streams: %s events in **%s s**, %s events/s.\n\n",
+			cell("rebuild", "rebuild_events"), cell("rebuild", "rebuild_s"), cell("rebuild", "rebuild_events/s"))
+	}
+	if has("queries", "funnel_p50_ms") {
+		fmt.Fprintf(b, "**Queries over gRPC**: GetFunnel p50 %s / p99 %s ms, GetSalesVelocity p50 %s / p99 %s ms (goal p50 ≤ 200 ms).\n\n",
+			cell("queries", "funnel_p50_ms"), cell("queries", "funnel_p99_ms"), cell("queries", "sales_velocity_p50_ms"), cell("queries", "sales_velocity_p99_ms"))
+	}
+	if has("postgres", "funnel_pg/ch_p50") {
+		fmt.Fprintf(b, "**The five metrics on ClickHouse and in PostgreSQL** over the same data, same answers checked (ms; pg/ch > 1: ClickHouse is faster). PostgreSQL loaded in %s s.\n\n",
+			cell("postgres", "pg_load_s"))
+		fmt.Fprintf(b, "| metric | ClickHouse p50 | ClickHouse p99 | PostgreSQL p50 | PostgreSQL p99 | pg/ch (p50) |\n|---|---:|---:|---:|---:|---|\n")
+		for _, m := range []string{"funnel", "stage_metrics", "sales_velocity", "forecast", "campaign_performance"} {
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | **%s** |\n", m, cell("postgres", m+"_ch_p50_ms"), cell("postgres", m+"_ch_p99_ms"),
+				cell("postgres", m+"_pg_p50_ms"), cell("postgres", m+"_pg_p99_ms"), cell("postgres", m+"_pg/ch_p50"))
+		}
+		fmt.Fprintf(b, "\n")
+	}
 }
 
 // num formats a figure: thousands separators from 1,000 on, three significant digits below.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,8 +53,10 @@ type ScenarioResult struct {
 	Command string            `json:"command"`
 	Env     map[string]string `json:"env,omitempty"`
 	Elapsed string            `json:"elapsed"`
-	Error   string            `json:"error,omitempty"`
-	Figures []*Figure         `json:"figures"`
+	// Skipped says why this run left the scenario out (a quick run's FullOnly scenarios).
+	Skipped string    `json:"skipped,omitempty"`
+	Error   string    `json:"error,omitempty"`
+	Figures []*Figure `json:"figures"`
 }
 
 // Figure is one metric of one benchmark over the repetitions: every value, their median and
@@ -77,10 +80,14 @@ type testEvent struct {
 
 // runScenario runs one scenario's `go test -bench -json` and collects its figures. A failing
 // run is recorded (Error, with the end of its output) and the harness goes on with the next.
-func runScenario(ctx context.Context, log io.Writer, root string, s scenario, quick bool, count int) *ScenarioResult {
+// race builds the benchmarks with -race (the quick run: see options.race).
+func runScenario(ctx context.Context, log io.Writer, root string, s scenario, quick, race bool, count int) *ScenarioResult {
 	benchtime, timeout, env := s.BenchTime, s.Timeout, s.Env
 	if quick {
-		benchtime, timeout, env = s.QuickBenchTime, "10m", s.QuickEnv
+		benchtime, timeout, env = "1x", "10m", s.QuickEnv
+	}
+	if s.MaxCount > 0 {
+		count = min(count, s.MaxCount)
 	}
 	used := map[string]string{}
 	for k, v := range env {
@@ -93,6 +100,9 @@ func runScenario(ctx context.Context, log io.Writer, root string, s scenario, qu
 	}
 	args := []string{"test", "-run", "^$", "-bench", s.Bench, "-benchtime", benchtime,
 		"-count", strconv.Itoa(count), "-timeout", timeout, "-json", s.Pkg}
+	if race {
+		args = slices.Insert(args, 1, "-race")
+	}
 	res := &ScenarioResult{Name: s.Name, Title: s.Title, Env: used,
 		Command: envPrefix(used) + "cd " + s.Dir + " && go " + strings.Join(quoteArgs(args), " ")}
 	fmt.Fprintf(log, "bench: %s: %s\n", s.Name, res.Command)
@@ -115,7 +125,7 @@ func runScenario(ctx context.Context, log io.Writer, root string, s scenario, qu
 		res.Error = err.Error()
 		return res
 	}
-	text, nonJSON := collectOutput(stdout, log)
+	text, nonJSON := collectOutput(stdout, log, s.Name+": ")
 	err = c.Wait()
 	res.Elapsed = time.Since(start).Round(100 * time.Millisecond).String()
 	res.Figures, _ = parseFigures(text)
@@ -124,6 +134,10 @@ func runScenario(ctx context.Context, log io.Writer, root string, s scenario, qu
 		res.Error = fmt.Sprintf("%v\n%s", err, tail(text+nonJSON+stderr.String(), 4000))
 	case len(res.Figures) == 0:
 		res.Error = "no benchmark results (does -bench " + s.Bench + " match a benchmark?)\n" + tail(text+nonJSON+stderr.String(), 4000)
+	default:
+		if missing := missingFigures(s, res.Figures); len(missing) > 0 {
+			res.Error = "missing figures: " + strings.Join(missing, "; ") + "\n" + tail(text+nonJSON+stderr.String(), 4000)
+		}
 	}
 	if res.Error != "" {
 		fmt.Fprintf(log, "bench: %s FAILED after %s:\n%s\n", s.Name, res.Elapsed, res.Error)
@@ -136,7 +150,7 @@ func runScenario(ctx context.Context, log io.Writer, root string, s scenario, qu
 // collectOutput reads test2json events, returns the test binary's output as text (what `go
 // test -bench` would have printed) and any lines that were not JSON (build errors), and echoes
 // result lines to log as they come so a long run shows progress.
-func collectOutput(r io.Reader, log io.Writer) (text, nonJSON string) {
+func collectOutput(r io.Reader, log io.Writer, prefix string) (text, nonJSON string) {
 	var out, other strings.Builder
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -147,6 +161,10 @@ func collectOutput(r io.Reader, log io.Writer) (text, nonJSON string) {
 			other.WriteString(sc.Text() + "\n")
 			continue
 		}
+		if ev.Action == "build-output" { // compiler errors (go test -json reports them apart since Go 1.24)
+			other.WriteString(ev.Output)
+			continue
+		}
 		if ev.Action != "output" {
 			continue
 		}
@@ -155,7 +173,7 @@ func collectOutput(r io.Reader, log io.Writer) (text, nonJSON string) {
 		if strings.HasSuffix(ev.Output, "\n") {
 			l := line.String()
 			if strings.HasPrefix(l, "Benchmark") || strings.HasPrefix(l, "--- FAIL") || strings.HasPrefix(l, "FAIL") {
-				fmt.Fprint(log, "  "+l)
+				fmt.Fprint(log, "  "+prefix+l) // one Write per line: scenarios may run side by side
 			}
 			line.Reset()
 		}
@@ -203,6 +221,34 @@ func parseFigures(text string) ([]*Figure, error) {
 		out = append(out, f)
 	}
 	return out, rd.Err()
+}
+
+// missingFigures lists the scenario's Want entries no figure satisfies, and every figure with a
+// value that is not a finite number (a division by a zero duration, say). Such values are
+// dropped from the figure, since JSON cannot hold them.
+func missingFigures(s scenario, figs []*Figure) []string {
+	var missing []string
+	for _, f := range figs {
+		finite := slices.DeleteFunc(slices.Clone(f.Values), func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) })
+		if len(finite) != len(f.Values) {
+			missing = append(missing, fmt.Sprintf("%s %s has a value that is not a finite number", f.Benchmark, f.Unit))
+			if f.Values = finite; len(finite) > 0 {
+				f.summarize()
+			} else {
+				f.Median, f.Min, f.Max, f.Q1, f.Q3 = 0, 0, 0, 0, 0
+			}
+		}
+	}
+	for _, w := range s.Want {
+		pattern, unit, _ := strings.Cut(w, " ")
+		re := regexp.MustCompile("^(?:" + pattern + ")$")
+		if !slices.ContainsFunc(figs, func(f *Figure) bool {
+			return f.Unit == unit && len(f.Values) > 0 && re.MatchString(strings.TrimPrefix(f.Benchmark, "Benchmark"))
+		}) {
+			missing = append(missing, w)
+		}
+	}
+	return missing
 }
 
 // summarize sets the median, min, max and quartiles of f.Values.
