@@ -264,14 +264,19 @@ func (r *Repository[S, E]) run(ctx context.Context, ref Ref, cmd Command, decide
 	ctx = WithMetadata(ctx, meta)
 
 	agg, res, err := r.execute(ctx, ref, cmd, c, decide)
+	var u uncertain
+	mayHaveLanded := errors.As(err, &u)
+	if mayHaveLanded {
+		err = u.error
+	}
 	if c != nil {
-		if err != nil {
+		if err != nil && !mayHaveLanded {
 			r.opts.Idempotency.release(ctx, c)
-		} else {
+		} else if err == nil {
 			// If recording the outcome fails the events are stored all the same: a retry within
 			// ClaimTimeout is told to wait, after it the takeover finds the events by causation
 			// id. So the command reports success either way.
-			_ = r.opts.Idempotency.complete(ctx, c, cmd.Name, res)
+			_ = r.opts.Idempotency.complete(context.WithoutCancel(ctx), c, cmd.Name, res)
 		}
 	}
 	return agg, res, err
@@ -324,7 +329,11 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 				toAppend[i].OccurredAt = oa.OccurredAt(ev)
 			}
 		}
-		ar, err := r.store.Append(ctx, ref, agg.Position, toAppend...)
+		// A decided command finishes its append even when its caller goes away (a client
+		// disconnecting, a consumer being stopped): cancelling mid-publish would leave the
+		// outcome unknown, and a retry could not tell whether to apply it again. The store
+		// bounds each attempt with its own timeout.
+		ar, err := r.store.Append(context.WithoutCancel(ctx), ref, agg.Position, toAppend...)
 		if errors.Is(err, ErrConcurrency) {
 			// Another replica wrote first; the next load catches up from the cached position.
 			if conflicts++; conflicts >= r.opts.MaxAttempts {
@@ -335,7 +344,7 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 		}
 		if err != nil {
 			r.forget(ref) // the append may have landed; do not trust the cached position
-			return Aggregate[S]{}, Result{}, err
+			return Aggregate[S]{}, Result{}, uncertain{err}
 		}
 		for _, ev := range evs {
 			agg.State = r.apply(agg.State, ev)
@@ -346,6 +355,14 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 		return agg, Result{Ref: ref, Position: ar.Position, FirstSequence: ar.FirstSequence, EventIDs: ar.EventIDs}, nil
 	}
 }
+
+// uncertain marks an append that failed without an answer: its events may have landed. The
+// command's idempotency claim is then kept, not released, so a retry with the same key waits
+// for ClaimTimeout and takes the command over, finding its events by causation id, instead of
+// applying it a second time (a second task, a second opportunity).
+type uncertain struct{ error }
+
+func (u uncertain) Unwrap() error { return u.error }
 
 // findApplied looks for events a dead executor of the same command wrote (by causation id).
 func (r *Repository[S, E]) findApplied(ctx context.Context, ref Ref, commandID string) (Result, bool, error) {

@@ -287,3 +287,32 @@ func TestNewCommandSkipsTheReadButNotTheCheck(t *testing.T) {
 	assert.Equal(t, apperr.AlreadyExists, apperr.KindOf(err))
 	assert.Equal(t, uint64(1), e.streamMsgs(t, "CRM_LEADS"))
 }
+
+// A command whose caller goes away after the decision (a client disconnecting, a consumer
+// stopped mid-saga) still stores its events and records its outcome, so a retry with the same
+// key replays it instead of creating a second record. Found by the campaign rule engine's
+// mid-action kill test: the leads service's append was cancelled with its caller, the claim
+// released, and the restarted engine's retry created a second task.
+func TestCommandOutlivesItsCaller(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, eventstore.StreamOptions{})
+	idem, err := eventstore.NewIdempotency(context.Background(), e.js, eventstore.IdempotencyOptions{Bucket: "IDEM_CANCEL"})
+	require.NoError(t, err)
+	repo := newRepo(t, e.store, eventstore.RepositoryOptions{Idempotency: idem})
+	cmd := eventstore.Command{Name: "CreateCounter", IdempotencyKey: "caller-gone", New: true}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	first, err := repo.Execute(ctx, repo.Ref("acme", "gone-1"), cmd, func(s counter) ([]counterEvent, error) {
+		cancel() // the caller disconnects while the command is being decided
+		return create("first")(s)
+	})
+	require.NoError(t, err, "the decided command is stored although its caller went away")
+	assert.Equal(t, uint64(1), first.Position.Version)
+
+	// The retry names a new record, as a client generating ids would; the key replays the first.
+	again, err := repo.Execute(context.Background(), repo.Ref("acme", "gone-2"), cmd, create("second"))
+	require.NoError(t, err)
+	assert.True(t, again.Replayed)
+	assert.Equal(t, first.Ref, again.Ref)
+	assert.Equal(t, uint64(1), e.streamMsgs(t, "CRM_LEADS"), "one record, not two")
+}
