@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -731,26 +730,6 @@ func (e *env) startReplica() (*service.Service, func(), *projection.Metrics) {
 	return svc, stop, m
 }
 
-// processed sums a replica's events_processed_total over the streams.
-func processed(t *testing.T, m *projection.Metrics) float64 {
-	t.Helper()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(m)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n float64
-	for _, mf := range mfs {
-		if mf.GetName() == "evcrm_projection_events_processed_total" {
-			for _, c := range mf.GetMetric() {
-				n += c.GetCounter().GetValue()
-			}
-		}
-	}
-	return n
-}
-
 func TestMetricsEndToEnd(t *testing.T) {
 	t.Parallel()
 	ch := testkit.SharedClickHouse(t)
@@ -788,7 +767,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 		e2.salesHistory()
 		e2.otherTenantHistory()
 		waitProjected(t, a.App)
-		na, nb := processed(t, ma), processed(t, mb)
+		na, nb := testkit.Processed(t, ma, "", ""), testkit.Processed(t, mb, "", "")
 		t.Logf("replica A projected %v events, replica B %v (history: %d)", na, nb, e2.n)
 		if na == 0 || nb == 0 {
 			t.Errorf("one replica did all the work: %v and %v events", na, nb)

@@ -230,7 +230,7 @@ func TestFaultRuleEngineKilledMidActions(t *testing.T) {
 			}
 			created := (&rulesEnv{n: n}).lastEvent(t, "CRM_LEADS", "crm.acme.lead."+leadID+".LeadCreated")
 			runSubject := "crm.acme.rulerun." + rule.RunID(ruleID, created.GetEventId()) + ".*"
-			recorded := len(subjects(t, n, "CRM_CAMPAIGN", runSubject))
+			recorded := len(testkit.SubjectCounts(t, n.JetStream(t), "CRM_CAMPAIGN", runSubject))
 			t.Logf("round %d: killed %s; run recorded before the kill: %v", round, p.name, recorded == 1)
 			if !testkit.Soak() {
 				expireUnacked(t, n, "CRM_LEADS")
@@ -238,13 +238,13 @@ func TestFaultRuleEngineKilledMidActions(t *testing.T) {
 			start := time.Now()
 			engine = startReplica(t, n, lp.Addr(), 0)
 			require.Eventually(t, func() bool {
-				return len(subjects(t, n, "CRM_CAMPAIGN", runSubject)) == 1
+				return len(testkit.SubjectCounts(t, n.JetStream(t), "CRM_CAMPAIGN", runSubject)) == 1
 			}, 60*time.Second, 20*time.Millisecond, "the run is recorded after the restart")
 			t.Logf("round %d: run recorded %v after the restart", round, time.Since(start).Round(time.Millisecond))
 			(&rulesEnv{n: n}).engineIdle(t, "CRM_LEADS")
 
-			eachOnce(t, "run "+p.name, subjects(t, n, "CRM_CAMPAIGN", runSubject), 1)
-			eachOnce(t, "tag "+p.name, subjects(t, n, "CRM_LEADS", "crm.acme.lead."+leadID+".LeadTagsAdded"), 1)
+			eachOnce(t, "run "+p.name, testkit.SubjectCounts(t, n.JetStream(t), "CRM_CAMPAIGN", runSubject), 1)
+			eachOnce(t, "tag "+p.name, testkit.SubjectCounts(t, n.JetStream(t), "CRM_LEADS", "crm.acme.lead."+leadID+".LeadTagsAdded"), 1)
 			leadIDs = append(leadIDs, leadID)
 			eachOnce(t, "member "+p.name, perMember(t, n, target.GetId(), leadIDs), i)
 			r := waitRun(t, engine, ruleID, leadID)
@@ -253,7 +253,7 @@ func TestFaultRuleEngineKilledMidActions(t *testing.T) {
 		}
 	}
 	// One task per lead: the tasks name no lead in their subject, so they are counted in total.
-	tasks := subjects(t, n, "CRM_LEADS", "crm.acme.task.*.TaskCreated")
+	tasks := testkit.SubjectCounts(t, n.JetStream(t), "CRM_LEADS", "crm.acme.task.*.TaskCreated")
 	eachOnce(t, "tasks", tasks, i)
 }
 

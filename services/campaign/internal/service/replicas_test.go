@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -67,41 +65,6 @@ func startReplica(t *testing.T, n *testkit.NATS, leadsAddr string, pageSize int)
 func (r *replica) kill() {
 	r.nc.Close()
 	r.stop()
-}
-
-// processed is how many events of stream the replica's projection name applied.
-func (r *replica) processed(t *testing.T, name, stream string) float64 {
-	t.Helper()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(r.metrics)
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	var n float64
-	for _, mf := range mfs {
-		if mf.GetName() != "evcrm_projection_events_processed_total" {
-			continue
-		}
-		for _, c := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range c.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["projection"] == name && labels["stream"] == stream {
-				n += c.GetCounter().GetValue()
-			}
-		}
-	}
-	return n
-}
-
-// subjects counts the messages of stream per subject matching filter.
-func subjects(t *testing.T, n *testkit.NATS, stream, filter string) map[string]uint64 {
-	t.Helper()
-	s, err := n.JetStream(t).Stream(context.Background(), stream)
-	require.NoError(t, err)
-	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(filter))
-	require.NoError(t, err)
-	return info.State.Subjects
 }
 
 // eachOnce fails unless subjects has want subjects, each with exactly one message.
@@ -178,7 +141,7 @@ func TestTwoCampaignReplicasOnOneNATS(t *testing.T) {
 		wg.Wait()
 		t.Logf("%d of 16 concurrent costs acknowledged", acked)
 		require.Positive(t, acked)
-		events := subjects(t, n, "CRM_CAMPAIGN", "crm.acme.campaign."+c.GetId()+".*")
+		events := testkit.SubjectCounts(t, n.JetStream(t), "CRM_CAMPAIGN", "crm.acme.campaign."+c.GetId()+".*")
 		var total uint64
 		for _, v := range events {
 			total += v
@@ -212,7 +175,7 @@ func TestTwoCampaignReplicasOnOneNATS(t *testing.T) {
 		}
 		wg.Wait()
 		assert.Equal(t, map[codes.Code]int{codes.OK: 1, codes.Aborted: 7}, seen)
-		events := subjects(t, n, "CRM_CAMPAIGN", "crm.acme.campaign."+other.GetId()+".*")
+		events := testkit.SubjectCounts(t, n.JetStream(t), "CRM_CAMPAIGN", "crm.acme.campaign."+other.GetId()+".*")
 		var total uint64
 		for _, v := range events {
 			total += v
@@ -240,16 +203,16 @@ func TestTwoCampaignReplicasOnOneNATS(t *testing.T) {
 		e.engineIdle(t, "CRM_LEADS")
 		// The rule's own actions are lead events too (tags, tasks): wait for those to be handled.
 		require.Eventually(t, func() bool {
-			return len(subjects(t, n, "CRM_CAMPAIGN", "crm.acme.rulerun.*.*")) >= n24
+			return len(testkit.SubjectCounts(t, n.JetStream(t), "CRM_CAMPAIGN", "crm.acme.rulerun.*.*")) >= n24
 		}, 30*time.Second, 20*time.Millisecond)
 		e.engineIdle(t, "CRM_LEADS")
 		e.engineIdle(t, "CRM_CAMPAIGN")
 
-		eachOnce(t, "rule runs", subjects(t, n, "CRM_CAMPAIGN", "crm.acme.rulerun.*.*"), n24)
-		eachOnce(t, "tags", subjects(t, n, "CRM_LEADS", "crm.acme.lead.*.LeadTagsAdded"), n24)
-		eachOnce(t, "tasks", subjects(t, n, "CRM_LEADS", "crm.acme.task.*.TaskCreated"), n24)
-		eachOnce(t, "members", subjects(t, n, "CRM_CAMPAIGN", "crm.acme.member.*.CampaignMemberAdded"), n24)
-		pa, pb := a.processed(t, rules.Name, "CRM_LEADS"), b.processed(t, rules.Name, "CRM_LEADS")
+		eachOnce(t, "rule runs", testkit.SubjectCounts(t, n.JetStream(t), "CRM_CAMPAIGN", "crm.acme.rulerun.*.*"), n24)
+		eachOnce(t, "tags", testkit.SubjectCounts(t, n.JetStream(t), "CRM_LEADS", "crm.acme.lead.*.LeadTagsAdded"), n24)
+		eachOnce(t, "tasks", testkit.SubjectCounts(t, n.JetStream(t), "CRM_LEADS", "crm.acme.task.*.TaskCreated"), n24)
+		eachOnce(t, "members", testkit.SubjectCounts(t, n.JetStream(t), "CRM_CAMPAIGN", "crm.acme.member.*.CampaignMemberAdded"), n24)
+		pa, pb := testkit.Processed(t, a.metrics, rules.Name, "CRM_LEADS"), testkit.Processed(t, b.metrics, rules.Name, "CRM_LEADS")
 		t.Logf("rule engine: replica A handled %v lead events, B %v", pa, pb)
 		assert.Positive(t, pa, "replica A's engine took a share")
 		assert.Positive(t, pb, "replica B's engine took a share")

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -62,41 +61,6 @@ func startReplica(t *testing.T, n *testkit.NATS) (*harness, *projection.Metrics)
 	})
 	t.Cleanup(h.stop)
 	return h, m
-}
-
-// processedBy is how many events of stream the replica's projection name applied.
-func processedBy(t *testing.T, m *projection.Metrics, name, stream string) float64 {
-	t.Helper()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(m)
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	var n float64
-	for _, mf := range mfs {
-		if mf.GetName() != "evcrm_projection_events_processed_total" {
-			continue
-		}
-		for _, c := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range c.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["projection"] == name && labels["stream"] == stream {
-				n += c.GetCounter().GetValue()
-			}
-		}
-	}
-	return n
-}
-
-// perSubject counts the messages of stream per subject matching filter.
-func perSubject(t *testing.T, js jetstream.JetStream, stream, filter string) map[string]uint64 {
-	t.Helper()
-	s, err := js.Stream(context.Background(), stream)
-	require.NoError(t, err)
-	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(filter))
-	require.NoError(t, err)
-	return info.State.Subjects
 }
 
 // TestTwoLeadsReplicasOnOneNATS is issue 12's scale-out test for the leads service: two
@@ -159,7 +123,7 @@ func TestTwoLeadsReplicasOnOneNATS(t *testing.T) {
 		slices.Sort(accepted)
 		t.Logf("%d of %d concurrent tag commands acknowledged", len(accepted), 2*perReplica)
 		require.NotEmpty(t, accepted)
-		events := perSubject(t, a.js, "CRM_LEADS", subject)
+		events := testkit.SubjectCounts(t, a.js, "CRM_LEADS", subject)
 		var total uint64
 		for _, c := range events {
 			total += c
@@ -250,18 +214,18 @@ func TestTwoLeadsReplicasOnOneNATS(t *testing.T) {
 		camp.handled(t, lastResponse)
 		pipe.handled(t, lastWin)
 
-		engaged := perSubject(t, a.js, "CRM_LEADS", "crm.acme.lead.*.EngagementRecorded")
+		engaged := testkit.SubjectCounts(t, a.js, "CRM_LEADS", "crm.acme.lead.*.EngagementRecorded")
 		assert.Len(t, engaged, len(ids), "one lead engaged per click")
 		for subj, c := range engaged {
 			assert.EqualValues(t, 1, c, "%s: a click applied once across the replicas", subj)
 		}
-		wins := perSubject(t, a.js, "CRM_LEADS", "crm.acme.lead.*.LeadOpportunityWon")
+		wins := testkit.SubjectCounts(t, a.js, "CRM_LEADS", "crm.acme.lead.*.LeadOpportunityWon")
 		assert.Len(t, wins, len(ids)/2)
 		for subj, c := range wins {
 			assert.EqualValues(t, 1, c, "%s: a win recorded once across the replicas", subj)
 		}
-		ra, rb := processedBy(t, ma, reactions.CampaignResponsesName, "CRM_CAMPAIGN"), processedBy(t, mb, reactions.CampaignResponsesName, "CRM_CAMPAIGN")
-		wa, wb := processedBy(t, ma, reactions.OpportunityWinsName, "CRM_PIPELINE"), processedBy(t, mb, reactions.OpportunityWinsName, "CRM_PIPELINE")
+		ra, rb := testkit.Processed(t, ma, reactions.CampaignResponsesName, "CRM_CAMPAIGN"), testkit.Processed(t, mb, reactions.CampaignResponsesName, "CRM_CAMPAIGN")
+		wa, wb := testkit.Processed(t, ma, reactions.OpportunityWinsName, "CRM_PIPELINE"), testkit.Processed(t, mb, reactions.OpportunityWinsName, "CRM_PIPELINE")
 		t.Logf("campaign events handled: replica A %v, B %v; pipeline events: A %v, B %v", ra, rb, wa, wb)
 		assert.EqualValues(t, len(ids), ra+rb, "every click handled once")
 		assert.EqualValues(t, len(ids)/2, wa+wb, "every win handled once")
