@@ -94,6 +94,20 @@ type FunnelRow struct {
 	P50, P90 [5]int64
 }
 
+// ScanDest is where a funnel.sql row scans into, in its column order (period, key, created,
+// reached per step, then p50 and p90 per step): the ClickHouse and the PostgreSQL version of
+// the query return the same columns.
+func (f *FunnelRow) ScanDest() []any {
+	dest := []any{&f.PeriodStart, &f.Key, &f.Created}
+	for i := range f.Reached {
+		dest = append(dest, &f.Reached[i])
+	}
+	for i := range f.P50 {
+		dest = append(dest, &f.P50[i], &f.P90[i])
+	}
+	return dest
+}
+
 // Funnel runs funnel.sql; window is the conversion window (0: none).
 func Funnel(ctx context.Context, q Querier, s Scope, window time.Duration) ([]FunnelRow, error) {
 	p, err := s.Params()
@@ -104,14 +118,7 @@ func Funnel(ctx context.Context, q Querier, s Scope, window time.Duration) ([]Fu
 	var out []FunnelRow
 	err = run(ctx, q, "funnel.sql", p, func(r driver.Rows) error {
 		var f FunnelRow
-		dest := []any{&f.PeriodStart, &f.Key, &f.Created}
-		for i := range f.Reached {
-			dest = append(dest, &f.Reached[i])
-		}
-		for i := range f.P50 {
-			dest = append(dest, &f.P50[i], &f.P90[i])
-		}
-		if err := r.Scan(dest...); err != nil {
+		if err := r.Scan(f.ScanDest()...); err != nil {
 			return err
 		}
 		f.PeriodStart = f.PeriodStart.UTC()

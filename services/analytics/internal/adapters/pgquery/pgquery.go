@@ -83,14 +83,7 @@ func Funnel(ctx context.Context, q Querier, s chquery.Scope, window time.Duratio
 	var out []chquery.FunnelRow
 	err = run(ctx, q, "funnel.sql", p, func(r pgx.Rows) error {
 		var f chquery.FunnelRow
-		dest := []any{&f.PeriodStart, &f.Key, &f.Created}
-		for i := range f.Reached {
-			dest = append(dest, &f.Reached[i])
-		}
-		for i := range f.P50 {
-			dest = append(dest, &f.P50[i], &f.P90[i])
-		}
-		if err := r.Scan(dest...); err != nil {
+		if err := r.Scan(f.ScanDest()...); err != nil {
 			return err
 		}
 		f.PeriodStart = f.PeriodStart.UTC()
