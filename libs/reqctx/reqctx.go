@@ -28,6 +28,12 @@ type Actor struct {
 	OnBehalfOf string
 	// Roles granted to the actor.
 	Roles []string
+	// Territories are the ids of the territories the user works (the token's "territories"
+	// claim): a sales rep's or manager's row-level scope includes their records.
+	Territories []string
+	// Team lists the user ids whose records a sales manager oversees (the token's "team"
+	// claim); nil means no team is configured (see libs/platform/authz.ScopeOf).
+	Team []string
 }
 
 type key int

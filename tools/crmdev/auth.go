@@ -49,7 +49,8 @@ func (s *settings) mintDevTokens() error {
 		return err
 	}
 	mint := map[string]grpcauth.TokenClaims{
-		"admin":   {Subject: adminSubject, Tenant: s.Tenant, Roles: []string{"admin"}, TTL: devTokenTTL},
+		// The developer running the launcher is also the platform operator (analytics rebuilds).
+		"admin":   {Subject: adminSubject, Tenant: s.Tenant, Roles: []string{"admin", "operator"}, TTL: devTokenTTL},
 		"analyst": {Subject: analystSubject, Tenant: s.Tenant, Roles: []string{"analyst"}, TTL: devTokenTTL},
 	}
 	for _, svc := range services {

@@ -4,8 +4,8 @@
 //
 // The check is per RPC and runs before the handler, from the roles authentication put into
 // reqctx. It never looks at the request, so a denial says nothing about whether the record the
-// caller asked for exists. Row-level rules (a sales rep's own records) are not here yet; see
-// docs/security.md.
+// caller asked for exists. Row-level rules (a sales rep's own records) are [ScopeOf], applied
+// by each service's read paths and command handlers.
 package authz
 
 import (
@@ -41,20 +41,25 @@ const (
 	// Service is the role of a service credential: another evcrm service acting outside any
 	// user's request (campaign's rule engine). It may call only what services call of each other.
 	Service Role = "service"
+	// Operator runs the platform for every tenant (the analytics projection's rebuild). It is
+	// not a tenant's role: a tenant's admin does not have it.
+	Operator Role = "operator"
 )
 
 // Roles lists every role, in the order docs/security.md shows them.
-var Roles = []Role{Admin, SalesManager, SalesRep, Marketing, Analyst, Integration, Service}
+var Roles = []Role{Admin, SalesManager, SalesRep, Marketing, Analyst, Integration, Service, Operator}
 
 // Allowed reports whether any of roles may call the RPC fullMethod ("/pkg.Service/Method").
-// A method missing from the table is allowed to nobody: new RPCs are closed until listed.
+// A method missing from the table is allowed to nobody: new RPCs are closed until listed. Admin
+// may call everything except the platform's methods ([PlatformMethods]), which act on every
+// tenant at once.
 func Allowed(fullMethod string, roles []string) bool {
 	allowed, ok := Table[fullMethod]
 	if !ok {
 		return false
 	}
 	for _, r := range roles {
-		if r == Admin || slices.Contains(allowed, r) {
+		if (r == Admin && !PlatformMethods[fullMethod]) || slices.Contains(allowed, r) {
 			return true
 		}
 	}

@@ -20,7 +20,16 @@ var (
 	analyticsRead = []Role{SalesManager, Marketing, Analyst, Integration}
 	// adminOnly is an empty list: only admin.
 	adminOnly = []Role{}
+	// operatorOnly is for the platform's methods ([PlatformMethods]), which admin is not
+	// implicitly allowed.
+	operatorOnly = []Role{Operator}
 )
+
+// PlatformMethods act on every tenant at once: a tenant's admin may not call them, only the
+// roles their [Table] entry names.
+var PlatformMethods = map[string]bool{
+	"/crm.analytics.v1.AnalyticsService/Rebuild": true,
+}
 
 // with returns the roles of base plus extra (a fresh slice, so groups are never aliased).
 func with(base []Role, extra ...Role) []Role {
@@ -32,15 +41,16 @@ func with(base []Role, extra ...Role) []Role {
 // docs/security.md renders it (TestSecurityDocTable keeps the two in step) and TestTableCoversEveryRPC
 // fails when an RPC is missing. Do not modify it at run time.
 var Table = map[string][]Role{
-	// Analytics: reads for analysts and managers; operating the read model is admin's.
+	// Analytics: reads for analysts and managers; rebuilding the projection of every tenant is
+	// the platform operator's.
 	"/crm.analytics.v1.AnalyticsService/GetFunnel":              analyticsRead,
 	"/crm.analytics.v1.AnalyticsService/GetStageMetrics":        analyticsRead,
 	"/crm.analytics.v1.AnalyticsService/GetSalesVelocity":       analyticsRead,
 	"/crm.analytics.v1.AnalyticsService/GetForecast":            analyticsRead,
 	"/crm.analytics.v1.AnalyticsService/GetCampaignPerformance": analyticsRead,
 	"/crm.analytics.v1.AnalyticsService/GetTimeline":            analyticsRead,
-	"/crm.analytics.v1.AnalyticsService/GetProjectionStatus":    {Analyst},
-	"/crm.analytics.v1.AnalyticsService/Rebuild":                adminOnly,
+	"/crm.analytics.v1.AnalyticsService/GetProjectionStatus":    {Analyst, Operator},
+	"/crm.analytics.v1.AnalyticsService/Rebuild":                operatorOnly,
 
 	// Campaigns, members, segments and automation rules: marketing's.
 	"/crm.campaign.v1.CampaignService/CreateCampaign":       marketingWrite,

@@ -30,13 +30,13 @@ type Registrar func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.Clien
 
 // ForwardedHeaders are the HTTP request headers passed to the gRPC server as metadata of the
 // same (lower-case) name. They carry the caller's identity (authorization; development auth's
-// x-tenant-id, x-user-id, x-roles), request tracing (x-request-id, x-correlation-id,
+// x-tenant-id, x-user-id, x-roles, x-territories, x-team), request tracing (x-request-id, x-correlation-id,
 // traceparent, tracestate) and the backfill time of demo-data and history imports. Other
 // headers follow grpc-gateway's defaults: Grpc-Metadata-<name> is forwarded as <name>, and
 // standard HTTP headers arrive prefixed with grpcgateway-.
 var ForwardedHeaders = []string{
 	"authorization",
-	"x-tenant-id", "x-user-id", "x-roles",
+	"x-tenant-id", "x-user-id", "x-roles", "x-territories", "x-team",
 	"x-request-id", "x-correlation-id",
 	"traceparent", "tracestate",
 	"x-evcrm-backfill-time",

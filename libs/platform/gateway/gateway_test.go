@@ -141,8 +141,8 @@ func TestRESTCallsReachTheGRPCServiceWithTheCallersIdentity(t *testing.T) {
 	defer svc.mu.Unlock()
 	require.Len(t, svc.callers, 2)
 	assert.Equal(t, "acme/demo/sales,admin/req-42", svc.callers[0])
-	// Development auth gives a caller without x-roles the admin role (grpcauth.DevDefaultRole).
-	assert.True(t, strings.HasPrefix(svc.callers[1], "acme/demo/admin/"), svc.callers[1])
+	// Development auth gives a caller without x-roles every role (grpcauth.DevDefaultRoles).
+	assert.True(t, strings.HasPrefix(svc.callers[1], "acme/demo/admin,operator/"), svc.callers[1])
 }
 
 func TestRESTErrorsAreStatusJSONWithTheirDetails(t *testing.T) {

@@ -2,6 +2,7 @@ package grpcauth
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"google.golang.org/grpc/metadata"
@@ -10,12 +11,12 @@ import (
 	"github.com/evcrm/evcrm/libs/reqctx"
 )
 
-// DevDefaultRole is the role [Dev] gives a call without x-roles.
-const DevDefaultRole = "admin"
+// DevDefaultRoles are the roles [Dev] gives a call without x-roles: every permission.
+var DevDefaultRoles = []string{"admin", "operator"}
 
 // Dev is the development authenticator: it believes the x-tenant-id, x-user-id and optional
-// x-roles (comma-separated; none means [DevDefaultRole]) metadata of the call without any
-// proof. It is for local runs and tests only; [FromBase] selects it only with -dev-auth.
+// x-roles (comma-separated; none means [DevDefaultRoles]), x-territories and x-team metadata of
+// the call without any proof. It is for local runs and tests only; [FromBase] selects it only with -dev-auth.
 type Dev struct{}
 
 // Authenticate reads the principal from the call's metadata.
@@ -32,20 +33,32 @@ func (Dev) Authenticate(_ context.Context, md metadata.MD) (Principal, error) {
 		return Principal{}, &apperr.Error{Kind: apperr.Unauthenticated, Reason: "ACTOR_MISSING",
 			Message: "development auth needs " + MetadataUser + " metadata"}
 	}
-	var roles []string
-	for _, v := range md.Get(MetadataRoles) {
-		for r := range strings.SplitSeq(v, ",") {
-			if r = strings.TrimSpace(r); r != "" {
-				roles = append(roles, r)
-			}
-		}
-	}
+	roles := list(md, MetadataRoles)
 	if len(roles) == 0 {
 		// No x-roles means every permission: tests and local tools that predate roles act as
 		// before, and a test of a role says so with x-roles.
-		roles = []string{DevDefaultRole}
+		roles = slices.Clone(DevDefaultRoles)
 	}
-	return Principal{Tenant: tenant, Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: user, Roles: roles}}, nil
+	return Principal{Tenant: tenant, Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: user, Roles: roles,
+		Territories: list(md, MetadataTerritories), Team: list(md, MetadataTeam)}}, nil
+}
+
+// list returns the comma-separated values of key, nil when the call has no such metadata (and
+// an empty, non-nil list when it has the key with nothing in it: an empty team).
+func list(md metadata.MD, key string) []string {
+	vs := md.Get(key)
+	if len(vs) == 0 {
+		return nil
+	}
+	out := []string{}
+	for _, v := range vs {
+		for r := range strings.SplitSeq(v, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
 // single returns the one value of key. Two different values are rejected rather than picking one,

@@ -37,6 +37,10 @@ const (
 	MetadataTenant = "x-tenant-id"
 	MetadataUser   = "x-user-id"
 	MetadataRoles  = "x-roles"
+	// MetadataTerritories and MetadataTeam are development auth's territories and team claims
+	// (comma-separated).
+	MetadataTerritories = "x-territories"
+	MetadataTeam        = "x-team"
 )
 
 // Principal is what an Authenticator establishes about a call.

@@ -27,12 +27,16 @@ func TestDev(t *testing.T) {
 		{name: "user with roles", md: metadata.Pairs("x-tenant-id", "acme", "x-user-id", "u-1", "x-roles", "sales,admin", "x-roles", " ops "),
 			want: grpcauth.Principal{Tenant: "acme", Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: "u-1", Roles: []string{"sales", "admin", "ops"}}}},
 		{name: "repeated identical tenant is fine; no x-roles is admin", md: metadata.Pairs("x-tenant-id", "acme", "x-tenant-id", "acme", "x-user-id", "u-1"),
-			want: grpcauth.Principal{Tenant: "acme", Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: "u-1", Roles: []string{"admin"}}}},
+			want: grpcauth.Principal{Tenant: "acme", Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: "u-1", Roles: []string{"admin", "operator"}}}},
+		{name: "row-level scope", md: metadata.Pairs("x-tenant-id", "acme", "x-user-id", "u-1", "x-roles", "sales_manager",
+			"x-territories", "emea, apac", "x-team", ""),
+			want: grpcauth.Principal{Tenant: "acme", Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: "u-1", Roles: []string{"sales_manager"},
+				Territories: []string{"emea", "apac"}, Team: []string{}}}},
 		{name: "no user", md: metadata.Pairs("x-tenant-id", "acme"), fails: true, kind: apperr.Unauthenticated},
 		{name: "conflicting users", md: metadata.Pairs("x-tenant-id", "acme", "x-user-id", "a", "x-user-id", "b"), fails: true, kind: apperr.Invalid},
 		// The tenant itself is checked by the interceptor, whatever the authenticator returns.
 		{name: "tenant left to the interceptor", md: metadata.Pairs("x-user-id", "u-1"),
-			want: grpcauth.Principal{Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: "u-1", Roles: []string{"admin"}}}},
+			want: grpcauth.Principal{Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: "u-1", Roles: []string{"admin", "operator"}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

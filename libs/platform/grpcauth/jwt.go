@@ -30,6 +30,12 @@ const (
 	ClaimTenant = "tenant"
 	// ClaimRoles is the array of role names (libs/platform/authz).
 	ClaimRoles = "roles"
+	// ClaimTerritories is the array of territory ids the user works (row-level scope,
+	// libs/platform/authz.ScopeOf).
+	ClaimTerritories = "territories"
+	// ClaimTeam is the array of user ids whose records a sales manager oversees (row-level
+	// scope); without it a manager oversees the whole tenant.
+	ClaimTeam = "team"
 	// RoleService marks a service credential: its bearer is another evcrm service, which names
 	// the tenant and the actor of the call in x-tenant-id / x-user-id metadata.
 	RoleService = "service"
@@ -166,7 +172,15 @@ func (j *JWT) Authenticate(_ context.Context, md metadata.MD) (Principal, error)
 			return Principal{}, unauth("TOKEN_INVALID", "the token's tenant claim is not a string")
 		}
 	}
-	roles, err := rolesOf(tok)
+	roles, err := stringsClaim(tok, ClaimRoles)
+	if err != nil {
+		return Principal{}, err
+	}
+	territories, err := stringsClaim(tok, ClaimTerritories)
+	if err != nil {
+		return Principal{}, err
+	}
+	team, err := stringsClaim(tok, ClaimTeam)
 	if err != nil {
 		return Principal{}, err
 	}
@@ -197,7 +211,8 @@ func (j *JWT) Authenticate(_ context.Context, md metadata.MD) (Principal, error)
 		return Principal{}, &apperr.Error{Kind: apperr.PermissionDenied, Reason: "TENANT_FORBIDDEN",
 			Message: "the token does not allow acting in the requested tenant"}
 	}
-	return Principal{Tenant: tenant, Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: sub, Roles: roles}}, nil
+	return Principal{Tenant: tenant, Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: sub, Roles: roles,
+		Territories: territories, Team: team}}, nil
 }
 
 // Verify checks raw's algorithm, signature, issuer, audience, exp and nbf (with the configured
@@ -283,25 +298,27 @@ func headerAlg(raw string) (string, error) {
 	return hdr.Alg, nil
 }
 
-func rolesOf(tok jwt.Token) ([]string, error) {
-	if !tok.Has(ClaimRoles) {
+// stringsClaim returns the array of strings in claim name; nil when the token lacks it. A
+// present claim is never nil, so an empty team ([]) is told from no team claim at all.
+func stringsClaim(tok jwt.Token, name string) ([]string, error) {
+	if !tok.Has(name) {
 		return nil, nil
 	}
 	var v any
-	if err := tok.Get(ClaimRoles, &v); err != nil {
-		return nil, unauth("TOKEN_INVALID", "the token's roles claim cannot be read")
+	if err := tok.Get(name, &v); err != nil {
+		return nil, unauth("TOKEN_INVALID", "the token's "+name+" claim cannot be read")
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return nil, unauth("TOKEN_INVALID", "the token's roles claim must be an array of strings")
+		return nil, unauth("TOKEN_INVALID", "the token's "+name+" claim must be an array of strings")
 	}
-	roles := make([]string, 0, len(list))
+	out := make([]string, 0, len(list))
 	for _, r := range list {
 		s, ok := r.(string)
 		if !ok {
-			return nil, unauth("TOKEN_INVALID", "the token's roles claim must be an array of strings")
+			return nil, unauth("TOKEN_INVALID", "the token's "+name+" claim must be an array of strings")
 		}
-		roles = append(roles, s)
+		out = append(out, s)
 	}
-	return roles, nil
+	return out, nil
 }

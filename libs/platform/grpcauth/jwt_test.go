@@ -201,6 +201,13 @@ func TestJWT(t *testing.T) {
 			c["roles"] = []string{"service"}
 		})), "x-tenant-id", "globex"), kind: apperr.PermissionDenied, reason: "TENANT_FORBIDDEN"},
 		{name: "roles not an array", md: bearerMD(sign(t, ed, with(func(c claims) { c["roles"] = "admin" }))), kind: apperr.Unauthenticated},
+		{name: "territories and team", md: bearerMD(sign(t, ed, with(func(c claims) {
+			c["roles"], c["territories"], c["team"] = []string{"sales_manager"}, []string{"emea"}, []string{"u-2", "u-3"}
+		})), "x-territories", "apac", "x-team", "u-9"),
+			want: grpcauth.Principal{Tenant: "acme", Actor: reqctx.Actor{Type: reqctx.ActorUser, ID: "u-1", Roles: []string{"sales_manager"},
+				Territories: []string{"emea"}, Team: []string{"u-2", "u-3"}}}},
+		{name: "team not an array", md: bearerMD(sign(t, ed, with(func(c claims) { c["team"] = "u-2" }))), kind: apperr.Unauthenticated},
+		{name: "territories of numbers", md: bearerMD(sign(t, ed, with(func(c claims) { c["territories"] = []int{1} }))), kind: apperr.Unauthenticated},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -32,6 +32,9 @@ type TokenClaims struct {
 	Tenant string
 	// Roles are the role names.
 	Roles []string
+	// Territories and Team, when not nil, become the territories and team claims (row-level
+	// scope, libs/platform/authz.ScopeOf).
+	Territories, Team []string
 	// TTL is how long the token is valid from now.
 	TTL time.Duration
 	// NotBefore, when set, is the token's nbf.
@@ -143,6 +146,12 @@ func (d *DevIssuer) Mint(c TokenClaims) (string, error) {
 	roles := c.Roles
 	if roles == nil {
 		roles = []string{}
+	}
+	if c.Territories != nil {
+		b = b.Claim(ClaimTerritories, c.Territories)
+	}
+	if c.Team != nil {
+		b = b.Claim(ClaimTeam, c.Team)
 	}
 	tok, err := b.Claim(ClaimRoles, roles).Build()
 	if err != nil {
