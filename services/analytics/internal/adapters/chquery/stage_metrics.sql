@@ -13,11 +13,12 @@
 --              ⌊level·n⌋ of the sorted values).
 -- Tying exits to entries by the entry time keeps "entered in the range" and "left it" about
 -- the same visits to the stage. Breakdown: source, campaign_id, owner_id or pipeline_id of the
--- transition row ('' without one). The stage name is the latest one seen.
+-- transition row ('' without one). The stage name is the latest one seen (by time, then stream
+-- sequence: two transitions in the same second must not pick a name at random).
 SELECT
     pipeline_id,
     stage_id,
-    argMax(stage_name, at) AS stage_name,
+    argMax(stage_name, (at, seq)) AS stage_name,
     key,
     countIf(kind = 'enter') AS entered,
     countIf(kind = 'advance') AS advanced,
@@ -32,6 +33,7 @@ FROM
         to_stage_id AS stage_id,
         to_stage_name AS stage_name,
         at,
+        seq,
         'enter' AS kind,
         toInt64(0) AS dur_s,
         multiIf(
@@ -55,6 +57,7 @@ FROM
         from_stage_id AS stage_id,
         from_stage_name AS stage_name,
         at,
+        seq,
         multiIf(outcome IN ('forward', 'won'), 'advance', outcome = 'lost', 'lost', 'back') AS kind,
         time_in_stage_s AS dur_s,
         multiIf(

@@ -6,13 +6,14 @@
 -- exits (forward, backward, won, lost) whose entry (at − time_in_stage_s) is in [from, to):
 -- advanced (forward, won), lost, and the time in stage of every exit (avg; p50 and p90 as
 -- ClickHouse's quantileExact, quantile_exact in schema.sql). The stage name is the one of the
--- latest row (ClickHouse's argMax(stage_name, at)).
+-- latest row (ClickHouse's argMax(stage_name, (at, seq))).
 WITH moves AS (
     SELECT
         pipeline_id,
         to_stage_id AS stage_id,
         to_stage_name AS stage_name,
         at,
+        seq,
         'enter' AS kind,
         0::bigint AS dur_s,
         CASE @breakdown::text
@@ -37,6 +38,7 @@ WITH moves AS (
         from_stage_id AS stage_id,
         from_stage_name AS stage_name,
         at,
+        seq,
         CASE WHEN outcome IN ('forward', 'won') THEN 'advance' WHEN outcome = 'lost' THEN 'lost' ELSE 'back' END AS kind,
         time_in_stage_s AS dur_s,
         CASE @breakdown::text
@@ -61,7 +63,7 @@ grouped AS (
     SELECT
         pipeline_id,
         stage_id,
-        (array_agg(stage_name ORDER BY at DESC))[1] AS stage_name,
+        (array_agg(stage_name ORDER BY at DESC, seq DESC))[1] AS stage_name,
         key,
         count(*) FILTER (WHERE kind = 'enter') AS entered,
         count(*) FILTER (WHERE kind = 'advance') AS advanced,
