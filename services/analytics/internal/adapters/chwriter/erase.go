@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/evcrm/evcrm/libs/pii"
+	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chschema"
 )
 
 // erasures are the events after which a person's clear-text history is scrubbed.
@@ -91,7 +92,7 @@ func (w *Writer) scrubAggregate(ctx context.Context, tenant, typ, id string) err
 		if err := w.conn.QueryRow(ctx, "SELECT currentDatabase()").Scan(&db); err != nil {
 			return err
 		}
-		table = db + ".events_local ON CLUSTER " + w.opts.Cluster
+		table = db + ".events" + chschema.LocalSuffix + " ON CLUSTER " + w.opts.Cluster
 	}
 	q := "ALTER TABLE " + table + " UPDATE payload_json = multiIf(" + strings.Join(cases, ", ") + ", payload_json) WHERE " + where
 	if err := w.conn.Exec(ctx, q); err != nil {
@@ -106,7 +107,7 @@ func (w *Writer) scrubAggregate(ctx context.Context, tenant, typ, id string) err
 func (w *Writer) waitMutations(ctx context.Context) error {
 	table := "events"
 	if w.opts.Cluster != "" {
-		table = "events_local"
+		table += chschema.LocalSuffix
 	}
 	deadline := time.Now().Add(mutationWait)
 	for {
