@@ -1481,8 +1481,12 @@ type ErasePersonResponse struct {
 	Result *v1.WriteResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
 	// True when the person had been erased before this call.
 	AlreadyErased bool `protobuf:"varint,2,opt,name=already_erased,json=alreadyErased,proto3" json:"already_erased,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The other records of the same person erased with it (by this call or an earlier one), in
+	// the order they were found.
+	ErasedLeadIds    []string `protobuf:"bytes,3,rep,name=erased_lead_ids,json=erasedLeadIds,proto3" json:"erased_lead_ids,omitempty"`
+	ErasedContactIds []string `protobuf:"bytes,4,rep,name=erased_contact_ids,json=erasedContactIds,proto3" json:"erased_contact_ids,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ErasePersonResponse) Reset() {
@@ -1527,6 +1531,20 @@ func (x *ErasePersonResponse) GetAlreadyErased() bool {
 		return x.AlreadyErased
 	}
 	return false
+}
+
+func (x *ErasePersonResponse) GetErasedLeadIds() []string {
+	if x != nil {
+		return x.ErasedLeadIds
+	}
+	return nil
+}
+
+func (x *ErasePersonResponse) GetErasedContactIds() []string {
+	if x != nil {
+		return x.ErasedContactIds
+	}
+	return nil
 }
 
 type MergeLeadsRequest struct {
@@ -3325,10 +3343,12 @@ const file_crm_leads_v1_leads_service_proto_rawDesc = "" +
 	"contact_id\x18\x02 \x01(\tH\x00R\tcontactId\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x125\n" +
 	"\aoptions\x18\x04 \x01(\v2\x1b.crm.common.v1.WriteOptionsR\aoptionsB\b\n" +
-	"\x06person\"p\n" +
+	"\x06person\"\xc6\x01\n" +
 	"\x13ErasePersonResponse\x122\n" +
 	"\x06result\x18\x01 \x01(\v2\x1a.crm.common.v1.WriteResultR\x06result\x12%\n" +
-	"\x0ealready_erased\x18\x02 \x01(\bR\ralreadyErased\"\x88\x01\n" +
+	"\x0ealready_erased\x18\x02 \x01(\bR\ralreadyErased\x12&\n" +
+	"\x0ferased_lead_ids\x18\x03 \x03(\tR\rerasedLeadIds\x12,\n" +
+	"\x12erased_contact_ids\x18\x04 \x03(\tR\x10erasedContactIds\"\x88\x01\n" +
 	"\x11MergeLeadsRequest\x12\x1f\n" +
 	"\vsurvivor_id\x18\x01 \x01(\tR\n" +
 	"survivorId\x12\x1b\n" +

@@ -85,8 +85,10 @@ type LeadsServiceClient interface {
 	// Erases a person (a lead or a contact) by crypto-shredding: destroys the person's data key,
 	// so the personal fields of every event about them can no longer be decrypted, and appends
 	// LeadErased or ContactErased; read models and analytics then show "[erased]" in place of the
-	// personal fields (docs/security.md, "Erasure"). Idempotent: erasing an erased person changes
-	// nothing. Admin only.
+	// personal fields (docs/security.md, "Erasure"). The other records of the same person are
+	// erased with it: the contact a lead was converted into, the leads merged into a lead and
+	// the one it was merged into, the lead a contact was converted from (and theirs in turn). Idempotent: erasing an erased person
+	// changes nothing. Admin only.
 	ErasePerson(ctx context.Context, in *ErasePersonRequest, opts ...grpc.CallOption) (*ErasePersonResponse, error)
 	// Merges a duplicate into a surviving lead.
 	MergeLeads(ctx context.Context, in *MergeLeadsRequest, opts ...grpc.CallOption) (*MergeLeadsResponse, error)
@@ -428,8 +430,10 @@ type LeadsServiceServer interface {
 	// Erases a person (a lead or a contact) by crypto-shredding: destroys the person's data key,
 	// so the personal fields of every event about them can no longer be decrypted, and appends
 	// LeadErased or ContactErased; read models and analytics then show "[erased]" in place of the
-	// personal fields (docs/security.md, "Erasure"). Idempotent: erasing an erased person changes
-	// nothing. Admin only.
+	// personal fields (docs/security.md, "Erasure"). The other records of the same person are
+	// erased with it: the contact a lead was converted into, the leads merged into a lead and
+	// the one it was merged into, the lead a contact was converted from (and theirs in turn). Idempotent: erasing an erased person
+	// changes nothing. Admin only.
 	ErasePerson(context.Context, *ErasePersonRequest) (*ErasePersonResponse, error)
 	// Merges a duplicate into a surviving lead.
 	MergeLeads(context.Context, *MergeLeadsRequest) (*MergeLeadsResponse, error)

@@ -27,5 +27,6 @@ func (s *Server) ErasePerson(ctx context.Context, req *leadsv1.ErasePersonReques
 	if err != nil {
 		return nil, err
 	}
-	return &leadsv1.ErasePersonResponse{Result: result(res.Result), AlreadyErased: res.AlreadyErased}, nil
+	return &leadsv1.ErasePersonResponse{Result: result(res.Result), AlreadyErased: res.AlreadyErased,
+		ErasedLeadIds: res.LeadIDs, ErasedContactIds: res.ContactIDs}, nil
 }
