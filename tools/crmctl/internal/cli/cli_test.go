@@ -138,6 +138,20 @@ func TestCrmctl(t *testing.T) {
 		assert.Equal(t, "talk", fromJSON.GetLead().GetUtm().GetMedium())
 	})
 
+	t.Run("lead erase", func(t *testing.T) {
+		var l leadsv1.CreateLeadResponse
+		s.okJSON(t, &l, "leads", "create", "--last-name", "Forgetme", "--email", "forget.me@engines.example", "--source", "event")
+		var erased leadsv1.ErasePersonResponse
+		s.okJSON(t, &erased, "leads", "erase", l.GetLead().GetId(), "--reason", "DSR-9")
+		assert.False(t, erased.GetAlreadyErased())
+		var got leadsv1.GetLeadResponse
+		s.okJSON(t, &got, "leads", "get", l.GetLead().GetId(), "--min-sequence", itoa(erased.GetResult().GetSequence()))
+		assert.Equal(t, "[erased]", got.GetLead().GetEmail())
+		r := s.crmctl(t, "contacts", "erase", "no-such-contact")
+		assert.NotZero(t, r.code)
+		assert.Contains(t, r.stderr, "NOT_FOUND")
+	})
+
 	t.Run("validation failure prints the field violations", func(t *testing.T) {
 		r := s.crmctl(t, "leads", "create", "--first-name", "No", "--email", "not-an-email", "--country", "Germany")
 		assert.Equal(t, 1, r.code)

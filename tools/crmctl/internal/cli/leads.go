@@ -119,6 +119,14 @@ func (a *app) leadsCommand() *cobra.Command {
 				fn("stage", "opportunity.stage_id"),
 			},
 		}),
+		rpc(a, leadsClient, leadsv1.LeadsServiceClient.ErasePerson, spec{
+			use: "erase LEAD_ID", short: "Erase a lead's person (GDPR): destroy their data key, with their linked records",
+			long: "Erase the person of a lead by crypto-shredding (docs/security.md, \"Erasure\"): their data key is\n" +
+				"destroyed, personal fields read \"[erased]\" everywhere, and the contact the lead became and the\n" +
+				"leads merged with it are erased too. Cannot be undone. Admin only; retrying is safe.",
+			example: `  crmctl leads erase 0190... --reason "DSR-2026-117"`,
+			args:    []string{"lead_id"}, fields: []field{f("reason")},
+		}),
 		a.leadConfigCommand(),
 	)
 }
@@ -236,6 +244,13 @@ func (a *app) contactsCommand() *cobra.Command {
 		rpc(a, contactsClient, leadsv1.ContactsServiceClient.UpdateContact, spec{
 			use: "update CONTACT_ID", short: "Change a contact's fields (those whose flags are given)",
 			args: []string{"contact_id"}, fields: contactFields(), mask: "contact",
+		}),
+		rpc(a, leadsClient, leadsv1.LeadsServiceClient.ErasePerson, spec{
+			use: "erase CONTACT_ID", short: "Erase a contact's person (GDPR): destroy their data key, with their linked records",
+			long: "Erase the person of a contact by crypto-shredding (docs/security.md, \"Erasure\"), and the lead\n" +
+				"it was converted from. Cannot be undone. Admin only; retrying is safe.",
+			example: `  crmctl contacts erase 0190... --reason "DSR-2026-118"`,
+			args:    []string{"contact_id"}, fields: []field{f("reason")},
 		}),
 	)
 }
