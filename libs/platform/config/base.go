@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evcrm/evcrm/libs/platform/tlsconf"
 )
 
 // Base holds the settings every evcrm service has. Embed it in the service's Config and preset
@@ -34,6 +36,15 @@ type Base struct {
 	NATSURL string `flag:"nats-url" default:"nats://127.0.0.1:4222" usage:"NATS server URL(s), comma-separated"`
 	// NATSCreds is a NATS credentials (.creds) file; "" connects without credentials.
 	NATSCreds string `flag:"nats-creds" usage:"NATS credentials file (empty = none)"`
+	// TLSCert and TLSKey are the service's certificate and key (PEM): the gRPC and REST
+	// listeners serve TLS with them, and they are the client certificate of calls to other
+	// services and to NATS (libs/platform/tlsconf).
+	TLSCert string `flag:"tls-cert" usage:"PEM certificate (chain) the gRPC and REST listeners serve, also the client certificate to services and NATS (empty = plaintext)"`
+	TLSKey  string `flag:"tls-key" usage:"PEM private key of -tls-cert"`
+	// TLSClientCA, set, makes every listener require a client certificate signed by it.
+	TLSClientCA string `flag:"tls-client-ca" usage:"PEM CA bundle that signs callers' client certificates; set = mutual TLS required"`
+	// TLSCA verifies the servers this service calls (other services; NATS with tls:// URLs).
+	TLSCA string `flag:"tls-ca" usage:"PEM CA bundle that verifies the services and NATS servers this service calls (empty = system roots; plaintext unless this or -tls-cert is set)"`
 	// LogLevel is the lowest level logged: debug, info, warn or error.
 	LogLevel slog.Level `flag:"log-level" default:"info" usage:"log level: debug, info, warn, error"`
 	// OTLPEndpoint is the OTLP/gRPC collector URL (http:// for plaintext, https:// for TLS);
@@ -72,6 +83,11 @@ type Base struct {
 	ShutdownTimeout time.Duration `flag:"shutdown-timeout" default:"15s" usage:"how long each shutdown phase may take before it is cut short"`
 }
 
+// TLS returns the service's TLS files.
+func (b Base) TLS() tlsconf.Files {
+	return tlsconf.Files{Cert: b.TLSCert, Key: b.TLSKey, ClientCA: b.TLSClientCA, CA: b.TLSCA}
+}
+
 var serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
 // Validate reports every invalid Base setting at once, so an operator fixes them in one round.
@@ -100,6 +116,9 @@ func (b Base) Validate() error {
 		if _, err := os.Stat(b.NATSCreds); err != nil {
 			errs = append(errs, Invalid("nats-creds", "%v", err))
 		}
+	}
+	if err := b.TLS().Validate(); err != nil {
+		errs = append(errs, Invalid("tls-cert", "%v", err))
 	}
 	if b.AuthJWKS != "" {
 		if b.AuthIssuer == "" {

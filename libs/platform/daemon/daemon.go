@@ -9,6 +9,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/evcrm/evcrm/libs/eventstore"
@@ -142,6 +144,16 @@ func Run(ctx context.Context, spec Spec) error {
 	if err := grpcclient.SetServiceTokenFile(cfg.ServiceTokenFile); err != nil {
 		return err
 	}
+	tlsFiles := cfg.TLS()
+	clientTLS, err := tlsFiles.Client()
+	if err != nil {
+		return err
+	}
+	grpcclient.SetTLS(clientTLS)
+	serverTLS, err := tlsFiles.Server()
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -169,10 +181,15 @@ func Run(ctx context.Context, spec Spec) error {
 	if built.Close != nil {
 		defer func() { _ = built.Close() }()
 	}
+	var serverOpts []grpc.ServerOption
+	if serverTLS != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(serverTLS)))
+	}
 	srv, err := grpcserver.New(grpcserver.Options{
 		Logger: logger, Registerer: reg, Authenticator: authn, AllowBackfill: cfg.AllowBackfill,
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		RateLimit:       grpcserver.RateLimit{Rate: cfg.RateLimit, Burst: cfg.RateBurst},
+		ServerOptions:   serverOpts,
 	})
 	if err != nil {
 		return err
@@ -196,13 +213,21 @@ func Run(ctx context.Context, spec Spec) error {
 		Flush:   []func(context.Context) error{tel.Shutdown, func(context.Context) error { return nc.Drain() }},
 	}
 	if cfg.HTTPAddr != "" {
-		httpSrv, closeGateway, err := newGateway(ctx, spec, built, srv, grpcLis.Addr(), logger)
+		loopTLS, err := tlsFiles.Loopback()
+		if err != nil {
+			return err
+		}
+		httpSrv, closeGateway, err := newGateway(ctx, spec, built, srv, grpcLis.Addr(), loopTLS, logger)
 		if err != nil {
 			return err
 		}
 		defer closeGateway()
 		if lc.HTTPListener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 			return fmt.Errorf("HTTP listen on %s (set -http-addr, or \"\" to turn the REST gateway off): %w", cfg.HTTPAddr, err)
+		}
+		if serverTLS != nil {
+			// The REST gateway serves HTTPS with the same certificate and client rule as gRPC.
+			lc.HTTPListener = tls.NewListener(lc.HTTPListener, serverTLS)
 		}
 		lc.HTTP = httpSrv
 	}
@@ -216,8 +241,12 @@ const gatewayMaxRecv = 32 << 20
 
 // newGateway builds the HTTP server of the REST/JSON gateway over a loopback connection to the
 // service's own gRPC listener at grpcAddr, and returns a func that closes the connection.
-func newGateway(ctx context.Context, spec Spec, built Built, srv *grpcserver.Server, grpcAddr net.Addr, logger *slog.Logger) (*http.Server, func(), error) {
-	conn, err := grpc.NewClient(loopback(grpcAddr), grpc.WithTransportCredentials(insecure.NewCredentials()),
+func newGateway(ctx context.Context, spec Spec, built Built, srv *grpcserver.Server, grpcAddr net.Addr, loopTLS *tls.Config, logger *slog.Logger) (*http.Server, func(), error) {
+	creds := insecure.NewCredentials()
+	if loopTLS != nil {
+		creds = credentials.NewTLS(loopTLS)
+	}
+	conn, err := grpc.NewClient(loopback(grpcAddr), grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxRecv)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("gateway: dial %s: %w", grpcAddr, err)

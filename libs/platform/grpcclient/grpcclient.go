@@ -12,14 +12,17 @@ package grpcclient
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
@@ -28,12 +31,25 @@ import (
 	"github.com/evcrm/evcrm/libs/reqctx"
 )
 
-// New returns a client connection to target with tracing and identity forwarding. Without a
-// transport credentials option the connection is plaintext (loopback and in-cluster
-// development); pass grpc.WithTransportCredentials for TLS.
+// clientTLS is the process's TLS configuration for calls to other services ([SetTLS]); nil
+// means plaintext.
+var clientTLS atomic.Pointer[tls.Config]
+
+// SetTLS makes the connections [New] opens afterwards use TLS with c (the service's client
+// certificate and the CA that verifies the callee: libs/platform/tlsconf); nil means plaintext.
+// The daemon sets it once at start, like the service credential.
+func SetTLS(c *tls.Config) { clientTLS.Store(c) }
+
+// New returns a client connection to target with tracing and identity forwarding. The
+// connection uses the process's TLS configuration ([SetTLS]) or, without one, plaintext
+// (loopback and in-cluster development); a grpc.WithTransportCredentials in opts overrides both.
 func New(target string, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if c := clientTLS.Load(); c != nil {
+		creds = credentials.NewTLS(c)
+	}
 	base := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 		grpc.WithChainUnaryInterceptor(UnaryClientInterceptor()),
 		grpc.WithChainStreamInterceptor(StreamClientInterceptor()),

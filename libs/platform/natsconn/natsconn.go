@@ -56,6 +56,17 @@ func Connect(cfg config.Base, logger *slog.Logger, extra ...nats.Option) (*nats.
 		}
 		opts = append(opts, nats.UserCredentials(cfg.NATSCreds))
 	}
+	if anyTLS(cfg.NATSURL) {
+		// tls:// URLs: verify the server with -tls-ca and present the service's certificate
+		// when the server asks for one (NATS's verify mode). Other URLs stay plaintext.
+		tc, err := cfg.TLS().Client()
+		if err != nil {
+			return nil, fmt.Errorf("natsconn: %w", err)
+		}
+		if tc != nil {
+			opts = append(opts, nats.Secure(tc))
+		}
+	}
 	nc, err := nats.Connect(cfg.NATSURL, append(opts, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("natsconn: connect to %s: %w", redacted(cfg.NATSURL), err)
@@ -76,4 +87,14 @@ func redacted(urls string) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// anyTLS reports whether one of the comma-separated URLs asks for TLS (tls://).
+func anyTLS(urls string) bool {
+	for u := range strings.SplitSeq(urls, ",") {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(u)), "tls://") {
+			return true
+		}
+	}
+	return false
 }
