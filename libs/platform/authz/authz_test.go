@@ -108,7 +108,13 @@ func TestRoleIntent(t *testing.T) {
 		{"integration", "/crm.campaign.v1.CampaignService/RecordResponse", false},
 		{"marketing", "/crm.campaign.v1.CampaignService/CreateCampaign", true},
 		{"marketing", "/crm.campaign.v1.CampaignService/CreateSegment", true},
-		{"marketing", "/crm.pipeline.v1.PipelineService/GetOpportunity", false},
+		// Marketing reads opportunities for campaign attribution (the pipeline service withholds
+		// their amounts) but not quotes, contracts or the pipeline's forecast.
+		{"marketing", "/crm.pipeline.v1.PipelineService/GetOpportunity", true},
+		{"marketing", "/crm.pipeline.v1.PipelineService/ListOpportunities", true},
+		{"marketing", "/crm.pipeline.v1.PipelineService/GetQuote", false},
+		{"marketing", "/crm.pipeline.v1.PipelineService/ListContracts", false},
+		{"marketing", "/crm.pipeline.v1.PipelineService/GetForecast", false},
 		{"marketing", "/crm.pipeline.v1.PipelineService/UpdateOpportunityAmount", false},
 		{"sales_rep", "/crm.leads.v1.LeadsService/ConvertLead", true},
 		{"sales_rep", "/crm.pipeline.v1.PipelineService/MarkOpportunityWon", true},

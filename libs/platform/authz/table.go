@@ -7,8 +7,9 @@ var (
 	salesWrite = []Role{SalesManager, SalesRep}
 	// crmRead reads leads, contacts, accounts and activities.
 	crmRead = []Role{SalesManager, SalesRep, Marketing, Integration}
-	// dealRead reads opportunities, quotes and contracts; marketing is left out because those
-	// carry amounts.
+	// dealRead reads opportunities, quotes and contracts. Marketing is left out because those
+	// carry amounts; it reads opportunities alone (GetOpportunity, ListOpportunities) for
+	// campaign attribution, and the pipeline service withholds their amounts ([SeesAmounts]).
 	dealRead = []Role{SalesManager, SalesRep, Integration}
 	// managers configures the sales side (pipelines, territories, scoring).
 	managers = []Role{SalesManager}
@@ -152,7 +153,7 @@ var Table = map[string][]Role{
 	"/crm.pipeline.v1.PipelineService/GetPipelineConfig":                 dealRead,
 	"/crm.pipeline.v1.PipelineService/UpdatePipelineConfig":              adminOnly,
 	"/crm.pipeline.v1.PipelineService/CreateOpportunity":                 with(salesWrite, Service),
-	"/crm.pipeline.v1.PipelineService/GetOpportunity":                    dealRead,
+	"/crm.pipeline.v1.PipelineService/GetOpportunity":                    with(dealRead, Marketing),
 	"/crm.pipeline.v1.PipelineService/UpdateOpportunity":                 salesWrite,
 	"/crm.pipeline.v1.PipelineService/MoveOpportunityStage":              salesWrite,
 	"/crm.pipeline.v1.PipelineService/UpdateOpportunityAmount":           salesWrite,
@@ -164,7 +165,7 @@ var Table = map[string][]Role{
 	"/crm.pipeline.v1.PipelineService/MarkOpportunityWon":                salesWrite,
 	"/crm.pipeline.v1.PipelineService/MarkOpportunityLost":               salesWrite,
 	"/crm.pipeline.v1.PipelineService/ReopenOpportunity":                 salesWrite,
-	"/crm.pipeline.v1.PipelineService/ListOpportunities":                 dealRead,
+	"/crm.pipeline.v1.PipelineService/ListOpportunities":                 with(dealRead, Marketing),
 	"/crm.pipeline.v1.PipelineService/GetForecast":                       dealRead,
 	"/crm.pipeline.v1.PipelineService/CreateQuote":                       salesWrite,
 	"/crm.pipeline.v1.PipelineService/ReviseQuote":                       salesWrite,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/services/pipeline/internal/adapters/readmodel"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/contract"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/forecast"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/input"
@@ -32,7 +33,7 @@ func (a *App) CreateContract(ctx context.Context, tenant string, cmd contract.Ne
 		return ContractOutcome{}, err
 	}
 	o := opp.State
-	if !o.Exists() {
+	if !opportunityInScope(ctx, o) {
 		return ContractOutcome{}, apperr.NotFoundf("opportunity", cmd.OpportunityID)
 	}
 	if cmd.AccountID == "" {
@@ -50,17 +51,50 @@ func (a *App) CreateContract(ctx context.Context, tenant string, cmd contract.Ne
 		})
 }
 
+// onContract runs a decision on an existing contract in the caller's scope; one out of it is
+// answered as a missing one (scope.go).
 func (a *App) onContract(ctx context.Context, tenant, id, name string, w Write, decide func(contract.Contract, time.Time) ([]contract.Event, error)) (ContractOutcome, error) {
 	if !input.ValidID(id) {
 		return ContractOutcome{}, invalidID("contract_id")
 	}
-	return execute(ctx, a, a.d.Contracts, a.d.Contracts.Ref(tenant, id), eventstore.Command{Name: name}, w,
+	inScope := func(c contract.Contract) (bool, error) {
+		if !c.Exists() {
+			return false, nil
+		}
+		return contractInScope(ctx, c, a.loggedOwner(ctx, tenant))
+	}
+	ref := a.d.Contracts.Ref(tenant, id)
+	if w.ExpectedVersion != nil {
+		// As onOpportunity: the store's version check comes before the decision.
+		agg, err := a.d.Contracts.Load(ctx, ref)
+		if err != nil {
+			return ContractOutcome{}, err
+		}
+		if ok, err := inScope(agg.State); err != nil || !ok {
+			return ContractOutcome{}, orNotFound(err, apperr.NotFoundf("contract", id))
+		}
+	}
+	out, err := execute(ctx, a, a.d.Contracts, ref, eventstore.Command{Name: name}, w,
 		func(c contract.Contract, now time.Time) ([]contract.Event, error) {
-			if !c.Exists() {
-				return nil, apperr.NotFoundf("contract", id)
+			if ok, err := inScope(c); err != nil || !ok {
+				return nil, orNotFound(err, apperr.NotFoundf("contract", id))
 			}
 			return decide(c, now)
 		})
+	if err == nil && out.Result.Replayed {
+		if ok, err := inScope(out.State); err != nil || !ok {
+			return ContractOutcome{}, orNotFound(err, apperr.NotFoundf("contract", id))
+		}
+	}
+	return out, err
+}
+
+// orNotFound is err when there is one, else notFound: a failure to find out is not an answer.
+func orNotFound(err, notFound error) error {
+	if err != nil {
+		return err
+	}
+	return notFound
 }
 
 // UpdateContract changes the fields named by cmd.Paths.
@@ -97,7 +131,18 @@ func (a *App) GetContract(ctx context.Context, tenant, id string, r Read) (contr
 	if err := a.waitRead(ctx, r); err != nil {
 		return contract.Contract{}, err
 	}
-	return a.d.Views.GetContract(ctx, tenant, id)
+	c, err := a.d.Views.GetContract(ctx, tenant, id)
+	if err != nil {
+		return contract.Contract{}, err
+	}
+	ok, err := contractInScope(ctx, c, a.viewedOwner(ctx, tenant))
+	if err != nil {
+		return contract.Contract{}, err
+	}
+	if !ok {
+		return contract.Contract{}, readmodel.ContractNotFound(id)
+	}
+	return c, nil
 }
 
 // ListContracts lists contracts from the read model (e.g. those nearing renewal).
@@ -105,6 +150,7 @@ func (a *App) ListContracts(ctx context.Context, tenant string, f ContractFilter
 	if err := a.waitRead(ctx, r); err != nil {
 		return nil, "", err
 	}
+	f.Scope = scopeOf(ctx)
 	return a.d.Views.ListContracts(ctx, tenant, f)
 }
 
@@ -117,5 +163,6 @@ func (a *App) Forecast(ctx context.Context, tenant string, q ForecastQuery, r Re
 		return forecast.Forecast{}, apperr.InvalidFields("as_of is in the future",
 			apperr.FieldViolation{Field: "as_of", Description: "must not be in the future"})
 	}
+	q.Scope = scopeOf(ctx)
 	return a.d.Views.Forecast(ctx, tenant, q)
 }

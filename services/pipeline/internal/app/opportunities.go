@@ -9,6 +9,7 @@ import (
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/eventstore"
 	"github.com/evcrm/evcrm/libs/money"
+	"github.com/evcrm/evcrm/services/pipeline/internal/adapters/readmodel"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/civil"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/input"
 	"github.com/evcrm/evcrm/services/pipeline/internal/domain/opportunity"
@@ -57,18 +58,37 @@ func pipelineFieldError(err error, field string) error {
 	return err
 }
 
-// onOpportunity runs a decision on an existing opportunity.
+// onOpportunity runs a decision on an existing opportunity in the caller's scope; one out of
+// it is answered as a missing one (scope.go).
 func (a *App) onOpportunity(ctx context.Context, tenant, id, name string, w Write, decide func(opportunity.Opportunity, time.Time) ([]opportunity.Event, error)) (OpportunityOutcome, error) {
 	if !input.ValidID(id) {
 		return OpportunityOutcome{}, invalidID("opportunity_id")
 	}
-	return execute(ctx, a, a.d.Opportunities, a.d.Opportunities.Ref(tenant, id), eventstore.Command{Name: name}, w,
+	ref := a.d.Opportunities.Ref(tenant, id)
+	if w.ExpectedVersion != nil {
+		// The store compares the expected version before it decides; a mismatch would tell the
+		// version of a record the caller may not know of.
+		agg, err := a.d.Opportunities.Load(ctx, ref)
+		if err != nil {
+			return OpportunityOutcome{}, err
+		}
+		if !opportunityInScope(ctx, agg.State) {
+			return OpportunityOutcome{}, apperr.NotFoundf("opportunity", id)
+		}
+	}
+	out, err := execute(ctx, a, a.d.Opportunities, ref, eventstore.Command{Name: name}, w,
 		func(o opportunity.Opportunity, now time.Time) ([]opportunity.Event, error) {
-			if !o.Exists() {
+			if !opportunityInScope(ctx, o) {
 				return nil, apperr.NotFoundf("opportunity", id)
 			}
 			return decide(o, now)
 		})
+	if err == nil && out.Result.Replayed && !opportunityInScope(ctx, out.State) {
+		// A replay answers with the record's current state, which may have left the caller's
+		// scope since (the retry of an assignment to someone else) or never been in it.
+		return OpportunityOutcome{}, apperr.NotFoundf("opportunity", id)
+	}
+	return out, err
 }
 
 // inPipeline runs a decision that needs the pipeline the opportunity is in.
@@ -222,13 +242,28 @@ func (a *App) GetOpportunity(ctx context.Context, tenant, id string, r Read) (op
 	if err := a.waitRead(ctx, r); err != nil {
 		return opportunity.Opportunity{}, err
 	}
-	return a.d.Views.GetOpportunity(ctx, tenant, id)
+	o, err := a.d.Views.GetOpportunity(ctx, tenant, id)
+	if err != nil {
+		return opportunity.Opportunity{}, err
+	}
+	if !scopeOf(ctx).AllowsOwner(o.OwnerID) {
+		return opportunity.Opportunity{}, readmodel.OpportunityNotFound(id)
+	}
+	return visibleOpportunity(ctx, o), nil
 }
 
-// ListOpportunities lists opportunities from the read model.
+// ListOpportunities lists the opportunities of the caller's scope from the read model.
 func (a *App) ListOpportunities(ctx context.Context, tenant string, f OpportunityFilter, r Read) ([]opportunity.Opportunity, string, error) {
+	if err := checkAmountQuery(ctx, f); err != nil {
+		return nil, "", err
+	}
 	if err := a.waitRead(ctx, r); err != nil {
 		return nil, "", err
 	}
-	return a.d.Views.ListOpportunities(ctx, tenant, f)
+	f.Scope = scopeOf(ctx)
+	list, next, err := a.d.Views.ListOpportunities(ctx, tenant, f)
+	for i := range list {
+		list[i] = visibleOpportunity(ctx, list[i])
+	}
+	return list, next, err
 }

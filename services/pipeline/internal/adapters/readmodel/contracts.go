@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/evcrm/evcrm/libs/apperr"
@@ -34,6 +33,9 @@ type ContractFilter struct {
 	// RenewalFrom and RenewalTo bound the renewal date, inclusive; a zero Date is open. With
 	// either set, contracts without a renewal date do not match.
 	RenewalFrom, RenewalTo civil.Date
+	// Scope keeps the contracts the caller owns or whose opportunity the caller owns
+	// (row-level security); the application sets it.
+	Scope Scope
 
 	Sort ContractSort
 	// Desc puts the latest first.
@@ -96,8 +98,7 @@ func (s *Store) GetContract(ctx context.Context, tenant, id string) (contract.Co
 	var doc []byte
 	err := s.db.R.QueryRowContext(ctx, `SELECT doc FROM contracts WHERE tenant = ? AND id = ?`, tenant, id).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
-		return contract.Contract{}, &apperr.Error{Kind: apperr.NotFound, Reason: contract.ReasonNotFound,
-			Message: fmt.Sprintf("contract %q not found", id)}
+		return contract.Contract{}, ContractNotFound(id)
 	}
 	if err != nil {
 		return contract.Contract{}, readErr("get contract", err)
@@ -130,6 +131,7 @@ func (s *Store) ListContracts(ctx context.Context, tenant string, f ContractFilt
 
 	var w where
 	w.add("c.tenant = ?", tenant)
+	f.Scope.contractIn(&w)
 	in(&w, "c.status", ints(f.Statuses))
 	in(&w, "c.account_id", f.AccountIDs)
 	in(&w, "c.owner_id", f.OwnerIDs)

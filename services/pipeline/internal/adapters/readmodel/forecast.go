@@ -28,6 +28,10 @@ type ForecastQuery struct {
 	Categories  []pipelinedef.Category
 	// GroupByOwner and GroupByCategory split rows by owner and by forecast category.
 	GroupByOwner, GroupByCategory bool
+	// Scope counts only the caller's opportunities (row-level security; the application sets
+	// it): by their current owner now, by their owner at AsOf in a forecast as of then, as
+	// OwnerIDs does.
+	Scope Scope
 	// AsOf, when set, asks for the forecast as the event log knew it at that instant: every
 	// opportunity as folded from its events recorded at or before AsOf. Zero means now.
 	AsOf time.Time
@@ -139,6 +143,7 @@ func filters(w *where, q *ForecastQuery) {
 		w.add("fc_month <= ? AND fc_day <= ?", dateText(q.CloseTo)[:7], dateText(q.CloseTo))
 	}
 	in(w, "owner_id", q.OwnerIDs)
+	q.Scope.ownedBy(w, "owner_id")
 	in(w, "pipeline_id", q.PipelineIDs)
 	in(w, "fc_category", ints(q.Categories))
 }

@@ -54,6 +54,9 @@ type OpportunityFilter struct {
 	// Tag is compared with the stored tags (trimmed, lower case).
 	Tag        string
 	CampaignID string
+	// Scope keeps the caller's opportunities only (row-level security); the application sets
+	// it. It is not part of the page token's fingerprint: it is applied to every page anyway.
+	Scope Scope
 
 	Sort OpportunitySort
 	// Desc puts the largest, latest or last first.
@@ -132,8 +135,7 @@ func (s *Store) GetOpportunity(ctx context.Context, tenant, id string) (opportun
 	var doc []byte
 	err := s.db.R.QueryRowContext(ctx, `SELECT doc FROM opportunities WHERE tenant = ? AND id = ?`, tenant, id).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
-		return opportunity.Opportunity{}, &apperr.Error{Kind: apperr.NotFound, Reason: opportunity.ReasonNotFound,
-			Message: fmt.Sprintf("opportunity %q not found", id)}
+		return opportunity.Opportunity{}, OpportunityNotFound(id)
 	}
 	if err != nil {
 		return opportunity.Opportunity{}, readErr("get opportunity", err)
@@ -210,6 +212,7 @@ func (s *Store) ListOpportunities(ctx context.Context, tenant string, f Opportun
 func listSQL(tenant string, f *OpportunityFilter, spec sortSpec, cur *cursor, size int) (string, []any) {
 	var w where
 	w.add("o.tenant = ?", tenant)
+	f.Scope.ownedBy(&w, "o.owner_id")
 	in(&w, "o.pipeline_id", f.PipelineIDs)
 	in(&w, "o.stage_id", f.StageIDs)
 	in(&w, "o.owner_id", f.OwnerIDs)
