@@ -57,14 +57,19 @@ type ActivityResult struct {
 // actorID is the acting user (or service) of the request.
 func actorID(ctx context.Context) string { return reqctx.ActorFrom(ctx).ID }
 
-// requireRecords checks that every lead, contact and account in refs has events. Opportunities
-// belong to the pipeline service and are taken as given.
+// requireRecords checks that every lead, contact and account in refs has events, and that the
+// leads are in the caller's row-level scope: an activity or task about a lead out of scope is
+// refused as one about a missing lead (its engagement reaction would change the lead).
+// Opportunities belong to the pipeline service and are taken as given.
 func (a *App) requireRecords(ctx context.Context, tenant string, refs ...activity.RecordRef) error {
 	for _, r := range refs {
 		if !r.Type.Owned() {
 			continue
 		}
 		_, ok, err := a.d.Activity.Records.Last(ctx, eventstore.Ref{Tenant: tenant, Type: r.Type.AggregateType(), ID: r.ID})
+		if err == nil && ok && r.Type == activity.RecordLead {
+			ok, err = a.visibleLead(ctx, tenant, r.ID)
+		}
 		if err != nil {
 			return err
 		}

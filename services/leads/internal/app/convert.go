@@ -11,6 +11,7 @@ import (
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/platform/authz"
 	"github.com/evcrm/evcrm/libs/reqctx"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/account"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/contact"
@@ -123,8 +124,8 @@ func (a *App) ConvertLead(ctx context.Context, tenant string, cmd ConvertLead, w
 		return ConvertResult{}, err
 	}
 	l := agg.State
-	if !l.Exists() {
-		return ConvertResult{}, apperr.NotFoundf("lead", cmd.LeadID)
+	if !inScope(authz.ScopeOf(ctx), l) {
+		return ConvertResult{}, leadNotFound(cmd.LeadID)
 	}
 	ids := DeriveConversionIDs(tenant, l.ID)
 	want := plannedConversion(cmd, ids)

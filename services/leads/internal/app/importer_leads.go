@@ -42,7 +42,9 @@ func (r *importRun) importLead(ctx context.Context, id string, line int, row Lea
 	if !dup {
 		return r.failed(err), false
 	}
-	if r.o.Dedupe != DedupeUpdate {
+	// A duplicate out of the user's scope (claimError withholds its id) is skipped, never
+	// updated: an import changes only the leads its user may change.
+	if r.o.Dedupe != DedupeUpdate || existing == "" {
 		return RowResult{Outcome: RowSkipped, RecordID: existing, Reason: duplicateOf(ImportLeads, existing, why)}, false
 	}
 	if len(row.Update.Paths) == 0 {
@@ -71,5 +73,15 @@ func (r *importRun) dryRunLead(ctx context.Context, id string, row LeadRow) RowR
 		return RowResult{Outcome: RowCreated, RecordID: id}
 	}
 	keys := dedupe.Keys(row.New.Details.Email, row.New.Details.Phone)
-	return r.dryRunDuplicate(ctx, r.a.d.Keys, id, keys, ImportLeads, "a lead", len(row.Update.Paths) > 0)
+	res := r.dryRunDuplicate(ctx, r.a.d.Keys, id, keys, ImportLeads, "a lead", len(row.Update.Paths) > 0)
+	if res.RecordID == "" || res.RecordID == id {
+		return res
+	}
+	// As the real run answers a duplicate out of the user's scope: skipped, not named.
+	if ok, err := r.a.visibleLead(ctx, r.tenant, res.RecordID); err != nil {
+		return r.failed(err)
+	} else if !ok {
+		return RowResult{Outcome: RowSkipped, Reason: duplicateOf(ImportLeads, "", "a lead with this email or phone exists")}
+	}
+	return res
 }

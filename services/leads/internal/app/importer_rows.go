@@ -63,7 +63,11 @@ func trimObjectPrefix(field string) string {
 }
 
 // duplicateOf is the reason of a row matching an existing record.
+// A lead out of the importing user's row-level scope is not named (id "").
 func duplicateOf(o ImportObject, id, why string) string {
+	if id == "" {
+		return fmt.Sprintf("duplicate of a %s outside your scope (%s)", o, why)
+	}
 	if why == "" {
 		return fmt.Sprintf("duplicate of %s %s", o, id)
 	}

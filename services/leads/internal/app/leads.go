@@ -8,6 +8,7 @@ import (
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/platform/authz"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/uniqueness"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/dedupe"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/lead"
@@ -23,7 +24,9 @@ type LeadResult struct {
 // leadDecision decides a command on an existing lead.
 type leadDecision func(l lead.Lead, p lead.Policy, now time.Time) ([]lead.Event, error)
 
-// execLead runs a command on an existing lead.
+// execLead runs a command on an existing lead in the caller's row-level scope (scope.go): a
+// lead that does not exist or is out of scope is NotFound, before its version is compared, and
+// nothing is appended.
 func (a *App) execLead(ctx context.Context, tenant, id, name string, w Write, decide leadDecision) (LeadResult, error) {
 	if !lead.ValidID(id) {
 		return LeadResult{}, apperr.InvalidFields("invalid lead id", apperr.FieldViolation{Field: "lead_id", Description: "must match [A-Za-z0-9_-]{1,64}"})
@@ -32,12 +35,23 @@ func (a *App) execLead(ctx context.Context, tenant, id, name string, w Write, de
 	if err != nil {
 		return LeadResult{}, err
 	}
-	return a.run(ctx, a.d.Leads.Ref(tenant, id), eventstore.Command{Name: name}, w, func(l lead.Lead, now time.Time) ([]lead.Event, error) {
-		if !l.Exists() {
-			return nil, apperr.NotFoundf("lead", id)
+	scope, expect := authz.ScopeOf(ctx), w
+	w.ExpectedVersion = nil // checked in the decision, after the scope
+	res, err := a.run(ctx, a.d.Leads.Ref(tenant, id), eventstore.Command{Name: name}, w, func(l lead.Lead, now time.Time) ([]lead.Event, error) {
+		if !inScope(scope, l) {
+			return nil, leadNotFound(id)
+		}
+		if err := checkVersion(l, expect); err != nil {
+			return nil, err
 		}
 		return decide(l, cfg.Policy(), now)
 	})
+	if err == nil && res.Result.Replayed && !inScope(scope, res.Lead) {
+		// An idempotency key's stored outcome is not decided again: the lead it returns must
+		// still be the caller's to see.
+		return LeadResult{}, leadNotFound(id)
+	}
+	return res, err
 }
 
 // run executes a decision with the command's write options and returns the lead after it
@@ -140,7 +154,11 @@ func (a *App) claimError(ctx context.Context, tenant string, err error) error {
 	var taken *uniqueness.ErrTaken
 	switch {
 	case errors.As(err, &taken):
-		e := apperr.Exists("a lead with this "+taken.Key+" exists", a.liveLead(ctx, tenant, taken.LeadID))
+		existing := a.liveLead(ctx, tenant, taken.LeadID)
+		if ok, err := a.visibleLead(ctx, tenant, existing); err != nil || !ok {
+			existing = "" // the key is taken all the same, but the caller may not learn by whom
+		}
+		e := apperr.Exists("a lead with this "+taken.Key+" exists", existing)
 		e.Reason = "DUPLICATE_LEAD"
 		return e
 	case errors.Is(err, uniqueness.ErrBusy):
@@ -286,12 +304,13 @@ func (a *App) MergeLeads(ctx context.Context, tenant, survivorID, mergedID strin
 	if err != nil {
 		return LeadResult{}, err
 	}
+	scope := authz.ScopeOf(ctx)
 	survivor, err := a.d.Leads.Load(ctx, a.d.Leads.Ref(tenant, survivorID))
 	if err != nil {
 		return LeadResult{}, err
 	}
-	if !survivor.State.Exists() {
-		return LeadResult{}, apperr.NotFoundf("lead", survivorID)
+	if !inScope(scope, survivor.State) {
+		return LeadResult{}, leadNotFound(survivorID)
 	}
 	var survivorSide []lead.Event
 	mergedKey := ""
@@ -299,8 +318,8 @@ func (a *App) MergeLeads(ctx context.Context, tenant, survivorID, mergedID strin
 		mergedKey = w.IdempotencyKey + "/merged"
 	}
 	if _, err := a.run(ctx, a.d.Leads.Ref(tenant, mergedID), eventstore.Command{Name: "MergeLeads"}, Write{IdempotencyKey: mergedKey}, func(m lead.Lead, now time.Time) ([]lead.Event, error) {
-		if !m.Exists() {
-			return nil, apperr.NotFoundf("lead", mergedID)
+		if !inScope(scope, m) {
+			return nil, leadNotFound(mergedID)
 		}
 		r, err := lead.Merge(survivor.State, m, cfg.Policy(), a.assigner(ctx, tenant), now)
 		if err != nil {
@@ -333,7 +352,11 @@ func (a *App) GetLead(ctx context.Context, tenant, id string, r Read) (lead.Lead
 	if err := a.waitRead(ctx, r); err != nil {
 		return lead.Lead{}, err
 	}
-	return a.d.Views.Get(ctx, tenant, id)
+	l, err := a.d.Views.Get(ctx, tenant, id)
+	if err == nil && !inScope(authz.ScopeOf(ctx), l) {
+		return lead.Lead{}, leadNotFound(id)
+	}
+	return l, err
 }
 
 // ListLeads lists leads from the read model.
@@ -341,6 +364,7 @@ func (a *App) ListLeads(ctx context.Context, q ListQuery, r Read) ([]lead.Lead, 
 	if err := a.waitRead(ctx, r); err != nil {
 		return nil, "", err
 	}
+	q.Scope = readScope(ctx)
 	return a.d.Views.List(ctx, q)
 }
 
@@ -349,5 +373,6 @@ func (a *App) SearchLeads(ctx context.Context, q SearchQuery, r Read) ([]lead.Le
 	if err := a.waitRead(ctx, r); err != nil {
 		return nil, "", err
 	}
+	q.Scope = readScope(ctx)
 	return a.d.Views.Search(ctx, q)
 }

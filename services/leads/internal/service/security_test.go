@@ -76,7 +76,9 @@ func TestJWTTenantIsolationAndRoles(t *testing.T) {
 	repA := as("acme", "rep-a", []string{"sales_rep"})
 	repB := as("globex", "rep-b", []string{"sales_rep", "sales_manager"})
 
-	created, err := leads.CreateLead(repA, &leadsv1.CreateLeadRequest{Lead: newLead("ada@example.com")})
+	ada := newLead("ada@example.com")
+	ada.OwnerId = "rep-a" // a sales rep reads the leads they own (row-level rules)
+	created, err := leads.CreateLead(repA, &leadsv1.CreateLeadRequest{Lead: ada})
 	require.NoError(t, err)
 	id := created.GetLead().GetId()
 	read := &commonv1.ReadOptions{MinSequence: created.GetResult().GetSequence()}

@@ -53,6 +53,9 @@ type ListQuery struct {
 
 	PageSize  int    // 0 = DefaultPageSize, else 1..MaxPageSize
 	PageToken string // from the previous page; must come with the same query
+
+	// Scope is the caller's row-level scope; nil lists every lead of the tenant.
+	Scope *Scope
 }
 
 type sortSpec struct {
@@ -153,6 +156,7 @@ func (s *Store) List(ctx context.Context, q ListQuery) ([]LeadRow, string, error
 		b.where("t.tenant = ? AND t.tag = ? AND l.pk = t.lead_pk", q.Tenant, q.Tag)
 	}
 	b.where("l.tenant = ?", q.Tenant)
+	q.Scope.where(&b)
 	b.in("l.status", q.Statuses)
 	b.in("l.owner", q.Owners)
 	b.in("l.territory", q.Territories)

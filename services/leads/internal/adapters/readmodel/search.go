@@ -13,6 +13,8 @@ type SearchQuery struct {
 	Query     string // words; each must start a word of the name, email or company
 	PageSize  int    // 0 = DefaultPageSize, else 1..MaxPageSize
 	PageToken string // from the previous page; must come with the same tenant and query
+	// Scope is the caller's row-level scope; nil searches every lead of the tenant.
+	Scope *Scope
 }
 
 // maxSearchWords bounds the size of the FTS expression one search builds.
@@ -102,7 +104,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]LeadRow, string, e
 		if cur != nil && t == first {
 			after = cur.PK
 		}
-		pks, err := tierHits(ctx, tx, tierExpr(th, ws, t), after, size+1-len(hits))
+		pks, err := tierHits(ctx, tx, tierExpr(th, ws, t), q.Tenant, q.Scope, after, size+1-len(hits))
 		if err != nil {
 			return nil, "", err
 		}
@@ -131,14 +133,9 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]LeadRow, string, e
 }
 
 // tierHits returns up to limit row keys of tier expr, newest first, below
-// `after` when it is not 0.
-func tierHits(ctx context.Context, tx *sql.Tx, expr string, after int64, limit int) ([]int64, error) {
-	query := `SELECT rowid FROM leads_fts WHERE leads_fts MATCH ? ORDER BY rowid DESC LIMIT ?`
-	args := []any{expr, limit}
-	if after > 0 {
-		query = `SELECT rowid FROM leads_fts WHERE leads_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?`
-		args = []any{expr, after, limit}
-	}
+// `after` when it is not 0, among the leads of scope.
+func tierHits(ctx context.Context, tx *sql.Tx, expr, tenant string, scope *Scope, after int64, limit int) ([]int64, error) {
+	query, args := tierQuery(expr, tenant, scope, after, limit)
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: search: %w", err)
@@ -156,6 +153,27 @@ func tierHits(ctx context.Context, tx *sql.Tx, expr string, after int64, limit i
 		return nil, fmt.Errorf("readmodel: search: %w", err)
 	}
 	return out, nil
+}
+
+// tierQuery is the SQL of tierHits. A scope joins each hit to its lead row
+// and keeps the tenant's rows in scope, so the cut at limit counts only rows
+// the caller sees.
+func tierQuery(expr, tenant string, scope *Scope, after int64, limit int) (string, []any) {
+	var b sqlBuilder
+	b.where("leads_fts MATCH ?", expr)
+	if after > 0 {
+		b.where("leads_fts.rowid < ?", after)
+	}
+	from := "leads_fts"
+	if scope != nil {
+		// CROSS JOIN keeps the FTS doclist as the outer loop (read in rowid
+		// order and cut at the limit); each hit is one lookup by pk.
+		from = "leads_fts CROSS JOIN leads l ON l.pk = leads_fts.rowid"
+		b.where("+l.tenant = ?", tenant) // "+": look up by pk, never scan by tenant
+		scope.where(&b)
+	}
+	return "SELECT leads_fts.rowid FROM " + from + " WHERE " + strings.Join(b.conds, " AND ") +
+		" ORDER BY leads_fts.rowid DESC LIMIT ?", append(b.args, limit)
 }
 
 // fetchByPK reads the tenant's rows with the given keys, in that order. A

@@ -106,6 +106,7 @@ const handleConcurrency = 32
 // model behind a conversion) fails the batch for a retry; the commands already done are not
 // repeated, thanks to the idempotency keys. Poisoned events are reported together.
 func (h *CampaignResponses) Handle(ctx context.Context, events []projection.Event) error {
+	ctx = asService(ctx)
 	var order []string
 	byPerson := map[string][]projection.Event{}
 	for _, e := range events {

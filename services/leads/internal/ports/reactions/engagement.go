@@ -70,6 +70,7 @@ func IdempotencyKey(eventID, leadID string) string {
 // pass (store unavailable, concurrent change) fails the batch for a retry; the leads already
 // done are not counted twice, thanks to the idempotency keys.
 func (h *Engagement) Handle(ctx context.Context, events []projection.Event) error {
+	ctx = asService(ctx)
 	for _, e := range events {
 		if err := h.handle(ctx, e); err != nil {
 			return err

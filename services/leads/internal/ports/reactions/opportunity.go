@@ -71,6 +71,7 @@ func NewOpportunityWins(a WinRecorder, log *slog.Logger, o WinOptions) *Opportun
 // batch for a retry; the wins already recorded are not recorded twice, thanks to the
 // idempotency keys and the lead's own set of won opportunities.
 func (h *OpportunityWins) Handle(ctx context.Context, events []projection.Event) error {
+	ctx = asService(ctx)
 	for _, e := range events {
 		if err := h.handle(ctx, e); err != nil {
 			return err
