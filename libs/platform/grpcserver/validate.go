@@ -34,7 +34,10 @@ func validate(req any) error {
 }
 
 func validationUnary() grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if err := checkFilterValues(info.FullMethod, req); err != nil {
+			return nil, err
+		}
 		if err := validate(req); err != nil {
 			return nil, err
 		}
@@ -43,18 +46,22 @@ func validationUnary() grpc.UnaryServerInterceptor {
 }
 
 func validationStream() grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		return handler(srv, &validatingStream{ServerStream: ss})
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return handler(srv, &validatingStream{ServerStream: ss, method: info.FullMethod})
 	}
 }
 
 // validatingStream validates each message the client streams, as it is received.
 type validatingStream struct {
 	grpc.ServerStream
+	method string
 }
 
 func (s *validatingStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	if err := checkFilterValues(s.method, m); err != nil {
 		return err
 	}
 	return validate(m)
