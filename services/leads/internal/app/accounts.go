@@ -6,6 +6,7 @@ import (
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/platform/authz"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/accountmodel"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/uniqueness"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/account"
@@ -55,7 +56,8 @@ type AccountDetail struct {
 const MaxRelated = 1000
 
 // LoadAccount returns the account from the event store (write side, always current); an
-// account that does not exist is NotFound.
+// account that does not exist is NotFound. It does not apply the row-level scope (a caller's
+// request goes through loadVisibleAccount).
 func (a *App) LoadAccount(ctx context.Context, tenant, id string) (account.Account, error) {
 	if !account.ValidID(id) {
 		return account.Account{}, apperr.InvalidFields("invalid account id", apperr.FieldViolation{Field: "account_id", Description: "must match [A-Za-z0-9_-]{1,64}"})
@@ -107,11 +109,17 @@ func (a *App) ancestors(ctx context.Context, tenant, parentID, field string) ([]
 	return out, nil
 }
 
-func (a *App) accountClaimError(err error) error {
+// accountClaimError turns a refused dedupe claim into the caller's error; an existing account
+// out of the caller's scope is not named (the key is taken all the same).
+func (a *App) accountClaimError(ctx context.Context, tenant string, err error) error {
 	var taken *uniqueness.ErrTaken
 	switch {
 	case errors.As(err, &taken):
-		e := apperr.Exists("an account with this "+taken.Key+" exists", taken.LeadID)
+		existing := taken.LeadID
+		if ok, err := a.visibleAccount(ctx, tenant, existing); err != nil || !ok {
+			existing = ""
+		}
+		e := apperr.Exists("an account with this "+taken.Key+" exists", existing)
 		e.Reason = ReasonDuplicateAccount
 		return e
 	case errors.Is(err, uniqueness.ErrBusy):
@@ -158,7 +166,7 @@ func (a *App) CreateAccount(ctx context.Context, tenant string, cmd account.New,
 			if k := account.DedupeKey(created.Details); k != "" && !allowDuplicate && !claimed {
 				key = []string{k}
 				if err := a.d.AccountKeys.Claim(ctx, tenant, cmd.ID, key, a.accountExists(tenant)); err != nil {
-					return nil, a.accountClaimError(err)
+					return nil, a.accountClaimError(ctx, tenant, err)
 				}
 				claimed = true
 			}
@@ -196,11 +204,16 @@ func (a *App) UpdateAccount(ctx context.Context, tenant, id string, cmd account.
 	}
 	var newKeys, oldKeys []string
 	claimed := false
+	scope := authz.ScopeOf(ctx)
 	acc, res, err := a.d.Accounts.Run(ctx, a.d.Accounts.Ref(tenant, id),
-		eventstore.Command{Name: "UpdateAccount", IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion},
+		// ExpectedVersion is checked in the decision, after the scope (scope_accounts.go).
+		eventstore.Command{Name: "UpdateAccount", IdempotencyKey: w.IdempotencyKey},
 		func(s account.Account) ([]account.Event, error) {
-			if !s.Exists() {
+			if !accountInScope(scope, s) {
 				return nil, apperr.NotFoundf("account", id)
+			}
+			if err := checkRecordVersion(s.Version, w); err != nil {
+				return nil, err
 			}
 			evs, err := account.UpdateDetails(s, cmd, cfg.AccountPolicy(), anc, a.now(ctx))
 			if err != nil || len(evs) == 0 {
@@ -211,7 +224,7 @@ func (a *App) UpdateAccount(ctx context.Context, tenant, id string, cmd account.
 			newKeys = added(newKeys, oldKeys)
 			if len(newKeys) > 0 && !claimed {
 				if err := a.d.AccountKeys.Claim(ctx, tenant, id, newKeys, a.accountExists(tenant)); err != nil {
-					return nil, a.accountClaimError(err)
+					return nil, a.accountClaimError(ctx, tenant, err)
 				}
 				claimed = true
 			}
@@ -223,6 +236,11 @@ func (a *App) UpdateAccount(ctx context.Context, tenant, id string, cmd account.
 			a.d.AccountKeys.Release(ctx, tenant, id, newKeys)
 		}
 		return AccountResult{}, err
+	}
+	if res.Replayed && !accountInScope(scope, acc) {
+		// An idempotency key's stored outcome is not decided again: the account it returns
+		// must still be the caller's to see.
+		return AccountResult{}, apperr.NotFoundf("account", id)
 	}
 	a.d.AccountKeys.Release(ctx, tenant, id, oldKeys)
 	return AccountResult{Account: acc, Result: res}, nil
@@ -245,41 +263,50 @@ func keyOf(d account.Details) []string {
 	return nil
 }
 
-// GetAccount returns an account from the read model with its contacts and child accounts.
+// GetAccount returns an account from the read model with its contacts and child accounts, in
+// the caller's row-level scope (an account out of it is NotFound, as a missing one).
 func (a *App) GetAccount(ctx context.Context, tenant, id string, r Read) (AccountDetail, error) {
 	if err := a.waitAccounts(ctx, r); err != nil {
 		return AccountDetail{}, err
 	}
 	acc, err := a.d.AccountViews.GetAccount(ctx, tenant, id)
+	if err == nil && !accountInScope(authz.ScopeOf(ctx), acc) {
+		err = apperr.NotFoundf("account", id)
+	}
 	if err != nil {
 		return AccountDetail{}, err
 	}
+	// The account's contacts and children are listed in the caller's scope too.
+	scope := accountReadScope(ctx)
 	contacts, _, err := a.d.AccountViews.ListContacts(ctx, ContactListQuery{Tenant: tenant, AccountID: id,
-		OrderBy: accountmodel.ContactOrderLastName, PageSize: MaxRelated})
+		OrderBy: accountmodel.ContactOrderLastName, PageSize: MaxRelated, Scope: scope})
 	if err != nil {
 		return AccountDetail{}, err
 	}
 	children, _, err := a.d.AccountViews.ListAccounts(ctx, AccountListQuery{Tenant: tenant, ParentAccountID: id,
-		OrderBy: accountmodel.AccountOrderName, PageSize: MaxRelated})
+		OrderBy: accountmodel.AccountOrderName, PageSize: MaxRelated, Scope: scope})
 	if err != nil {
 		return AccountDetail{}, err
 	}
 	return AccountDetail{Account: acc, Contacts: contacts, Children: children}, nil
 }
 
-// ListAccounts lists accounts from the read model.
+// ListAccounts lists the accounts of the caller's row-level scope from the read model.
 func (a *App) ListAccounts(ctx context.Context, q AccountListQuery, r Read) ([]account.Account, string, error) {
 	if err := a.waitAccounts(ctx, r); err != nil {
 		return nil, "", err
 	}
+	q.Scope = accountReadScope(ctx)
 	return a.d.AccountViews.ListAccounts(ctx, q)
 }
 
-// SearchAccounts searches accounts by name and domain in the read model.
+// SearchAccounts searches the accounts of the caller's row-level scope by name and domain in
+// the read model.
 func (a *App) SearchAccounts(ctx context.Context, q RecordSearch, r Read) ([]account.Account, string, error) {
 	if err := a.waitAccounts(ctx, r); err != nil {
 		return nil, "", err
 	}
+	q.Scope = accountReadScope(ctx)
 	return a.d.AccountViews.SearchAccounts(ctx, q)
 }
 

@@ -57,9 +57,10 @@ type ActivityResult struct {
 // actorID is the acting user (or service) of the request.
 func actorID(ctx context.Context) string { return reqctx.ActorFrom(ctx).ID }
 
-// requireRecords checks that every lead, contact and account in refs has events, and that the
-// leads are in the caller's row-level scope: an activity or task about a lead out of scope is
-// refused as one about a missing lead (its engagement reaction would change the lead).
+// requireRecords checks that every lead, contact and account in refs has events, and that they
+// are in the caller's row-level scope: an activity or task about a record out of scope is
+// refused as one about a missing record (a lead's engagement reaction would change the lead;
+// an account's or contact's timeline would show it to its owner).
 // Opportunities belong to the pipeline service and are taken as given.
 func (a *App) requireRecords(ctx context.Context, tenant string, refs ...activity.RecordRef) error {
 	for _, r := range refs {
@@ -67,8 +68,8 @@ func (a *App) requireRecords(ctx context.Context, tenant string, refs ...activit
 			continue
 		}
 		_, ok, err := a.d.Activity.Records.Last(ctx, eventstore.Ref{Tenant: tenant, Type: r.Type.AggregateType(), ID: r.ID})
-		if err == nil && ok && r.Type == activity.RecordLead {
-			ok, err = a.visibleLead(ctx, tenant, r.ID)
+		if err == nil && ok {
+			ok, err = a.visibleRecord(ctx, tenant, r)
 		}
 		if err != nil {
 			return err

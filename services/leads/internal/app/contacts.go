@@ -6,6 +6,7 @@ import (
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/platform/authz"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/uniqueness"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/contact"
 )
@@ -21,7 +22,8 @@ type ContactResult struct {
 }
 
 // LoadContact returns the contact from the event store (write side, always current); a
-// contact that does not exist is NotFound.
+// contact that does not exist is NotFound. It does not apply the row-level scope (a caller's
+// request goes through loadVisibleContact).
 func (a *App) LoadContact(ctx context.Context, tenant, id string) (contact.Contact, error) {
 	if !contact.ValidID(id) {
 		return contact.Contact{}, apperr.InvalidFields("invalid contact id", apperr.FieldViolation{Field: "contact_id", Description: "must match [A-Za-z0-9_-]{1,64}"})
@@ -58,11 +60,17 @@ func (a *App) requireAccount(ctx context.Context, tenant, id string) error {
 	return nil
 }
 
-func (a *App) contactClaimError(err error) error {
+// contactClaimError turns a refused dedupe claim into the caller's error; an existing contact
+// out of the caller's scope is not named (the email is taken all the same).
+func (a *App) contactClaimError(ctx context.Context, tenant string, err error) error {
 	var taken *uniqueness.ErrTaken
 	switch {
 	case errors.As(err, &taken):
-		e := apperr.Exists("a contact with this "+taken.Key+" exists", taken.LeadID)
+		existing := taken.LeadID
+		if ok, err := a.visibleContact(ctx, tenant, existing); err != nil || !ok {
+			existing = ""
+		}
+		e := apperr.Exists("a contact with this "+taken.Key+" exists", existing)
 		e.Reason = ReasonDuplicateContact
 		return e
 	case errors.Is(err, uniqueness.ErrBusy):
@@ -103,7 +111,7 @@ func (a *App) CreateContact(ctx context.Context, tenant string, cmd contact.New,
 			if !allowDuplicate && !claimed {
 				if keys = contact.DedupeKeys(created.Details); len(keys) > 0 {
 					if err := a.d.ContactKeys.Claim(ctx, tenant, cmd.ID, keys, a.contactExists(tenant)); err != nil {
-						return nil, a.contactClaimError(err)
+						return nil, a.contactClaimError(ctx, tenant, err)
 					}
 					claimed = true
 				}
@@ -131,11 +139,16 @@ func (a *App) UpdateContact(ctx context.Context, tenant, id string, cmd contact.
 	}
 	var newKeys, oldKeys []string
 	claimed := false
+	scope := authz.ScopeOf(ctx)
 	c, res, err := a.d.Contacts.Run(ctx, a.d.Contacts.Ref(tenant, id),
-		eventstore.Command{Name: "UpdateContact", IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion},
+		// ExpectedVersion is checked in the decision, after the scope (scope_accounts.go).
+		eventstore.Command{Name: "UpdateContact", IdempotencyKey: w.IdempotencyKey},
 		func(s contact.Contact) ([]contact.Event, error) {
-			if !s.Exists() {
+			if !contactInScope(scope, s) {
 				return nil, apperr.NotFoundf("contact", id)
+			}
+			if err := checkRecordVersion(s.Version, w); err != nil {
+				return nil, err
 			}
 			evs, err := contact.UpdateDetails(s, cmd, cfg.ContactPolicy(), a.now(ctx))
 			if err != nil || len(evs) == 0 {
@@ -151,7 +164,7 @@ func (a *App) UpdateContact(ctx context.Context, tenant, id string, cmd contact.
 			newKeys = added(contact.DedupeKeys(after.Details), oldKeys)
 			if len(newKeys) > 0 && !claimed {
 				if err := a.d.ContactKeys.Claim(ctx, tenant, id, newKeys, a.contactExists(tenant)); err != nil {
-					return nil, a.contactClaimError(err)
+					return nil, a.contactClaimError(ctx, tenant, err)
 				}
 				claimed = true
 			}
@@ -164,30 +177,42 @@ func (a *App) UpdateContact(ctx context.Context, tenant, id string, cmd contact.
 		}
 		return ContactResult{}, err
 	}
+	if res.Replayed && !contactInScope(scope, c) {
+		// As for accounts: a stored outcome must still be the caller's to see.
+		return ContactResult{}, apperr.NotFoundf("contact", id)
+	}
 	a.d.ContactKeys.Release(ctx, tenant, id, oldKeys)
 	return ContactResult{Contact: c, Result: res}, nil
 }
 
-// GetContact returns one contact from the read model.
+// GetContact returns one contact from the read model; a contact out of the caller's row-level
+// scope is NotFound, as a missing one.
 func (a *App) GetContact(ctx context.Context, tenant, id string, r Read) (contact.Contact, error) {
 	if err := a.waitAccounts(ctx, r); err != nil {
 		return contact.Contact{}, err
 	}
-	return a.d.AccountViews.GetContact(ctx, tenant, id)
+	c, err := a.d.AccountViews.GetContact(ctx, tenant, id)
+	if err == nil && !contactInScope(authz.ScopeOf(ctx), c) {
+		return contact.Contact{}, apperr.NotFoundf("contact", id)
+	}
+	return c, err
 }
 
-// ListContacts lists contacts from the read model.
+// ListContacts lists the contacts of the caller's row-level scope from the read model.
 func (a *App) ListContacts(ctx context.Context, q ContactListQuery, r Read) ([]contact.Contact, string, error) {
 	if err := a.waitAccounts(ctx, r); err != nil {
 		return nil, "", err
 	}
+	q.Scope = accountReadScope(ctx)
 	return a.d.AccountViews.ListContacts(ctx, q)
 }
 
-// SearchContacts searches contacts by names, email and job title in the read model.
+// SearchContacts searches the contacts of the caller's row-level scope by names, email and job
+// title in the read model.
 func (a *App) SearchContacts(ctx context.Context, q RecordSearch, r Read) ([]contact.Contact, string, error) {
 	if err := a.waitAccounts(ctx, r); err != nil {
 		return nil, "", err
 	}
+	q.Scope = accountReadScope(ctx)
 	return a.d.AccountViews.SearchContacts(ctx, q)
 }

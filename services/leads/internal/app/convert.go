@@ -142,6 +142,19 @@ func (a *App) ConvertLead(ctx context.Context, tenant string, cmd ConvertLead, w
 	if err := lead.CanConvert(l, settings); err != nil {
 		return ConvertResult{}, err
 	}
+	// An existing account or contact to link must exist and be in the caller's row-level
+	// scope (a rep may not fill, and learn, a record it cannot see): otherwise NotFound, the
+	// same answer for both, before any step runs, so nothing is created or filled.
+	if cmd.AccountID != "" {
+		if _, err := a.loadVisibleAccount(ctx, tenant, cmd.AccountID); err != nil {
+			return ConvertResult{}, err
+		}
+	}
+	if cmd.ContactID != "" {
+		if _, err := a.loadVisibleContact(ctx, tenant, cmd.ContactID); err != nil {
+			return ConvertResult{}, err
+		}
+	}
 
 	s := saga{a: a, tenant: tenant, cmd: cmd, ids: ids, l: l, now: a.now(ctx), conv: want}
 	s.conv.ConvertedBy = reqctx.ActorFrom(ctx).ID

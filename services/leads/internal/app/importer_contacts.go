@@ -76,9 +76,31 @@ func (r *importRun) accountByName(ctx context.Context, name string) (string, err
 		return id, nil
 	}
 	if existing, _, dup := duplicate(err, ReasonDuplicateAccount); dup {
+		if l, ok := r.a.d.AccountKeys.(keyLookup); ok && existing == "" {
+			// The account is out of the importing user's row-level scope, so the error does
+			// not name it; linking is not scoped (scope_accounts.go), so the contact still
+			// joins the organisation's account.
+			holder, _, err := l.Lookup(ctx, r.tenant, key)
+			return holder, err
+		}
 		return existing, nil
 	}
 	return "", err
+}
+
+// dryRunScoped answers a dry run's duplicate of a record out of the importing user's
+// row-level scope as the real run does: skipped, not named.
+func (r *importRun) dryRunScoped(ctx context.Context, id string, res RowResult, o ImportObject, noun string,
+	hidden func(context.Context, string, string) (bool, error)) RowResult {
+	if res.RecordID == "" || res.RecordID == id {
+		return res
+	}
+	if out, err := hidden(ctx, r.tenant, res.RecordID); err != nil {
+		return r.failed(err)
+	} else if out {
+		return RowResult{Outcome: RowSkipped, Reason: duplicateOf(o, "", noun+" with this key exists")}
+	}
+	return res
 }
 
 // importContact writes one contact row.
@@ -131,7 +153,8 @@ func (r *importRun) dryRunContact(ctx context.Context, id string, row ContactRow
 	if r.o.Dedupe == DedupeAllow {
 		return RowResult{Outcome: RowCreated, RecordID: id}
 	}
-	return r.dryRunDuplicate(ctx, r.a.d.ContactKeys, id, contact.DedupeKeys(row.New.Details), ImportContacts, "a contact", len(row.Update.Paths) > 0)
+	res := r.dryRunDuplicate(ctx, r.a.d.ContactKeys, id, contact.DedupeKeys(row.New.Details), ImportContacts, "a contact", len(row.Update.Paths) > 0)
+	return r.dryRunScoped(ctx, id, res, ImportContacts, "a contact", r.a.hiddenContact)
 }
 
 // importAccount writes one account row.
@@ -177,5 +200,6 @@ func (r *importRun) dryRunAccount(ctx context.Context, id string, row AccountRow
 	if k := account.DedupeKey(row.New.Details); k != "" {
 		keys = []string{k}
 	}
-	return r.dryRunDuplicate(ctx, r.a.d.AccountKeys, id, keys, ImportAccounts, "an account", len(row.Update.Paths) > 0)
+	res := r.dryRunDuplicate(ctx, r.a.d.AccountKeys, id, keys, ImportAccounts, "an account", len(row.Update.Paths) > 0)
+	return r.dryRunScoped(ctx, id, res, ImportAccounts, "an account", r.a.hiddenAccount)
 }

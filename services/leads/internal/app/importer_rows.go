@@ -115,7 +115,9 @@ func (r *importRun) createOrUpdate(id string, line int, o ImportObject, dupReaso
 	if !dup {
 		return r.failed(err), false
 	}
-	if r.o.Dedupe != DedupeUpdate || !hasUpdate {
+	// existing is "" for a record out of the importing user's row-level scope (the claim
+	// error does not name it): the row is skipped, never written to that record.
+	if r.o.Dedupe != DedupeUpdate || !hasUpdate || existing == "" {
 		return RowResult{Outcome: RowSkipped, RecordID: existing, Reason: duplicateOf(o, existing, why)}, false
 	}
 	if err := update(existing, Write{IdempotencyKey: r.idempotencyKey(line)}); err != nil {

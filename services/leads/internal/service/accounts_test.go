@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/reqctx"
 	"github.com/evcrm/evcrm/libs/testkit"
 	"github.com/evcrm/evcrm/services/leads/internal/app"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/account"
@@ -248,7 +249,10 @@ func TestCreateAccountUnderTooDeepHierarchyIsRejected(t *testing.T) {
 	// The same depth reached by re-parenting is rejected too (the existing behaviour).
 	loose, err := h.svc.App.CreateAccount(ctx, "acme", account.New{Details: account.Details{Name: "Loose"}}, true, app.Write{})
 	require.NoError(t, err)
-	_, err = h.svc.App.UpdateAccount(ctx, "acme", loose.Account.ID, account.Update{Paths: []string{account.PathParentAccountID},
+	// The App is called directly (no gRPC, so no actor): as the system, whose row-level
+	// scope is everything.
+	sys := reqctx.WithActor(ctx, reqctx.Actor{Type: reqctx.ActorSystem, ID: "test"})
+	_, err = h.svc.App.UpdateAccount(sys, "acme", loose.Account.ID, account.Update{Paths: []string{account.PathParentAccountID},
 		Details: account.Details{ParentAccountID: parent}}, app.Write{})
 	e, ok = apperr.As(err)
 	require.True(t, ok, "got %v", err)

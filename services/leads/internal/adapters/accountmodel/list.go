@@ -153,6 +153,7 @@ func (s *Store) ListAccounts(ctx context.Context, q AccountListQuery) ([]account
 	fp.Set(q.OwnerIDs)
 	w.in("territory_id", q.TerritoryIDs)
 	fp.Set(q.TerritoryIDs)
+	q.Scope.add(&w, true)
 	if q.Industry != "" {
 		w.add("industry = ?", strings.ToLower(strings.TrimSpace(q.Industry)))
 	}
@@ -214,6 +215,7 @@ func (s *Store) ListContacts(ctx context.Context, q ContactListQuery) ([]contact
 	}
 	w.in("owner_id", q.OwnerIDs)
 	fp.Set(q.OwnerIDs)
+	q.Scope.add(&w, false)
 	if len(q.Roles) > 0 {
 		w.add("id IN (SELECT id FROM contact_roles WHERE tenant = ? AND role IN ("+
 			strings.TrimSuffix(strings.Repeat("?,", len(q.Roles)), ",")+"))", append([]any{q.Tenant}, anys(q.Roles)...)...)
@@ -314,6 +316,7 @@ func (s *Store) search(ctx context.Context, table, col, kind string, q SearchQue
 	if err := searchWhere(&w, q, kind); err != nil {
 		return nil, "", err
 	}
+	q.Scope.add(&w, kind == kindAccount)
 	var fp pagetoken.Fingerprint
 	fp.Str(q.Tenant)
 	fp.Str(strings.Join(words(q.Query), " "))

@@ -37,8 +37,10 @@ type AccountListQuery struct {
 	CreatedBefore   time.Time
 	UpdatedAfter    time.Time
 	UpdatedBefore   time.Time
-	OrderBy         AccountOrder
-	Descending      bool
+	// Scope is the caller's row-level scope (nil: every account); request filters narrow it.
+	Scope      *Scope
+	OrderBy    AccountOrder
+	Descending bool
 	// PageSize is 1 to MaxPageSize; DefaultPageSize when 0.
 	PageSize  int
 	PageToken string
@@ -69,17 +71,21 @@ type ContactListQuery struct {
 	CreatedBefore time.Time
 	UpdatedAfter  time.Time
 	UpdatedBefore time.Time
-	OrderBy       ContactOrder
-	Descending    bool
-	PageSize      int
-	PageToken     string
+	// Scope is the caller's row-level scope (nil: every contact); request filters narrow it.
+	Scope      *Scope
+	OrderBy    ContactOrder
+	Descending bool
+	PageSize   int
+	PageToken  string
 }
 
 // SearchQuery finds records by words: every word must match a word of the indexed fields, the
 // last one also as a prefix.
 type SearchQuery struct {
-	Tenant    string
-	Query     string
+	Tenant string
+	Query  string
+	// Scope is the caller's row-level scope (nil: every record).
+	Scope     *Scope
 	PageSize  int
 	PageToken string
 }
