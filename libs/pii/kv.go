@@ -29,6 +29,10 @@ type KVOptions struct {
 	// after it; Destroy in this process forgets at once. Default one minute; negative
 	// disables the cache.
 	CacheTTL time.Duration
+	// CacheEntries bounds the cache (default 20,000, about a minute of a busy replica's
+	// subjects). Expired entries are dropped when it is full, and the whole cache only when
+	// every entry is still fresh; either way a dropped entry costs one KV read.
+	CacheEntries int
 }
 
 // KV is a KeyStore in a JetStream KV bucket: one entry per subject, key
@@ -78,6 +82,9 @@ func OpenKV(ctx context.Context, js jetstream.JetStream, o KVOptions) (*KV, erro
 	}
 	if o.CacheTTL == 0 {
 		o.CacheTTL = time.Minute
+	}
+	if o.CacheEntries <= 0 {
+		o.CacheEntries = 20_000
 	}
 	// The bucket's stream is created here, not by CreateKeyValue: KV buckets deny message
 	// deletes, a setting a stream update cannot take back, and Destroy needs the secure
@@ -281,9 +288,6 @@ func (s *KV) fromCache(k string) (cached, bool) {
 	return c, true
 }
 
-// maxCached bounds the cache; it is cleared when full (a cleared entry costs one KV read).
-const maxCached = 100_000
-
 func (s *KV) remember(k string, c cached) {
 	if s.opts.CacheTTL < 0 {
 		return
@@ -291,8 +295,19 @@ func (s *KV) remember(k string, c cached) {
 	c.at = s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.cache) >= maxCached {
-		clear(s.cache)
+	if len(s.cache) >= s.opts.CacheEntries {
+		// Expired entries were only skipped by fromCache, never removed: without this the
+		// cache held every subject seen until it was full (the soak's heap grew with it).
+		now := s.now()
+		for key, e := range s.cache {
+			if now.Sub(e.at) > s.opts.CacheTTL {
+				delete(s.cache, key)
+			}
+		}
+		if len(s.cache) >= s.opts.CacheEntries*3/4 {
+			// A fresh map, not clear(): a Go map keeps its buckets when emptied.
+			s.cache = make(map[string]cached)
+		}
 	}
 	s.cache[k] = c
 }

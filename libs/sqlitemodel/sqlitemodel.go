@@ -32,9 +32,17 @@ var ErrClosed = errors.New("sqlitemodel: closed")
 type Options struct {
 	// ReadConns is the size of the read pool (default 4).
 	ReadConns int
-	// CacheKiB is SQLite's page cache of the writer (default 64 MiB); each reader gets a quarter
-	// of it (the readers share the OS page cache through mmap).
+	// CacheKiB is SQLite's page cache of the writer (default 8 MiB). It holds the pages the
+	// projector's write cursors touch; with mmap, a page only read comes from the map. Each
+	// cache fills up to its bound and stays there, outside the Go heap, and costs about twice
+	// its size in RSS (the pure-Go allocator puts a 4 KiB page and its header in an 8 KiB
+	// slot): the bounds, times the connections, are what a read model costs in memory (see
+	// docs/operations.md#memory).
 	CacheKiB int
+	// ReadCacheKiB is SQLite's page cache of each reader (default 1 MiB with mmap: a reader
+	// gets the file's pages from the map and caches only the pages it reads from the WAL;
+	// without mmap, a quarter of CacheKiB and at least 1 MiB).
+	ReadCacheKiB int
 	// MmapBytes is the memory-map window (default 2 GiB; negative disables mmap).
 	MmapBytes int64
 	// BusyTimeout is how long a connection waits on a lock (default 5 s). Only Reset, WAL
@@ -50,13 +58,20 @@ func (o Options) withDefaults() Options {
 		o.ReadConns = 4
 	}
 	if o.CacheKiB <= 0 {
-		o.CacheKiB = 64 << 10
+		o.CacheKiB = 8 << 10
 	}
 	switch {
 	case o.MmapBytes == 0:
 		o.MmapBytes = 2 << 30
 	case o.MmapBytes < 0:
 		o.MmapBytes = 0
+	}
+	switch {
+	case o.ReadCacheKiB > 0:
+	case o.MmapBytes > 0:
+		o.ReadCacheKiB = 1 << 10
+	default:
+		o.ReadCacheKiB = max(o.CacheKiB/4, 1<<10)
 	}
 	if o.BusyTimeout <= 0 {
 		o.BusyTimeout = 5 * time.Second
@@ -114,7 +129,7 @@ func Open(ctx context.Context, path string, migrations fs.FS, opts Options) (*DB
 	if err := d.inTx(ctx, "migrate", d.migrateTx); err != nil {
 		return nil, d.failOpen(err)
 	}
-	if d.R, err = sql.Open("sqlite", dsn(path, opts, max(opts.CacheKiB/4, 2048), true)); err != nil {
+	if d.R, err = sql.Open("sqlite", dsn(path, opts, opts.ReadCacheKiB, true)); err != nil {
 		return nil, d.failOpen(err)
 	}
 	d.R.SetMaxOpenConns(opts.ReadConns)

@@ -130,6 +130,7 @@ func Run(ctx context.Context, spec Spec) error {
 		return err
 	}
 	logger := logging.New(os.Stderr, cfg.LogLevel)
+	setMemoryLimit(logger, cgroupMemoryMax)
 	tel, err := telemetry.Setup(ctx, telemetry.Config{Service: cfg.Service, OTLPEndpoint: cfg.OTLPEndpoint, Logger: logger})
 	if err != nil {
 		return err

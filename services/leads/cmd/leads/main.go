@@ -19,6 +19,8 @@ import (
 // flags are the leads service's own settings.
 type flags struct {
 	PipelineAddr string `flag:"pipeline-addr" default:"127.0.0.1:9102" usage:"gRPC address of the pipeline service, where lead conversion opens opportunities (empty: conversions that ask for an opportunity fail UNAVAILABLE)"`
+	// ReadModelCacheMiB trades memory for rebuild speed (docs/operations.md#memory).
+	ReadModelCacheMiB int `flag:"read-model-cache-mib" default:"16" usage:"SQLite page cache of the leads read model's writer, in MiB (costs about twice that in RSS once full; 64 rebuilds a million leads about 15-20% faster)"`
 }
 
 func newSpec() daemon.Spec {
@@ -32,7 +34,7 @@ func newSpec() daemon.Spec {
 		Build: func(ctx context.Context, env daemon.Env) (daemon.Built, error) {
 			svc, err := service.New(ctx, env.NATS, service.Options{DataDir: env.Config.DataDir, Replicas: env.Config.Replicas,
 				Logger: env.Logger, Metrics: env.Projection, PipelineAddr: f.PipelineAddr,
-				AllowBackfill: env.Config.AllowBackfill})
+				AllowBackfill: env.Config.AllowBackfill, ReadModelCacheKiB: f.ReadModelCacheMiB << 10})
 			if err != nil {
 				return daemon.Built{}, err
 			}

@@ -50,6 +50,9 @@ type Options struct {
 	// AllowBackfill is the service's -allow-backfill: the opportunity-win reaction then dates
 	// the LeadOpportunityWon it appends at the win's occurred_at (reactions.WinOptions).
 	AllowBackfill bool
+	// ReadModelCacheKiB is the leads read model writer's page cache (readmodel.Options.CacheKiB;
+	// 0 keeps its default).
+	ReadModelCacheKiB int
 }
 
 // Service is the built application and the worker that keeps its read model current.
@@ -137,7 +140,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := readmodel.Open(ctx, modelPath(o, "leads.db"), readmodel.Options{})
+	store, err := readmodel.Open(ctx, modelPath(o, "leads.db"), readmodel.Options{CacheKiB: o.ReadModelCacheKiB})
 	if err != nil {
 		return nil, fmt.Errorf("leads: read model: %w", err)
 	}

@@ -19,9 +19,11 @@ type Options struct {
 	// ReadConns is the size of the read pool (default 4). Reads never wait
 	// for the writer: WAL gives each a snapshot.
 	ReadConns int
-	// CacheKiB is SQLite's page cache per connection (default 64 MiB for
-	// the writer, a quarter of it for each reader: the readers share the
-	// OS page cache through mmap).
+	// CacheKiB is SQLite's page cache of the writer (default 16 MiB: the
+	// pages the projector's write cursors touch; pages only read come from
+	// the map). Each reader caches 1 MiB with mmap (only pages read from the
+	// WAL), a quarter of CacheKiB without. A cache costs about twice its
+	// size in RSS; see docs/operations.md#memory.
 	CacheKiB int
 	// MmapBytes is the memory-map window (default 2 GiB; 0 keeps the
 	// default, negative disables mmap).
@@ -42,7 +44,7 @@ func (o Options) withDefaults() Options {
 		o.ReadConns = 4
 	}
 	if o.CacheKiB <= 0 {
-		o.CacheKiB = 64 << 10
+		o.CacheKiB = 16 << 10
 	}
 	switch {
 	case o.MmapBytes == 0:
@@ -122,7 +124,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if s.ws, err = prepareWrite(ctx, s.w); err != nil {
 		return nil, s.failOpen(err)
 	}
-	if s.r, err = sql.Open("sqlite", dsn(path, opts, max(opts.CacheKiB/4, 2048), true)); err != nil {
+	readCacheKiB := max(opts.CacheKiB/4, 1<<10)
+	if opts.MmapBytes > 0 {
+		readCacheKiB = 1 << 10 // the file's pages come from the map
+	}
+	if s.r, err = sql.Open("sqlite", dsn(path, opts, readCacheKiB, true)); err != nil {
 		return nil, s.failOpen(err)
 	}
 	s.r.SetMaxOpenConns(opts.ReadConns)
