@@ -322,8 +322,8 @@ func TestEventStoreSealsAndOpens(t *testing.T) {
 	}
 }
 
-// Seal finds personal fields through singular message fields only; none may sit below a
-// repeated or map field of an event payload (the messages of the events files).
+// Seal finds personal fields through singular message fields and map values only; none may
+// sit below a repeated field of an event payload (the messages of the events files).
 func TestNoPersonalFieldBelowARepeatedField(t *testing.T) {
 	t.Parallel()
 	protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {

@@ -22,9 +22,10 @@ import (
 //
 // Which events: those of the aggregate types given to NewSealer (lead, contact), whose
 // aggregate id is the data subject. Which fields: every field marked (crm.events.v1.pii) that
-// is reachable from the payload through singular message fields (LeadCreated.lead.email,
-// LeadDetailsUpdated.after.phone, ContactCreated.contact.mailing_address.street). The payload
-// keeps everything else, so consumers that need no personal data need no key.
+// is reachable from the payload through singular message fields and the message values of map
+// fields (LeadCreated.lead.email, LeadDetailsUpdated.after.phone,
+// ContactCreated.contact.mailing_address.street, LeadCreated.lead.custom_fields["x"].string_value).
+// The payload keeps everything else, so consumers that need no personal data need no key.
 type Sealer struct {
 	keys  KeyStore
 	types map[string]bool
@@ -133,7 +134,7 @@ func (s *Sealer) Open(ctx context.Context, env *eventsv1.Envelope) error {
 	if err := proto.Unmarshal(plain, personal); err != nil {
 		return fmt.Errorf("pii: event %s: personal data: %w", env.GetEventId(), err)
 	}
-	proto.Merge(msg, personal)
+	merge(msg.ProtoReflect(), personal.ProtoReflect())
 	body, err := proto.MarshalOptions{Deterministic: true}.Marshal(msg)
 	if err != nil {
 		return fmt.Errorf("pii: event %s: %w", env.GetEventId(), err)

@@ -478,7 +478,8 @@ type Contact struct {
 	Tags           []string   `protobuf:"bytes,17,rep,name=tags,proto3" json:"tags,omitempty"`
 	// Values of the tenant's custom contact fields (CUSTOM_FIELD_OBJECT_CONTACT), by name.
 	CustomFields map[string]*CustomValue `protobuf:"bytes,18,rep,name=custom_fields,json=customFields,proto3" json:"custom_fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Description  string                  `protobuf:"bytes,19,opt,name=description,proto3" json:"description,omitempty"`
+	// Free text about the person. Personal data: sealed in events and erased by ErasePerson.
+	Description string `protobuf:"bytes,19,opt,name=description,proto3" json:"description,omitempty"`
 	// Output only: the lead whose conversion created the contact.
 	SourceLeadId string `protobuf:"bytes,20,opt,name=source_lead_id,json=sourceLeadId,proto3" json:"source_lead_id,omitempty"`
 	// Output only.
@@ -712,7 +713,7 @@ const file_crm_leads_v1_account_proto_rawDesc = "" +
 	"updated_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x1aZ\n" +
 	"\x11CustomFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
-	"\x05value\x18\x02 \x01(\v2\x19.crm.leads.v1.CustomValueR\x05value:\x028\x01\"\xbc\a\n" +
+	"\x05value\x18\x02 \x01(\v2\x19.crm.leads.v1.CustomValueR\x05value:\x028\x01\"\xc2\a\n" +
 	"\aContact\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12#\n" +
@@ -736,8 +737,8 @@ const file_crm_leads_v1_account_proto_rawDesc = "" +
 	"\bowner_id\x18\x0f \x01(\tR\aownerId\x120\n" +
 	"\x06source\x18\x10 \x01(\x0e2\x18.crm.leads.v1.LeadSourceR\x06source\x12\x12\n" +
 	"\x04tags\x18\x11 \x03(\tR\x04tags\x12L\n" +
-	"\rcustom_fields\x18\x12 \x03(\v2'.crm.leads.v1.Contact.CustomFieldsEntryR\fcustomFields\x12 \n" +
-	"\vdescription\x18\x13 \x01(\tR\vdescription\x12$\n" +
+	"\rcustom_fields\x18\x12 \x03(\v2'.crm.leads.v1.Contact.CustomFieldsEntryR\fcustomFields\x12&\n" +
+	"\vdescription\x18\x13 \x01(\tB\x04\x88\xb5\x18\x01R\vdescription\x12$\n" +
 	"\x0esource_lead_id\x18\x14 \x01(\tR\fsourceLeadId\x129\n" +
 	"\n" +
 	"created_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +

@@ -8,6 +8,7 @@ package leadsv1
 
 import (
 	v1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
+	_ "github.com/evcrm/evcrm/libs/gen/crm/events/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -343,7 +344,9 @@ type LeadAssigned struct {
 	PreviousOwnerId string                 `protobuf:"bytes,1,opt,name=previous_owner_id,json=previousOwnerId,proto3" json:"previous_owner_id,omitempty"`
 	OwnerId         string                 `protobuf:"bytes,2,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	Reason          AssignmentReason       `protobuf:"varint,3,opt,name=reason,proto3,enum=crm.leads.v1.AssignmentReason" json:"reason,omitempty"`
-	Note            string                 `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	// The user's note on a manual assignment. Personal data (free text): sealed with the lead's
+	// key, so ErasePerson erases it.
+	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
 	// Territory whose rule chose the owner, if any.
 	TerritoryId   string `protobuf:"bytes,5,opt,name=territory_id,json=territoryId,proto3" json:"territory_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1357,7 +1360,7 @@ var File_crm_leads_v1_events_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x19crm/leads/v1/events.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x19crm/leads/v1/config.proto\x1a\x17crm/leads/v1/lead.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x01\n" +
+	"\x19crm/leads/v1/events.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1bcrm/events/v1/options.proto\x1a\x19crm/leads/v1/config.proto\x1a\x17crm/leads/v1/lead.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x01\n" +
 	"\vLeadCreated\x12&\n" +
 	"\x04lead\x18\x01 \x01(\v2\x12.crm.leads.v1.LeadR\x04lead\x12K\n" +
 	"\x11assignment_reason\x18\x02 \x01(\x0e2\x1e.crm.leads.v1.AssignmentReasonR\x10assignmentReason\"\x91\x01\n" +
@@ -1382,12 +1385,12 @@ const file_crm_leads_v1_events_proto_rawDesc = "" +
 	"\fterritory_id\x18\f \x01(\tR\vterritoryId\x12<\n" +
 	"\tconverted\x18\r \x01(\v2\x1e.crm.leads.v1.ConvertedRecordsR\tconverted\"5\n" +
 	"\vBantUpdated\x12&\n" +
-	"\x04bant\x18\x01 \x01(\v2\x12.crm.leads.v1.BantR\x04bant\"\xc4\x01\n" +
+	"\x04bant\x18\x01 \x01(\v2\x12.crm.leads.v1.BantR\x04bant\"\xca\x01\n" +
 	"\fLeadAssigned\x12*\n" +
 	"\x11previous_owner_id\x18\x01 \x01(\tR\x0fpreviousOwnerId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x126\n" +
-	"\x06reason\x18\x03 \x01(\x0e2\x1e.crm.leads.v1.AssignmentReasonR\x06reason\x12\x12\n" +
-	"\x04note\x18\x04 \x01(\tR\x04note\x12!\n" +
+	"\x06reason\x18\x03 \x01(\x0e2\x1e.crm.leads.v1.AssignmentReasonR\x06reason\x12\x18\n" +
+	"\x04note\x18\x04 \x01(\tB\x04\x88\xb5\x18\x01R\x04note\x12!\n" +
 	"\fterritory_id\x18\x05 \x01(\tR\vterritoryId\"m\n" +
 	"\x14LeadTerritoryChanged\x122\n" +
 	"\x15previous_territory_id\x18\x01 \x01(\tR\x13previousTerritoryId\x12!\n" +

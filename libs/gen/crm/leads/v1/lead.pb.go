@@ -420,8 +420,10 @@ type Lead struct {
 	EmployeeCount int64      `protobuf:"varint,14,opt,name=employee_count,json=employeeCount,proto3" json:"employee_count,omitempty"`
 	AnnualRevenue *v1.Money  `protobuf:"bytes,15,opt,name=annual_revenue,json=annualRevenue,proto3" json:"annual_revenue,omitempty"`
 	Source        LeadSource `protobuf:"varint,16,opt,name=source,proto3,enum=crm.leads.v1.LeadSource" json:"source,omitempty"`
-	SourceDetail  string     `protobuf:"bytes,17,opt,name=source_detail,json=sourceDetail,proto3" json:"source_detail,omitempty"`
-	Utm           *Utm       `protobuf:"bytes,18,opt,name=utm,proto3" json:"utm,omitempty"`
+	// Free text about the source (which form, event or referrer). Personal data (a referral names
+	// a person): sealed in events and erased by ErasePerson.
+	SourceDetail string `protobuf:"bytes,17,opt,name=source_detail,json=sourceDetail,proto3" json:"source_detail,omitempty"`
+	Utm          *Utm   `protobuf:"bytes,18,opt,name=utm,proto3" json:"utm,omitempty"`
 	// Campaign the lead came from (the campaign service's id).
 	CampaignId   string                  `protobuf:"bytes,19,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
 	Tags         []string                `protobuf:"bytes,20,rep,name=tags,proto3" json:"tags,omitempty"`
@@ -941,10 +943,11 @@ type Bant struct {
 	// The prospect's budget, when known.
 	Budget          *v1.Money `protobuf:"bytes,1,opt,name=budget,proto3" json:"budget,omitempty"`
 	BudgetConfirmed bool      `protobuf:"varint,2,opt,name=budget_confirmed,json=budgetConfirmed,proto3" json:"budget_confirmed,omitempty"`
-	// Who decides; whether the contact is (or reaches) the decision maker.
+	// Who decides; whether the contact is (or reaches) the decision maker. Personal data (free
+	// text about people): erased by ErasePerson.
 	Authority          string `protobuf:"bytes,3,opt,name=authority,proto3" json:"authority,omitempty"`
 	AuthorityConfirmed bool   `protobuf:"varint,4,opt,name=authority_confirmed,json=authorityConfirmed,proto3" json:"authority_confirmed,omitempty"`
-	// The problem to solve.
+	// The problem to solve. Personal data (free text): erased by ErasePerson.
 	Need          string `protobuf:"bytes,5,opt,name=need,proto3" json:"need,omitempty"`
 	NeedConfirmed bool   `protobuf:"varint,6,opt,name=need_confirmed,json=needConfirmed,proto3" json:"need_confirmed,omitempty"`
 	// When they intend to buy.
@@ -1040,7 +1043,10 @@ func (x *Bant) GetTimelineConfirmed() bool {
 	return false
 }
 
-// CustomValue is the typed value of a tenant-defined custom field.
+// CustomValue is the typed value of a tenant-defined custom field. A string value is free text
+// and personal data: in a lead's or contact's custom fields it is sealed in events and erased by
+// ErasePerson, while the field's name and number, bool and date values are kept. An account's
+// custom fields belong to an organisation and are kept.
 type CustomValue struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1283,7 +1289,7 @@ var File_crm_leads_v1_lead_proto protoreflect.FileDescriptor
 
 const file_crm_leads_v1_lead_proto_rawDesc = "" +
 	"\n" +
-	"\x17crm/leads/v1/lead.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1bcrm/events/v1/options.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x0e\n" +
+	"\x17crm/leads/v1/lead.proto\x12\fcrm.leads.v1\x1a\x1acrm/common/v1/common.proto\x1a\x1bcrm/events/v1/options.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x0e\n" +
 	"\x04Lead\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12#\n" +
@@ -1302,8 +1308,8 @@ const file_crm_leads_v1_lead_proto_rawDesc = "" +
 	"\bindustry\x18\r \x01(\tR\bindustry\x12%\n" +
 	"\x0eemployee_count\x18\x0e \x01(\x03R\remployeeCount\x12;\n" +
 	"\x0eannual_revenue\x18\x0f \x01(\v2\x14.crm.common.v1.MoneyR\rannualRevenue\x120\n" +
-	"\x06source\x18\x10 \x01(\x0e2\x18.crm.leads.v1.LeadSourceR\x06source\x12#\n" +
-	"\rsource_detail\x18\x11 \x01(\tR\fsourceDetail\x12#\n" +
+	"\x06source\x18\x10 \x01(\x0e2\x18.crm.leads.v1.LeadSourceR\x06source\x12)\n" +
+	"\rsource_detail\x18\x11 \x01(\tB\x04\x88\xb5\x18\x01R\fsourceDetail\x12#\n" +
 	"\x03utm\x18\x12 \x01(\v2\x11.crm.leads.v1.UtmR\x03utm\x12\x1f\n" +
 	"\vcampaign_id\x18\x13 \x01(\tR\n" +
 	"campaignId\x12\x12\n" +
@@ -1349,18 +1355,18 @@ const file_crm_leads_v1_lead_proto_rawDesc = "" +
 	"\x05total\x18\x03 \x01(\x03R\x05total\x12;\n" +
 	"\vtemperature\x18\x04 \x01(\x0e2\x19.crm.leads.v1.TemperatureR\vtemperature\x12#\n" +
 	"\rmodel_version\x18\x05 \x01(\x04R\fmodelVersion\x127\n" +
-	"\tscored_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bscoredAt\"\xd0\x02\n" +
+	"\tscored_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bscoredAt\"\xdc\x02\n" +
 	"\x04Bant\x12,\n" +
 	"\x06budget\x18\x01 \x01(\v2\x14.crm.common.v1.MoneyR\x06budget\x12)\n" +
-	"\x10budget_confirmed\x18\x02 \x01(\bR\x0fbudgetConfirmed\x12\x1c\n" +
-	"\tauthority\x18\x03 \x01(\tR\tauthority\x12/\n" +
-	"\x13authority_confirmed\x18\x04 \x01(\bR\x12authorityConfirmed\x12\x12\n" +
-	"\x04need\x18\x05 \x01(\tR\x04need\x12%\n" +
+	"\x10budget_confirmed\x18\x02 \x01(\bR\x0fbudgetConfirmed\x12\"\n" +
+	"\tauthority\x18\x03 \x01(\tB\x04\x88\xb5\x18\x01R\tauthority\x12/\n" +
+	"\x13authority_confirmed\x18\x04 \x01(\bR\x12authorityConfirmed\x12\x18\n" +
+	"\x04need\x18\x05 \x01(\tB\x04\x88\xb5\x18\x01R\x04need\x12%\n" +
 	"\x0eneed_confirmed\x18\x06 \x01(\bR\rneedConfirmed\x126\n" +
 	"\btimeline\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\btimeline\x12-\n" +
-	"\x12timeline_confirmed\x18\b \x01(\bR\x11timelineConfirmed\"\xa2\x01\n" +
-	"\vCustomValue\x12#\n" +
-	"\fstring_value\x18\x01 \x01(\tH\x00R\vstringValue\x12#\n" +
+	"\x12timeline_confirmed\x18\b \x01(\bR\x11timelineConfirmed\"\xa8\x01\n" +
+	"\vCustomValue\x12)\n" +
+	"\fstring_value\x18\x01 \x01(\tB\x04\x88\xb5\x18\x01H\x00R\vstringValue\x12#\n" +
 	"\fnumber_value\x18\x02 \x01(\x01H\x00R\vnumberValue\x12\x1f\n" +
 	"\n" +
 	"bool_value\x18\x03 \x01(\bH\x00R\tboolValue\x12\x1f\n" +

@@ -4,8 +4,9 @@
 // UpdateDetails). Uniqueness of the email (DedupeKeys) and the existence of the linked account
 // need other records: the app checks them.
 //
-// Personal data: FirstName, LastName, Email, Phone, MobilePhone and the mailing address's street
-// and city (marked pii in the proto).
+// Personal data: FirstName, LastName, Email, Phone, MobilePhone, the mailing address's street,
+// city and postal code, the Description and the custom fields' string values (free text; marked
+// pii in the proto).
 package contact
 
 import (

@@ -42,11 +42,14 @@ func Erase(c Contact, reason string, now time.Time) ([]Event, error) {
 }
 
 // erased returns d with every personal field (names, email, phones, the mailing address's
-// street, city and postal code) replaced by lead.ErasedMarker, set or not (see lead's).
+// street, city and postal code, the description, the custom fields' string values) replaced by
+// lead.ErasedMarker, set or not (see lead's). The custom fields are copied, not changed in
+// place: Apply does not clone them.
 func (d Details) erased() Details {
 	for _, s := range []*string{&d.FirstName, &d.LastName, &d.Email, &d.Phone, &d.MobilePhone,
-		&d.MailingAddress.Street, &d.MailingAddress.City, &d.MailingAddress.PostalCode} {
+		&d.MailingAddress.Street, &d.MailingAddress.City, &d.MailingAddress.PostalCode, &d.Description} {
 		*s = lead.ErasedMarker
 	}
+	d.CustomFields = lead.ErasedCustomFields(d.CustomFields)
 	return d
 }

@@ -72,6 +72,7 @@ func Apply(l Lead, e Event) Lead {
 		l.Conversion = e.Conversion
 	case LeadErased:
 		l.Details = l.Details.erased()
+		l.Bant = l.Bant.erased()
 		l.Erased = true
 	case LeadOpportunityWon:
 		if !slices.Contains(l.WonOpportunityIDs, e.OpportunityID) {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/customfield"
 )
 
 // ErasedMarker replaces every personal field of an erased person (libs/pii.Marker).
@@ -49,12 +50,42 @@ func Erase(l Lead, reason string, now time.Time) ([]Event, error) {
 	return []Event{LeadErased{Reason: reason, At: now}}, nil
 }
 
-// erased returns d with every personal field replaced by ErasedMarker. All of them, set or
-// not: a read model rebuilt after the erasure cannot tell which were set (their ciphertext no
-// longer opens), and must end with the same row.
+// erased returns d with every personal field replaced by ErasedMarker: names, email, phone,
+// city, the source detail and the custom fields' string values (free text). All of them, set
+// or not: a read model rebuilt after the erasure cannot tell which were set (their ciphertext
+// no longer opens), and must end with the same row.
 func (d Details) erased() Details {
-	d.FirstName, d.LastName, d.Email, d.Phone, d.City = ErasedMarker, ErasedMarker, ErasedMarker, ErasedMarker, ErasedMarker
+	for _, s := range []*string{&d.FirstName, &d.LastName, &d.Email, &d.Phone, &d.City, &d.SourceDetail} {
+		*s = ErasedMarker
+	}
+	d.CustomFields = ErasedCustomFields(d.CustomFields)
 	return d
+}
+
+// erased returns b with its free text (authority and need notes) replaced by ErasedMarker;
+// the budget, timeline and the confirmed flags are facts and stay.
+func (b Bant) erased() Bant {
+	b.Authority, b.Need = ErasedMarker, ErasedMarker
+	return b
+}
+
+// ErasedCustomFields returns a copy of a lead's or contact's custom fields with every string
+// value replaced by ErasedMarker. A value without a type is one whose string was sealed and
+// no longer opens (the event keeps the field's name in clear, not its value): it becomes the
+// marker too, so a rebuilt read model ends with the same values. Numbers, bools and dates are
+// not free text and stay.
+func ErasedCustomFields(m map[string]customfield.Value) map[string]customfield.Value {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]customfield.Value, len(m))
+	for k, v := range m {
+		if v.Type == customfield.TypeString || v.Type == customfield.TypeUnspecified {
+			v = customfield.StringValue(ErasedMarker)
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // errErased refuses a change to an erased lead.

@@ -4,10 +4,10 @@
 // rejected command.
 //
 // Personal data. These fields identify a person and are marked (crm.events.v1.pii) in the proto
-// so they can be crypto-shredded (DESIGN §3): FirstName, LastName, Email, Phone, City. Country
-// and Region are kept in clear: they are coarse, and territories and analytics group by them.
-// Free text (BANT notes, custom string fields, source detail) may hold personal data that
-// tenants type in; it is not marked.
+// so they can be crypto-shredded (DESIGN §3): FirstName, LastName, Email, Phone, City, and the
+// free text users type about the person — SourceDetail, the BANT notes (Authority, Need), the
+// custom fields' string values, a manual assignment's note. Country and Region are kept in
+// clear: they are coarse, and territories and analytics group by them.
 package lead
 
 import (
@@ -51,7 +51,8 @@ type UTM struct {
 }
 
 // Details are the descriptive fields of a lead: what CreateLead takes and UpdateDetails changes
-// by field mask. FirstName, LastName, Email, Phone and City are personal data.
+// by field mask. FirstName, LastName, Email, Phone, City, SourceDetail and the custom string
+// values are personal data.
 type Details struct {
 	FirstName string
 	LastName  string
