@@ -5,7 +5,7 @@ import (
 )
 
 // DefaultCacheRows is Options.CacheRows when zero.
-const DefaultCacheRows = 100_000
+const DefaultCacheRows = 20_000
 
 // rowCache remembers the current-state rows this writer read from or wrote to ClickHouse, so
 // that the next batch touching an aggregate folds onto the remembered row instead of reading
