@@ -2,20 +2,14 @@ package service_test
 
 import (
 	"context"
-	"errors"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	commonv1 "github.com/evcrm/evcrm/libs/gen/crm/common/v1"
@@ -37,7 +31,6 @@ import (
 // much faster.) `go test -fuzz FuzzPipelineRPCs -parallel 1 ./internal/service` in
 // services/pipeline explores.
 func FuzzPipelineRPCs(f *testing.F) {
-	methods := serviceMethods(pipelinev1.File_crm_pipeline_v1_pipeline_service_proto.Services().ByName("PipelineService"))
 	eur := func(u int64) *commonv1.Money { return &commonv1.Money{CurrencyCode: "EUR", Units: u} }
 	seeds := []proto.Message{
 		&pipelinev1.CreateOpportunityRequest{Opportunity: &pipelinev1.Opportunity{Name: "Acme", OwnerId: "olga", AccountId: "acc-1",
@@ -56,27 +49,12 @@ func FuzzPipelineRPCs(f *testing.F) {
 		&pipelinev1.GetOpportunityRequest{OpportunityId: "' OR 1=1 --"},
 		&pipelinev1.ListQuotesRequest{OpportunityId: "%' UNION SELECT 1 --"},
 	}
-	byName := map[protoreflect.FullName]int{}
-	for i, md := range methods {
-		byName[md.Input().FullName()] = i
-		f.Add(uint8(i), []byte{}) // every method with an empty request
-	}
-	for _, m := range seeds {
-		i, ok := byName[m.ProtoReflect().Descriptor().FullName()]
-		if !ok {
-			f.Fatalf("no method takes a %s", m.ProtoReflect().Descriptor().FullName())
-		}
-		b, err := proto.Marshal(m)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(uint8(i), b)
-	}
+	fz := testkit.NewRPCFuzz(f, []protoreflect.ServiceDescriptor{
+		pipelinev1.File_crm_pipeline_v1_pipeline_service_proto.Services().ByName("PipelineService")}, seeds...)
 
 	conn := startForFuzz(f)
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
-		md := methods[int(which)%len(methods)]
-		fuzzRPC(t, conn, md, data, testkit.As(t, "fuzz", "fuzzer"))
+		fz.Call(t, conn, which, data, testkit.As(t, "fuzz", "fuzzer"))
 	})
 }
 
@@ -99,83 +77,4 @@ func startForFuzz(tb testing.TB) *grpc.ClientConn {
 		require.NoError(tb, svc.Close())
 	})
 	return g.Conn
-}
-
-// serviceMethods lists sd's methods in declaration order.
-func serviceMethods(sd protoreflect.ServiceDescriptor) []protoreflect.MethodDescriptor {
-	out := make([]protoreflect.MethodDescriptor, sd.Methods().Len())
-	for i := range out {
-		out[i] = sd.Methods().Get(i)
-	}
-	return out
-}
-
-// fuzzRPC decodes data as md's request, drops its read options and calls md on conn (a stream
-// method with the one request as its only message), then checks the answer's status.
-func fuzzRPC(t *testing.T, conn *grpc.ClientConn, md protoreflect.MethodDescriptor, data []byte, ctx context.Context) {
-	t.Helper()
-	in, err := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := protoregistry.GlobalTypes.FindMessageByName(md.Output().FullName())
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := in.New().Interface()
-	if proto.Unmarshal(data, req) != nil {
-		return // gRPC refuses it before any handler runs
-	}
-	if fd := req.ProtoReflect().Descriptor().Fields().ByName("read"); fd != nil {
-		req.ProtoReflect().Clear(fd)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	full := "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
-	resp := out.New().Interface()
-	if !md.IsStreamingClient() && !md.IsStreamingServer() {
-		err = conn.Invoke(ctx, full, req, resp)
-	} else {
-		err = callStream(ctx, conn, md, full, req, resp)
-	}
-	requireClientStatus(t, md, err)
-}
-
-func callStream(ctx context.Context, conn *grpc.ClientConn, md protoreflect.MethodDescriptor, full string, req, resp proto.Message) error {
-	s, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: md.IsStreamingServer(), ClientStreams: md.IsStreamingClient()}, full)
-	if err != nil {
-		return err
-	}
-	if err := s.SendMsg(req); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	if err := s.CloseSend(); err != nil {
-		return err
-	}
-	for {
-		if err := s.RecvMsg(resp); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-	}
-}
-
-// requireClientStatus is the property of every answer: success or a client error, never a
-// server fault; InvalidArgument with the fields to fix.
-func requireClientStatus(t *testing.T, md protoreflect.MethodDescriptor, err error) {
-	t.Helper()
-	st := status.Convert(err)
-	switch st.Code() {
-	case codes.Internal, codes.Unknown, codes.DataLoss, codes.DeadlineExceeded:
-		t.Fatalf("%s answered %v: %v", md.Name(), st.Code(), st.Message())
-	case codes.InvalidArgument:
-		for _, d := range st.Details() {
-			if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) > 0 {
-				return
-			}
-		}
-		t.Fatalf("%s answered InvalidArgument without field violations: %v", md.Name(), st.Message())
-	}
 }
