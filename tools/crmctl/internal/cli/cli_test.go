@@ -296,7 +296,7 @@ func TestCrmctl(t *testing.T) {
 				}
 			}
 		}
-		assert.Equal(t, int64(4), createdLeads, "Ada, Charles and the two imported leads")
+		assert.Equal(t, int64(5), createdLeads, "Ada, Charles, the erased lead (erasure keeps the facts) and the two imported leads")
 
 		out := s.ok(t, "analytics", "funnel", "--period", "year", "--breakdown", "source")
 		assert.Regexp(t, `(?m)^PERIOD_START\s+KEY\s+STEP\s+COUNT\s+STEP_CONVERSION`, out)
