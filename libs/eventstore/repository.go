@@ -58,6 +58,23 @@ type Command struct {
 	ExpectedVersion *uint64
 }
 
+// VersionMismatch is the error of a command whose ExpectedVersion the aggregate is not at. A
+// service that must check something before the version (a row-level scope, which would
+// otherwise learn that a record it may not see exists) leaves Command.ExpectedVersion unset
+// and returns this from its decision.
+func VersionMismatch(version, expected uint64) *apperr.Error {
+	return &apperr.Error{Kind: apperr.Conflict, Reason: "VERSION_MISMATCH",
+		Message: fmt.Sprintf("the record is at version %d, not the expected %d", version, expected)}
+}
+
+// ExpectVersion returns VersionMismatch unless expected is nil or version is *expected.
+func ExpectVersion(version uint64, expected *uint64) error {
+	if expected != nil && version != *expected {
+		return VersionMismatch(version, *expected)
+	}
+	return nil
+}
+
 // Result is the outcome of a command.
 type Result struct {
 	Ref Ref `json:"ref"`
@@ -304,8 +321,7 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 			if !verified {
 				continue // the cached state may be behind: compare with the log's
 			}
-			return Aggregate[S]{}, Result{}, &apperr.Error{Kind: apperr.Conflict, Reason: "VERSION_MISMATCH",
-				Message: fmt.Sprintf("the record is at version %d, not the expected %d", agg.Position.Version, *cmd.ExpectedVersion)}
+			return Aggregate[S]{}, Result{}, VersionMismatch(agg.Position.Version, *cmd.ExpectedVersion)
 		}
 		evs, err := decide(agg.State)
 		if (err != nil || len(evs) == 0) && !verified {

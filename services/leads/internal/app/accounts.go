@@ -206,13 +206,13 @@ func (a *App) UpdateAccount(ctx context.Context, tenant, id string, cmd account.
 	claimed := false
 	scope := authz.ScopeOf(ctx)
 	acc, res, err := a.d.Accounts.Run(ctx, a.d.Accounts.Ref(tenant, id),
-		// ExpectedVersion is checked in the decision, after the scope (scope_accounts.go).
+		// ExpectedVersion is checked in the decision, after the scope (eventstore.ExpectVersion).
 		eventstore.Command{Name: "UpdateAccount", IdempotencyKey: w.IdempotencyKey},
 		func(s account.Account) ([]account.Event, error) {
 			if !accountInScope(scope, s) {
 				return nil, apperr.NotFoundf("account", id)
 			}
-			if err := checkRecordVersion(s.Version, w); err != nil {
+			if err := eventstore.ExpectVersion(s.Version, w.ExpectedVersion); err != nil {
 				return nil, err
 			}
 			evs, err := account.UpdateDetails(s, cmd, cfg.AccountPolicy(), anc, a.now(ctx))

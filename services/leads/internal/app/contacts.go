@@ -141,13 +141,13 @@ func (a *App) UpdateContact(ctx context.Context, tenant, id string, cmd contact.
 	claimed := false
 	scope := authz.ScopeOf(ctx)
 	c, res, err := a.d.Contacts.Run(ctx, a.d.Contacts.Ref(tenant, id),
-		// ExpectedVersion is checked in the decision, after the scope (scope_accounts.go).
+		// ExpectedVersion is checked in the decision, after the scope (eventstore.ExpectVersion).
 		eventstore.Command{Name: "UpdateContact", IdempotencyKey: w.IdempotencyKey},
 		func(s contact.Contact) ([]contact.Event, error) {
 			if !contactInScope(scope, s) {
 				return nil, apperr.NotFoundf("contact", id)
 			}
-			if err := checkRecordVersion(s.Version, w); err != nil {
+			if err := eventstore.ExpectVersion(s.Version, w.ExpectedVersion); err != nil {
 				return nil, err
 			}
 			evs, err := contact.UpdateDetails(s, cmd, cfg.ContactPolicy(), a.now(ctx))

@@ -41,7 +41,7 @@ func (a *App) execLead(ctx context.Context, tenant, id, name string, w Write, de
 		if !inScope(scope, l) {
 			return nil, leadNotFound(id)
 		}
-		if err := checkVersion(l, expect); err != nil {
+		if err := eventstore.ExpectVersion(l.Version, expect.ExpectedVersion); err != nil {
 			return nil, err
 		}
 		return decide(l, cfg.Policy(), now)

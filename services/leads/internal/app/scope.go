@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/platform/authz"
@@ -48,15 +47,4 @@ func (a *App) visibleLead(ctx context.Context, tenant, id string) (bool, error) 
 		return false, err
 	}
 	return inScope(s, agg.State), nil
-}
-
-// checkVersion is the ExpectedVersion check of a lead command, made after the scope check (the
-// repository's own check runs before the decision, and its "at version N" would tell a caller
-// that a lead out of its scope exists).
-func checkVersion(l lead.Lead, w Write) error {
-	if w.ExpectedVersion != nil && l.Version != *w.ExpectedVersion {
-		return &apperr.Error{Kind: apperr.Conflict, Reason: "VERSION_MISMATCH",
-			Message: fmt.Sprintf("the record is at version %d, not the expected %d", l.Version, *w.ExpectedVersion)}
-	}
-	return nil
 }

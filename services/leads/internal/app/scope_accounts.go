@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/platform/authz"
@@ -75,17 +74,6 @@ func (a *App) visibleContact(ctx context.Context, tenant, id string) (bool, erro
 		return false, err
 	}
 	return contactInScope(s, agg.State), nil
-}
-
-// checkRecordVersion is the ExpectedVersion check of an account or contact command, made after
-// the scope check (as checkVersion for leads: the repository's own check would tell a caller
-// that a record out of its scope exists).
-func checkRecordVersion(version uint64, w Write) error {
-	if w.ExpectedVersion != nil && version != *w.ExpectedVersion {
-		return &apperr.Error{Kind: apperr.Conflict, Reason: "VERSION_MISMATCH",
-			Message: fmt.Sprintf("the record is at version %d, not the expected %d", version, *w.ExpectedVersion)}
-	}
-	return nil
 }
 
 // hiddenAccount reports whether account id exists but is out of the caller's scope (an import's

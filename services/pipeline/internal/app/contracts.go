@@ -64,20 +64,15 @@ func (a *App) onContract(ctx context.Context, tenant, id, name string, w Write, 
 		return contractInScope(ctx, c, a.loggedOwner(ctx, tenant))
 	}
 	ref := a.d.Contracts.Ref(tenant, id)
-	if w.ExpectedVersion != nil {
-		// As onOpportunity: the store's version check comes before the decision.
-		agg, err := a.d.Contracts.Load(ctx, ref)
-		if err != nil {
-			return ContractOutcome{}, err
-		}
-		if ok, err := inScope(agg.State); err != nil || !ok {
-			return ContractOutcome{}, orNotFound(err, apperr.NotFoundf("contract", id))
-		}
-	}
+	expected := w.ExpectedVersion // compared after the scope, as onOpportunity does
+	w.ExpectedVersion = nil
 	out, err := execute(ctx, a, a.d.Contracts, ref, eventstore.Command{Name: name}, w,
 		func(c contract.Contract, now time.Time) ([]contract.Event, error) {
 			if ok, err := inScope(c); err != nil || !ok {
 				return nil, orNotFound(err, apperr.NotFoundf("contract", id))
+			}
+			if err := eventstore.ExpectVersion(c.Version, expected); err != nil {
+				return nil, err
 			}
 			return decide(c, now)
 		})

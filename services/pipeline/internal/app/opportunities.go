@@ -65,21 +65,17 @@ func (a *App) onOpportunity(ctx context.Context, tenant, id, name string, w Writ
 		return OpportunityOutcome{}, invalidID("opportunity_id")
 	}
 	ref := a.d.Opportunities.Ref(tenant, id)
-	if w.ExpectedVersion != nil {
-		// The store compares the expected version before it decides; a mismatch would tell the
-		// version of a record the caller may not know of.
-		agg, err := a.d.Opportunities.Load(ctx, ref)
-		if err != nil {
-			return OpportunityOutcome{}, err
-		}
-		if !opportunityInScope(ctx, agg.State) {
-			return OpportunityOutcome{}, apperr.NotFoundf("opportunity", id)
-		}
-	}
+	// The store would compare the expected version before the decision, and a mismatch would
+	// tell that a record out of the caller's scope exists: the decision compares it after.
+	expected := w.ExpectedVersion
+	w.ExpectedVersion = nil
 	out, err := execute(ctx, a, a.d.Opportunities, ref, eventstore.Command{Name: name}, w,
 		func(o opportunity.Opportunity, now time.Time) ([]opportunity.Event, error) {
 			if !opportunityInScope(ctx, o) {
 				return nil, apperr.NotFoundf("opportunity", id)
+			}
+			if err := eventstore.ExpectVersion(o.Version, expected); err != nil {
+				return nil, err
 			}
 			return decide(o, now)
 		})
