@@ -188,3 +188,22 @@ BenchmarkAnalytics/rebuild-2 1 10 ns/op 1000000 rebuild_events 40 rebuild_s 2500
 		t.Errorf("verifyOutputs of a Markdown without a scenario: %v", err)
 	}
 }
+
+func TestResumable(t *testing.T) {
+	base := Run{Commit: "abc", Count: 3}
+	if err := resumable(&base, &base); err != nil {
+		t.Fatalf("same run refused: %v", err)
+	}
+	for name, change := range map[string]func(*Run){
+		"commit": func(r *Run) { r.Commit = "def" },
+		"dirty":  func(r *Run) { r.Dirty = true },
+		"quick":  func(r *Run) { r.Quick = true },
+		"count":  func(r *Run) { r.Count = 5 },
+	} {
+		cur := base
+		change(&cur)
+		if err := resumable(&base, &cur); err == nil {
+			t.Errorf("%s: a checkpoint of another %s was accepted", name, name)
+		}
+	}
+}

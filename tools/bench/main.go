@@ -8,11 +8,14 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +39,7 @@ type options struct {
 	md      string
 	list    bool
 	fromRun string
+	resume  string
 }
 
 func newCommand() *cobra.Command {
@@ -59,13 +63,16 @@ func newCommand() *cobra.Command {
 		"race in a benchmark fails it; never for figures that mean something)")
 	f.IntVar(&o.jobs, "jobs", 1, "scenarios run at the same time (default 3 with --quick, whose figures mean nothing anyway;\n"+
 		"keep 1 for figures: scenarios running together slow each other down)")
-	f.IntVar(&o.count, "count", 5, "repetitions of every benchmark (-count); --quick sets 1 unless given")
+	f.IntVar(&o.count, "count", 3, "repetitions of every benchmark (-count); --quick sets 1 unless given")
 	f.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regular expression")
 	f.StringVar(&o.root, "root", "", "repository root (default: the directory holding go.work, found upwards)")
 	f.StringVar(&o.out, "out", "", "results directory (default bench/results, or bench/tmp/quick with --quick)")
 	f.StringVar(&o.md, "markdown", "", "Markdown file to regenerate (default BENCHMARKS.md, or bench/tmp/quick/BENCHMARKS.md with --quick)")
 	f.BoolVar(&o.list, "list", false, "list the scenarios and exit")
 	f.StringVar(&o.fromRun, "render", "", "do not run: regenerate the Markdown from this results JSON file")
+	f.StringVar(&o.resume, "resume", "", "go on with an interrupted run: this checkpoint (<out>/<date>-<commit>.partial.json, rewritten after\n"+
+		"every scenario) keeps the scenarios that finished without error and runs the rest; it must be of the\n"+
+		"same commit, with a clean tree, and the same --count and --quick")
 	return cmd
 }
 
@@ -124,6 +131,28 @@ func run(cmd *cobra.Command, o options) error {
 	started := time.Now()
 	r := &Run{Started: started.UTC(), Quick: o.quick, Count: o.count, Machine: describeMachine(root)}
 	r.Commit, r.Dirty = gitCommit(root)
+	var before time.Duration // the elapsed time of the interrupted run --resume goes on with
+	var done map[string]*ScenarioResult
+	if o.resume != "" {
+		prev, err := readRun(o.resume)
+		if err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		if err := resumable(prev, r); err != nil {
+			return fmt.Errorf("--resume %s: %w", o.resume, err)
+		}
+		before, _ = time.ParseDuration(prev.Elapsed)
+		r.Started, r.Resumed = prev.Started, append(prev.Resumed, started.UTC())
+		done = map[string]*ScenarioResult{}
+		for _, s := range prev.Scenarios {
+			if s != nil && s.Error == "" && s.Skipped == "" {
+				done[s.Name] = s
+			}
+		}
+	}
+	name := fmt.Sprintf("%s-%s.json", r.Started.Format("2006-01-02"), r.Commit)
+	path := filepath.Join(o.out, name)
+	checkpoint := strings.TrimSuffix(path, ".json") + ".partial.json"
 	log := &syncWriter{w: stderr}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, o.jobs)
@@ -134,6 +163,23 @@ func run(cmd *cobra.Command, o options) error {
 		}
 	}
 	r.Scenarios = make([]*ScenarioResult, len(selected)) // in the scenarios' order, however they finish
+	// finished records a scenario's result and rewrites the checkpoint, so that a run stopped
+	// part-way (hours into a full run) loses only the scenario it was in: --resume goes on.
+	var mu sync.Mutex
+	finished := func(i int, res *ScenarioResult) {
+		mu.Lock()
+		defer mu.Unlock()
+		r.Scenarios[i] = res
+		if o.quick {
+			return
+		}
+		snap := *r
+		snap.Elapsed = (before + time.Since(started)).Round(time.Second).String()
+		snap.Scenarios = slices.DeleteFunc(slices.Clone(r.Scenarios), func(s *ScenarioResult) bool { return s == nil })
+		if err := writeRun(checkpoint, &snap); err != nil {
+			fmt.Fprintf(log, "bench: checkpoint: %v\n", err)
+		}
+	}
 	// Scenarios of one package run one after the other, never side by side: two `go test` of
 	// a package whose build is not cached yet would each compile it, where the second one
 	// otherwise finds it in the build cache.
@@ -143,12 +189,17 @@ func run(cmd *cobra.Command, o options) error {
 	}
 	for i, s := range selected {
 		if o.quick && s.FullOnly != "" {
-			r.Scenarios[i] = &ScenarioResult{Name: s.Name, Title: s.Title, Skipped: "full run only: " + s.FullOnly}
+			finished(i, &ScenarioResult{Name: s.Name, Title: s.Title, Skipped: "full run only: " + s.FullOnly})
 			fmt.Fprintf(log, "bench: %s: skipped in the quick run (%s)\n", s.Name, s.FullOnly)
 			continue
 		}
+		if prev, ok := done[s.Name]; ok {
+			finished(i, prev)
+			fmt.Fprintf(log, "bench: %s: kept from %s (%s)\n", s.Name, o.resume, prev.Elapsed)
+			continue
+		}
 		if o.jobs == 1 { // in the list's order
-			r.Scenarios[i] = runScenario(cmd.Context(), log, root, s, o.quick, o.race, o.count)
+			finished(i, runScenario(cmd.Context(), log, root, s, o.quick, o.race, o.count))
 			continue
 		}
 		wg.Go(func() {
@@ -157,7 +208,7 @@ func run(cmd *cobra.Command, o options) error {
 			defer pkg.Unlock()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r.Scenarios[i] = runScenario(cmd.Context(), log, root, s, o.quick, o.race, o.count)
+			finished(i, runScenario(cmd.Context(), log, root, s, o.quick, o.race, o.count))
 		})
 		time.Sleep(10 * time.Millisecond) // roughly the list's order among those ready
 	}
@@ -168,11 +219,12 @@ func run(cmd *cobra.Command, o options) error {
 			failed = append(failed, res.Name)
 		}
 	}
-	r.Elapsed = time.Since(started).Round(time.Second).String()
+	r.Elapsed = (before + time.Since(started)).Round(time.Second).String()
 
-	name := fmt.Sprintf("%s-%s.json", started.UTC().Format("2006-01-02"), r.Commit)
-	path := filepath.Join(o.out, name)
 	if err := writeRun(path, r); err != nil {
+		return err
+	}
+	if err := os.Remove(checkpoint); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	if err := writeMarkdown(o.md, r, relTo(root, path)); err != nil {
@@ -252,4 +304,20 @@ func relTo(root, path string) string {
 		return rel
 	}
 	return path
+}
+
+// resumable says whether the checkpoint prev can go on in the run cur is about to start: the
+// figures of both parts must come from the same code, repetitions and sizes.
+func resumable(prev, cur *Run) error {
+	switch {
+	case prev.Commit != cur.Commit:
+		return fmt.Errorf("it is of commit %s, the tree is at %s", prev.Commit, cur.Commit)
+	case prev.Dirty || cur.Dirty:
+		return errors.New("a resumed run needs a clean tree in both parts (uncommitted changes cannot be compared)")
+	case prev.Quick != cur.Quick:
+		return fmt.Errorf("it is quick=%v, this run quick=%v", prev.Quick, cur.Quick)
+	case prev.Count != cur.Count:
+		return fmt.Errorf("it ran --count %d, this run --count %d", prev.Count, cur.Count)
+	}
+	return nil
 }

@@ -53,6 +53,13 @@ func writeMarkdown(path string, r *Run, source string) error {
 	}
 	w("Run %s, commit `%s`%s, %d repetition(s) of every benchmark (median and spread over them), %s in all.\n\n",
 		r.Started.Format("2006-01-02 15:04 MST"), r.Commit, dirty, r.Count, r.Elapsed)
+	if len(r.Resumed) > 0 {
+		var at []string
+		for _, t := range r.Resumed {
+			at = append(at, t.Format("2006-01-02 15:04 MST"))
+		}
+		w("The run was interrupted and taken up again (`--resume`, same commit and tree) at %s: every scenario's figures come from one uninterrupted invocation of it.\n\n", strings.Join(at, ", "))
+	}
 	m := r.Machine
 	w("| machine | |\n|---|---|\n")
 	w("| cores | %d |\n| CPU | %s |\n| memory | %d MiB |\n| OS | %s |\n| Go | %s |\n| NATS | %s |\n| ClickHouse | %s |\n| PostgreSQL | %s |\n\n",

@@ -24,7 +24,10 @@ import (
 
 // Run is one harness run: what bench/results/<date>-<commit>.json holds.
 type Run struct {
-	Started   time.Time         `json:"started"`
+	Started time.Time `json:"started"`
+	// Resumed are the times an interrupted run was taken up again (--resume); Elapsed sums the
+	// parts' running times.
+	Resumed   []time.Time       `json:"resumed,omitempty"`
 	Elapsed   string            `json:"elapsed"`
 	Commit    string            `json:"commit"`
 	Dirty     bool              `json:"dirty"` // the working tree had uncommitted changes

@@ -34,7 +34,9 @@ type scenario struct {
 }
 
 // scenarios are every benchmark of the workspace, in the order they run (docs/benchmarks.md
-// describes each). The command-path scenarios come first: they are the headline.
+// describes each). The command-path scenarios come first: they are the headline. The scenarios
+// that load 1,000,000 rows or more come last, so that an interrupted full run (--resume) has
+// the most scenarios done.
 var scenarios = []scenario{
 	{Name: "leads-command-path", Title: "Command path: CreateLead (leads) vs raw JetStream vs PostgreSQL",
 		Dir: "services/leads", Pkg: "./internal/service/", Bench: "^BenchmarkCommandPath$",
@@ -69,30 +71,9 @@ var scenarios = []scenario{
 	{Name: "leads-campaign-reaction", Title: "Campaign responses reaching lead engagement (leads)",
 		Dir: "services/leads", Pkg: "./internal/service/", Bench: "^BenchmarkCampaignResponseReaction$",
 		BenchTime: "2000x", Timeout: "20m", Want: []string{"CampaignResponseReaction responses/s"}},
-	{Name: "leads-read-model", Title: "Leads read model: lists and searches",
-		Dir: "services/leads", Pkg: "./internal/adapters/readmodel/", Bench: "ReadModel",
-		BenchTime: "1000x", Timeout: "2h",
-		Env: map[string]string{"LEADS_BENCH_LEADS": "1000000"}, QuickEnv: map[string]string{"LEADS_BENCH_LEADS": "2000"},
-		Want: []string{"ReadModel/Load rows/s", "ReadModel/List/.* p99-ms", "ReadModel/Search/.* p99-ms", "ReadModel/Memory/after-queries VmHWM-MiB"}},
-	{Name: "leads-rebuild", Title: "Leads read model rebuild from the stream",
-		Dir: "services/leads", Pkg: "./internal/adapters/leadview/", Bench: "Rebuild",
-		BenchTime: "1x", Timeout: "2h",
-		Env: map[string]string{"LEADS_BENCH_LEADS": "1000000"}, QuickEnv: map[string]string{"LEADS_BENCH_LEADS": "2000"},
-		Want: []string{"Rebuild/projector events/s"}},
-	{Name: "leads-service", Title: "Leads service in its own process: read-model rebuild, ListLeads/SearchLeads over gRPC, service RSS",
-		Dir: "services/leads", Pkg: "./cmd/leads/", Bench: "^BenchmarkServiceReadModel$",
-		BenchTime: "1000x", Timeout: "2h",
-		Env: map[string]string{"LEADS_BENCH_LEADS": "1000000"}, QuickEnv: map[string]string{"LEADS_BENCH_LEADS": "2000"},
-		Want: []string{"ServiceReadModel/Rebuild events/s", "ServiceReadModel/List/.* p99-ms", "ServiceReadModel/Search/.* p99-ms",
-			"ServiceReadModel/Memory VmHWM-MiB", "ServiceReadModel/Memory VmRSS-MiB"}},
 	{Name: "pipeline-move-stage", Title: "MoveStage vs raw publish, 64 clients (pipeline)",
 		Dir: "services/pipeline", Pkg: "./internal/service/", Bench: "^BenchmarkMoveStageVsRawPublish$",
 		BenchTime: "8000x", Timeout: "30m", Want: []string{"MoveStageVsRawPublish move/raw"}},
-	{Name: "pipeline-forecast", Title: "Pipeline read model: forecast and lists",
-		Dir: "services/pipeline", Pkg: "./internal/adapters/readmodel/", Bench: "Forecast",
-		BenchTime: "200x", Timeout: "2h",
-		Env: map[string]string{"PIPELINE_BENCH_OPPS": "200000"}, QuickEnv: map[string]string{"PIPELINE_BENCH_OPPS": "500"},
-		Want: []string{"Forecast/Load opps/s", "Forecast/Forecast/asof-6-months/.* p99-ms"}},
 	{Name: "campaign-record-responses", Title: "Bulk RecordResponses vs raw async publish (campaign)",
 		Dir: "services/campaign", Pkg: "./internal/service/", Bench: "^BenchmarkRecordResponses$",
 		BenchTime: "100000x", Timeout: "20m", QuickEnv: map[string]string{"CAMPAIGN_BENCH_MEMBERS": "500"},
@@ -107,6 +88,27 @@ var scenarios = []scenario{
 	{Name: "campaign-condition", Title: "Rule condition evaluation (campaign)",
 		Dir: "services/campaign", Pkg: "./internal/domain/rule/", Bench: "ConditionEval",
 		BenchTime: "8000x", Timeout: "10m", Want: []string{"ConditionEval ns/op"}},
+	{Name: "leads-read-model", Title: "Leads read model: lists and searches",
+		Dir: "services/leads", Pkg: "./internal/adapters/readmodel/", Bench: "ReadModel",
+		BenchTime: "1000x", Timeout: "2h", MaxCount: 1,
+		Env: map[string]string{"LEADS_BENCH_LEADS": "1000000"}, QuickEnv: map[string]string{"LEADS_BENCH_LEADS": "2000"},
+		Want: []string{"ReadModel/Load rows/s", "ReadModel/List/.* p99-ms", "ReadModel/Search/.* p99-ms", "ReadModel/Memory/after-queries VmHWM-MiB"}},
+	{Name: "leads-rebuild", Title: "Leads read model rebuild from the stream",
+		Dir: "services/leads", Pkg: "./internal/adapters/leadview/", Bench: "Rebuild",
+		BenchTime: "1x", Timeout: "2h", MaxCount: 1,
+		Env: map[string]string{"LEADS_BENCH_LEADS": "1000000"}, QuickEnv: map[string]string{"LEADS_BENCH_LEADS": "2000"},
+		Want: []string{"Rebuild/projector events/s"}},
+	{Name: "leads-service", Title: "Leads service in its own process: read-model rebuild, ListLeads/SearchLeads over gRPC, service RSS",
+		Dir: "services/leads", Pkg: "./cmd/leads/", Bench: "^BenchmarkServiceReadModel$",
+		BenchTime: "1000x", Timeout: "2h", MaxCount: 1,
+		Env: map[string]string{"LEADS_BENCH_LEADS": "1000000"}, QuickEnv: map[string]string{"LEADS_BENCH_LEADS": "2000"},
+		Want: []string{"ServiceReadModel/Rebuild events/s", "ServiceReadModel/List/.* p99-ms", "ServiceReadModel/Search/.* p99-ms",
+			"ServiceReadModel/Memory VmHWM-MiB", "ServiceReadModel/Memory VmRSS-MiB"}},
+	{Name: "pipeline-forecast", Title: "Pipeline read model: forecast and lists",
+		Dir: "services/pipeline", Pkg: "./internal/adapters/readmodel/", Bench: "Forecast",
+		BenchTime: "200x", Timeout: "2h", MaxCount: 1,
+		Env: map[string]string{"PIPELINE_BENCH_OPPS": "200000"}, QuickEnv: map[string]string{"PIPELINE_BENCH_OPPS": "500"},
+		Want: []string{"Forecast/Load opps/s", "Forecast/Forecast/asof-6-months/.* p99-ms"}},
 	// Bench "Analytics" runs every part of BenchmarkAnalytics, the "postgres" comparison too.
 	{Name: "analytics", Title: "Analytics (1,000,000 events in the full run): projection, queries, the five metrics vs PostgreSQL, freshness, rebuild",
 		Dir: "services/analytics", Pkg: "./internal/service/", Bench: "Analytics",
@@ -123,10 +125,10 @@ var scenarios = []scenario{
 			"Analytics/rebuild rebuild_s", "Analytics/rebuild rebuild_events/s",
 		}, pgWants...)},
 	// The 10,000,000 events: queries on both engines and the full rebuild. Loading and
-	// projecting 10M events takes most of an hour on two cores, so at most 3 repetitions.
+	// projecting 10M events takes most of an hour on two cores, so one repetition.
 	{Name: "analytics-10m", Title: "Analytics (10,000,000 events, full run only): queries, the five metrics vs PostgreSQL, rebuild",
 		Dir: "services/analytics", Pkg: "./internal/service/", Bench: "Analytics/(queries|postgres|rebuild)$",
-		BenchTime: "1x", Timeout: "6h", MaxCount: 3,
+		BenchTime: "1x", Timeout: "6h", MaxCount: 1,
 		FullOnly: "the analytics scenario's benchmark at 10,000,000 events",
 		Env:      map[string]string{"ANALYTICS_BENCH_EVENTS": "10000000", "ANALYTICS_BENCH_QUERIES": "20"},
 		Want:     append([]string{"Analytics/queries funnel_p50_ms", "Analytics/rebuild rebuild_s", "Analytics/rebuild rebuild_events/s"}, pgWants...)},
