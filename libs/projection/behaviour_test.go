@@ -70,7 +70,17 @@ func TestExactlyOnceAcrossFailureCancelAndRestart(t *testing.T) {
 			require.NoError(t, err)
 			start(t, r2)
 			eventually(t, "every event applied", func() bool { return sink.appliedCount() == len(want) })
-			sink.requireExactlyOnce(t, want)
+			if m.name == "durable" {
+				// The durable consumer's acks live on the server. Acks it received just
+				// before the restart may not have reached its consumer store yet, so a few
+				// committed events can come once more (at-least-once); the sink's
+				// idempotence keeps them applied once. The ordered Runner resumes from the
+				// sink's checkpoint and never offers a committed event again.
+				sink.requireAppliedOnce(t, want)
+				t.Logf("committed events offered again after the restart: %d", sink.reofferedCount())
+			} else {
+				sink.requireExactlyOnce(t, want)
+			}
 
 			sink.mu.Lock()
 			defer sink.mu.Unlock()

@@ -8,7 +8,8 @@
 // [NewDurable] uses one durable pull consumer per stream with explicit acks. The consumer's ack
 // floor is the checkpoint, so the sink keeps none: it must instead be idempotent by
 // (stream, sequence) or by envelope event_id, because an event is delivered again whenever its
-// ack did not reach the server (crash, network cut, ack wait expired). Several processes running
+// ack did not reach the server (crash, network cut, ack wait expired) or the server restarted
+// before storing it. Several processes running
 // a Runner with the same Name share the consumers and split the events between them; that is
 // how the analytics projector scales. Use it for sinks that are shared by all replicas.
 //
