@@ -9,9 +9,8 @@
 // floor is the checkpoint, so the sink keeps none: it must instead be idempotent by
 // (stream, sequence) or by envelope event_id, because an event is delivered again whenever its
 // ack did not reach the server (crash, network cut, ack wait expired) or the server restarted
-// before storing it. Several processes running
-// a Runner with the same Name share the consumers and split the events between them; that is
-// how the analytics projector scales. Use it for sinks that are shared by all replicas.
+// before storing it. Several processes running a Runner with the same Name share the consumers
+// and split the events between them; that is how the analytics projector scales. Use it for sinks that are shared by all replicas.
 //
 // [NewOrdered] uses an ordered (ephemeral, unacknowledged) consumer per stream that starts right
 // after the sink's own checkpoint ([Checkpointer]). The sink writes the new checkpoint atomically
