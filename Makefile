@@ -40,9 +40,11 @@ breaking: ## Fail when proto/ breaks wire or source compatibility with main (buf
 	else echo "no main branch to compare with; skipping buf breaking"; fi
 
 .PHONY: lint
-lint: breaking checkdashboard ## gofmt, go vet, buf lint, buf format check, buf breaking, dashboard bundle up to date
+lint: breaking checkdashboard ## gofmt, go vet, go mod tidy, buf lint, buf format check, buf breaking, dashboard bundle up to date
 	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	for m in $(MODULES); do (cd $$m && if [ -n "$$(go list ./... 2>/dev/null)" ]; then go vet ./...; fi); done
+	@# go.mod and go.sum of every module say exactly what its code imports.
+	for m in $(MODULES); do (cd $$m && go mod tidy -diff) || { echo "$$m: run 'go mod tidy' there"; exit 1; }; done
 	go tool buf lint
 	go tool buf format --diff --exit-code
 
