@@ -1,7 +1,9 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,11 +12,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -128,13 +132,28 @@ func BenchmarkAnalytics(b *testing.B) {
 	var svc *service.Service
 	parent := b
 	b.Run("throughput", func(b *testing.B) {
+		cpu := cpuMeter(b, ch.Server().Pid())
+		before := cpu()
 		rawJS := rawConsume(b, js, perStream, batch)
+		rawJSCPU := cpu().since(before)
 		var projected time.Duration
+		before = cpu()
 		svc, projected = runProjector(b, parent.Cleanup, nc, ch.Addr(), db, batch, batchWait, conn, total)
-		rawCH := rawInsert(b, conn, batch)
+		projCPU := cpu().since(before)
+		rawCH, rawCHCPU := rawInsert(b, conn, batch, cpu)
 		rawTSV, tsvStartup := rawInsertTSV(b, ch, conn, db)
 		eps := func(d time.Duration) float64 { return float64(total) / d.Seconds() }
 		slower, slowerTSV := max(rawJS, rawCH), max(rawJS, rawTSV)
+		// The CPU both raw paths need, spread over every core, is the least wall time any
+		// projector that consumes the events and inserts their rows can take on this machine:
+		// the raw paths are each measured alone, with the cores to themselves.
+		floor := max(slower.Seconds(), (rawJSCPU.total()+rawCHCPU.total())/float64(runtime.NumCPU()))
+		b.ReportMetric(projCPU.total()*1e6/float64(total), "projector_cpu_us/event")
+		b.ReportMetric(projCPU.Go*1e6/float64(total), "projector_go_cpu_us/event")
+		b.ReportMetric(projCPU.ClickHouse*1e6/float64(total), "projector_clickhouse_cpu_us/event")
+		b.ReportMetric(rawJSCPU.total()*1e6/float64(total), "raw_jetstream_cpu_us/event")
+		b.ReportMetric(rawCHCPU.total()*1e6/float64(total), "raw_clickhouse_cpu_us/event")
+		b.ReportMetric(slower.Seconds()/floor, "ratio_ceiling_cpu")
 		b.ReportMetric(eps(projected), "projector_events/s")
 		b.ReportMetric(eps(rawJS), "raw_jetstream_events/s")
 		b.ReportMetric(eps(rawCH), "raw_clickhouse_events/s")
@@ -147,6 +166,9 @@ func BenchmarkAnalytics(b *testing.B) {
 			total, projected.Round(time.Millisecond), rawJS.Round(time.Millisecond), rawCH.Round(time.Millisecond),
 			rawTSV.Round(time.Millisecond), slower.Seconds()/projected.Seconds(), slowerTSV.Seconds()/projected.Seconds(),
 			tsvStartup.Round(time.Millisecond))
+		b.Logf("CPU seconds: projector %.1f (this process %.1f: projector and in-process NATS; ClickHouse %.1f), raw JetStream consume %.1f, "+
+			"raw ClickHouse insert %.1f; the two raw paths on %d cores need at least %.1f s, so the ratio cannot pass %.2f here",
+			projCPU.total(), projCPU.Go, projCPU.ClickHouse, rawJSCPU.total(), rawCHCPU.total(), runtime.NumCPU(), floor, slower.Seconds()/floor)
 	})
 	if svc == nil { // -bench filtered throughput out: the later parts still need the projector
 		svc, _ = runProjector(b, b.Cleanup, nc, ch.Addr(), db, batch, batchWait, conn, total)
@@ -457,9 +479,12 @@ func runProjector(b *testing.B, cleanup func(func()), nc *nats.Conn, addr, db st
 	}
 }
 
-// rawInsert reads every row the projector wrote into memory, then times inserting them with
-// plain clickhouse-go batches of the projector's size into copies of the tables.
-func rawInsert(b *testing.B, conn driver.Conn, batch int) time.Duration {
+// rawInsert reads every row the projector wrote, chunk by chunk, and times inserting them with
+// plain clickhouse-go batches of the projector's size into copies of the tables. It also
+// returns the CPU the inserts took (this process and ClickHouse, summed over the inserts only:
+// merges ClickHouse runs while the next chunk is read are not counted, which flatters the
+// raw path).
+func rawInsert(b *testing.B, conn driver.Conn, batch int, cpu func() cpuTimes) (time.Duration, cpuTimes) {
 	b.Helper()
 	ctx := b.Context()
 	tables, err := chschema.Tables()
@@ -469,6 +494,7 @@ func rawInsert(b *testing.B, conn driver.Conn, batch int) time.Duration {
 	// Each table's rows are read back chunk by chunk and only the inserts are timed: holding
 	// every row of 10M events as []any at once took more memory than the machine has.
 	var took time.Duration
+	var used cpuTimes
 	for _, t := range tables {
 		if err := conn.Exec(ctx, "CREATE TABLE raw_"+t+" AS "+t); err != nil {
 			b.Fatal(err)
@@ -488,7 +514,7 @@ func rawInsert(b *testing.B, conn driver.Conn, batch int) time.Duration {
 			if len(chunk) == 0 {
 				return
 			}
-			start := time.Now()
+			start, before := time.Now(), cpu()
 			bt, err := conn.PrepareBatch(ctx, insert)
 			if err != nil {
 				b.Fatal(err)
@@ -502,6 +528,7 @@ func rawInsert(b *testing.B, conn driver.Conn, batch int) time.Duration {
 				b.Fatal(err)
 			}
 			took += time.Since(start)
+			used = used.add(cpu().since(before))
 			chunk = chunk[:0]
 		}
 		for rows.Next() {
@@ -526,7 +553,47 @@ func rawInsert(b *testing.B, conn driver.Conn, batch int) time.Duration {
 		rows.Close()
 		flush()
 	}
-	return took
+	return took, used
+}
+
+// cpuTimes are CPU seconds (user + system) of this process (the projector, the in-process NATS
+// server and the benchmark itself) and of the ClickHouse server.
+type cpuTimes struct{ Go, ClickHouse float64 }
+
+func (c cpuTimes) since(o cpuTimes) cpuTimes {
+	return cpuTimes{c.Go - o.Go, c.ClickHouse - o.ClickHouse}
+}
+func (c cpuTimes) add(o cpuTimes) cpuTimes { return cpuTimes{c.Go + o.Go, c.ClickHouse + o.ClickHouse} }
+func (c cpuTimes) total() float64          { return c.Go + c.ClickHouse }
+
+// cpuMeter returns a reading of the CPU used so far by this process and by the ClickHouse
+// server process pid (/proc/<pid>/stat: utime and stime, in clock ticks of 1/100 s).
+func cpuMeter(b *testing.B, pid int) func() cpuTimes {
+	return func() cpuTimes {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			b.Fatal(err)
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The fields after the command name, which is in parentheses and may hold spaces:
+		// utime and stime are the 14th and 15th fields of the line.
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(f) < 13 {
+			b.Fatalf("/proc/%d/stat: %q", pid, stat)
+		}
+		utime, err1 := strconv.ParseFloat(f[11], 64)
+		stime, err2 := strconv.ParseFloat(f[12], 64)
+		if err := errors.Join(err1, err2); err != nil {
+			b.Fatal(err)
+		}
+		return cpuTimes{
+			Go:         time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds(),
+			ClickHouse: (utime + stime) / 100,
+		}
+	}
 }
 
 // rawInsertTSV is the other raw ClickHouse path: for each table, clickhouse-client writes the
