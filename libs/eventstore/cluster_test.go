@@ -2,6 +2,8 @@ package eventstore_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -45,22 +47,31 @@ func TestReplicatedStreamConflictsAndRetries(t *testing.T) {
 	assert.True(t, again.Duplicate)
 	assert.Equal(t, r1.Position, again.Position)
 
-	// Eight writers race on the aggregate: every event lands once, versions without gaps.
+	// Eight writers race on the aggregate: every event lands once, versions without gaps. Each
+	// event keeps its id across attempts, as a client retrying a command does: an append that
+	// failed on something other than a conflict (a publish timeout while the cluster is busy,
+	// an ambiguous answer whose event may have been stored) is retried as it is, and the
+	// store's deduplication by event id keeps it from landing twice.
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {
+			transient := 0
 			for i := 0; i < 5; {
-				recs, pos, err := st.Load(ctx, ref)
-				_ = recs
-				if err != nil {
-					t.Errorf("load: %v", err)
-					return
+				ev := eventstore.Event{ID: fmt.Sprintf("0190a000-0000-7000-8000-%012x", 0x1000+w*100+i), Payload: wrapperspb.Int64(int64(w*100 + i))}
+				_, pos, err := st.Load(ctx, ref)
+				if err == nil {
+					_, err = st.Append(ctx, ref, pos, ev)
 				}
-				_, err = st.Append(ctx, ref, pos, eventstore.Event{Payload: wrapperspb.Int64(int64(w*100 + i))})
 				switch {
 				case err == nil:
 					i++
-				case !assert.ErrorIs(t, err, eventstore.ErrConcurrency):
+				case errors.Is(err, eventstore.ErrConcurrency):
+				case transient < 5 && ctx.Err() == nil:
+					transient++
+					t.Logf("writer %d, event %d: retrying after %v", w, i, err)
+					time.Sleep(100 * time.Millisecond)
+				default:
+					t.Errorf("writer %d, event %d: %v", w, i, err)
 					return
 				}
 			}
