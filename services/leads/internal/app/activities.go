@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"slices"
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/platform/authz"
 	"github.com/evcrm/evcrm/libs/reqctx"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/activitymodel"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/activity"
@@ -15,9 +17,11 @@ import (
 type ActivityViews interface {
 	// WaitFor returns once the read model has applied stream sequence seq.
 	WaitFor(ctx context.Context, seq uint64) error
-	GetActivity(ctx context.Context, tenant, id string) (activity.Activity, error)
+	// GetActivity and GetTask answer NotFound for a row out of scope (nil: none is) exactly as
+	// for a missing one.
+	GetActivity(ctx context.Context, tenant, id string, scope *activitymodel.Scope) (activity.Activity, error)
 	ListActivities(ctx context.Context, q ActivityQuery) ([]activity.Activity, string, error)
-	GetTask(ctx context.Context, tenant, id string) (task.Task, error)
+	GetTask(ctx context.Context, tenant, id string, scope *activitymodel.Scope) (task.Task, error)
 	ListTasks(ctx context.Context, q TaskQuery) ([]task.Task, string, error)
 	Timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, string, error)
 }
@@ -111,18 +115,65 @@ func (a *App) waitActivities(ctx context.Context, r Read) error {
 	return a.d.Activity.Views.WaitFor(ctx, r.MinSequence)
 }
 
-// GetActivity returns one activity from the read model.
+// Row-level rules for activities and tasks (libs/platform/authz.Scope): a caller with a
+// restricted scope sees an activity it (or, for a manager, its team) logged, and a task it
+// created or is assigned to, and every activity or task about a lead, account or contact in
+// its scope, judged as those records' own reads judge them (scope.go, scope_accounts.go).
+// Opportunities widen nothing: the activities read model follows CRM_LEADS only, not the
+// pipeline's owners, so an activity or task about opportunities alone is visible by the first
+// rule only. Reads filter in the read model's SQL (activityReadScope); task commands check the
+// task as loaded from the log, and its record from the log (taskInScope). Out of scope is
+// answered exactly as missing (apperr.NotFoundf("activity"|"task", id)), and a command on a
+// task out of scope appends nothing.
+
+// activityReadScope is the read model filter of the caller's scope; nil when it sees every
+// activity and task.
+func activityReadScope(ctx context.Context) *activitymodel.Scope {
+	s := authz.ScopeOf(ctx)
+	if s.All {
+		return nil
+	}
+	return &activitymodel.Scope{Owners: s.Owners, Territories: s.Territories}
+}
+
+// ownRecordInScope reports whether the caller's scope holds r, a lead, account or contact, as
+// the log has it; an opportunity is not (see above).
+func (a *App) ownRecordInScope(ctx context.Context, tenant string, r activity.RecordRef) (bool, error) {
+	if !r.Type.Owned() {
+		return false, nil
+	}
+	return a.visibleRecord(ctx, tenant, r)
+}
+
+// taskInScope reports whether the caller may see and change t (a task that exists, as loaded
+// from the log).
+func (a *App) taskInScope(ctx context.Context, s authz.Scope, tenant string, t task.Task) (bool, error) {
+	switch {
+	case !t.Exists():
+		return false, nil
+	case s.All:
+		return true, nil
+	case s.Empty():
+		return false, nil
+	case t.AssigneeID != "" && slices.Contains(s.Owners, t.AssigneeID), t.CreatedBy != "" && slices.Contains(s.Owners, t.CreatedBy):
+		return true, nil
+	}
+	return a.ownRecordInScope(ctx, tenant, t.Record)
+}
+
+// GetActivity returns one activity from the read model; NotFound out of the caller's scope.
 func (a *App) GetActivity(ctx context.Context, tenant, id string, r Read) (activity.Activity, error) {
 	if err := a.waitActivities(ctx, r); err != nil {
 		return activity.Activity{}, err
 	}
-	return a.d.Activity.Views.GetActivity(ctx, tenant, id)
+	return a.d.Activity.Views.GetActivity(ctx, tenant, id, activityReadScope(ctx))
 }
 
-// ListActivities lists activities from the read model, newest first.
+// ListActivities lists activities from the read model, newest first, in the caller's scope.
 func (a *App) ListActivities(ctx context.Context, q ActivityQuery, r Read) ([]activity.Activity, string, error) {
 	if err := a.waitActivities(ctx, r); err != nil {
 		return nil, "", err
 	}
+	q.Scope = activityReadScope(ctx)
 	return a.d.Activity.Views.ListActivities(ctx, q)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/evcrm/evcrm/libs/apperr"
 	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/platform/authz"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/activity"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/task"
 )
@@ -43,18 +44,42 @@ func (a *App) runTask(ctx context.Context, ref eventstore.Ref, c eventstore.Comm
 	return TaskResult{Task: t, Result: res}, nil
 }
 
-// execTask runs a command on an existing task.
+// execTask runs a command on an existing task in the caller's scope. A task that does not
+// exist or is out of scope is NotFound and the command appends nothing; the expected version
+// is checked after the scope (eventstore.ExpectVersion), so a mismatch never tells that a task
+// out of scope exists.
 func (a *App) execTask(ctx context.Context, tenant, id, name string, w Write, decide func(task.Task, time.Time) ([]task.Event, error)) (TaskResult, error) {
 	if !activity.ValidID(id) {
 		return TaskResult{}, apperr.InvalidFields("invalid task id", apperr.FieldViolation{Field: "task_id", Description: "must match [A-Za-z0-9_-]{1,64}"})
 	}
-	c := eventstore.Command{Name: name, IdempotencyKey: w.IdempotencyKey, ExpectedVersion: w.ExpectedVersion}
-	return a.runTask(ctx, a.d.Activity.Tasks.Ref(tenant, id), c, func(cur task.Task, now time.Time) ([]task.Event, error) {
-		if !cur.Exists() {
+	scope := authz.ScopeOf(ctx)
+	c := eventstore.Command{Name: name, IdempotencyKey: w.IdempotencyKey}
+	res, err := a.runTask(ctx, a.d.Activity.Tasks.Ref(tenant, id), c, func(cur task.Task, now time.Time) ([]task.Event, error) {
+		ok, err := a.taskInScope(ctx, scope, tenant, cur)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			return nil, apperr.NotFoundf("task", id)
+		}
+		if err := eventstore.ExpectVersion(cur.Version, w.ExpectedVersion); err != nil {
+			return nil, err
 		}
 		return decide(cur, now)
 	})
+	if err != nil || !res.Result.Replayed {
+		return res, err
+	}
+	// An idempotency key's stored outcome is not decided again: the task it returns must still
+	// be the caller's to see.
+	ok, err := a.taskInScope(ctx, scope, tenant, res.Task)
+	if err != nil {
+		return TaskResult{}, err
+	}
+	if !ok {
+		return TaskResult{}, apperr.NotFoundf("task", id)
+	}
+	return res, nil
 }
 
 // UpdateTask changes the fields cmd.Paths names. Moving the task to a lead, contact or account
@@ -93,20 +118,21 @@ func (a *App) ReopenTask(ctx context.Context, tenant, id, note string, w Write) 
 	})
 }
 
-// GetTask returns one task from the read model.
+// GetTask returns one task from the read model; NotFound out of the caller's scope.
 func (a *App) GetTask(ctx context.Context, tenant, id string, r Read) (task.Task, error) {
 	if err := a.waitActivities(ctx, r); err != nil {
 		return task.Task{}, err
 	}
-	return a.d.Activity.Views.GetTask(ctx, tenant, id)
+	return a.d.Activity.Views.GetTask(ctx, tenant, id, activityReadScope(ctx))
 }
 
-// ListTasks lists tasks from the read model by due date. Overdue is judged at the time of the
-// query.
+// ListTasks lists tasks from the read model by due date, in the caller's scope. Overdue is
+// judged at the time of the query.
 func (a *App) ListTasks(ctx context.Context, q TaskQuery, r Read) ([]task.Task, string, error) {
 	if err := a.waitActivities(ctx, r); err != nil {
 		return nil, "", err
 	}
 	q.Now = a.now(ctx)
+	q.Scope = activityReadScope(ctx)
 	return a.d.Activity.Views.ListTasks(ctx, q)
 }

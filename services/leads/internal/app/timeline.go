@@ -2,6 +2,12 @@ package app
 
 import (
 	"context"
+
+	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/eventstore"
+	"github.com/evcrm/evcrm/libs/platform/authz"
+	"github.com/evcrm/evcrm/services/leads/internal/adapters/activitymodel"
+	"github.com/evcrm/evcrm/services/leads/internal/domain/activity"
 )
 
 // Timeline returns everything that happened to one record — its own events (leads, contacts,
@@ -9,20 +15,42 @@ import (
 // opportunity's timeline here holds only its activities and tasks; its own events live in the
 // pipeline service (the cross-service 360° view is analytics').
 //
-// A lead, account or contact out of the caller's row-level scope has the timeline of a record
-// that does not exist: empty. The query still runs, so a bad page token is refused the same
-// way for both.
+// The timeline of a lead, account or contact that does not exist, or is out of the caller's
+// row-level scope, is NotFound, the answer the record's own Get gives; the query still runs
+// first, so a bad page token is refused the same way for both. Every entry of a record in
+// scope is shown (its activities and tasks are in scope through it). An opportunity is not
+// judged here (its owner is the pipeline's): a caller with a restricted scope gets only the
+// entries whose activity or task is in its scope, and the conversion entry when the lead
+// converted is.
 func (a *App) Timeline(ctx context.Context, q TimelineQuery, r Read) ([]TimelineEntry, string, error) {
 	if err := a.waitActivities(ctx, r); err != nil {
 		return nil, "", err
 	}
-	visible, err := a.visibleRecord(ctx, q.Tenant, q.Record)
+	visible := true
+	if q.Record.Type.Owned() {
+		var err error
+		if visible, err = a.recordVisible(ctx, q.Tenant, q.Record); err != nil {
+			return nil, "", err
+		}
+	} else if s := authz.ScopeOf(ctx); !s.All {
+		q.EntryScope = &activitymodel.Scope{Owners: s.Owners, Territories: s.Territories}
+	}
+	entries, next, err := a.d.Activity.Views.Timeline(ctx, q)
 	if err != nil {
 		return nil, "", err
 	}
-	entries, next, err := a.d.Activity.Views.Timeline(ctx, q)
-	if err != nil || !visible {
-		return nil, "", err
+	if !visible {
+		return nil, "", apperr.NotFoundf(q.Record.Type.String(), q.Record.ID)
 	}
 	return entries, next, nil
+}
+
+// recordVisible reports whether the lead, account or contact r exists and is in the caller's
+// scope, from the log. For a caller who sees everything that is one direct get.
+func (a *App) recordVisible(ctx context.Context, tenant string, r activity.RecordRef) (bool, error) {
+	if authz.ScopeOf(ctx).All {
+		_, ok, err := a.d.Activity.Records.Last(ctx, eventstore.Ref{Tenant: tenant, Type: r.Type.AggregateType(), ID: r.ID})
+		return ok, err
+	}
+	return a.visibleRecord(ctx, tenant, r)
 }

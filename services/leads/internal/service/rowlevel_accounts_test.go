@@ -192,7 +192,7 @@ func TestRowLevelAccountsReads(t *testing.T) {
 		{"admin", as(t, "acme", "admin-1"), allA, allC, []string{"afar2", "cfar", "cmine2"}, false, []string{"afar", "afar2", "afardach"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := tt.ctx
+			ctx := fresh(t, tt.ctx)
 			got := pages(t, "ListAccounts", func(tok string) ([]string, string, error) {
 				r, err := h.accounts.ListAccounts(ctx, &leadsv1.ListAccountsRequest{PageSize: 2, PageToken: tok, Read: f.read})
 				return accountIDs(r.GetAccounts()), r.GetNextPageToken(), err
@@ -359,11 +359,11 @@ func TestRowLevelAccountsCommands(t *testing.T) {
 		assert.EqualValues(t, 1, version, "%s is unchanged", name)
 	}
 
-	// The timeline of an account out of scope is that of a missing one: empty.
-	tl, err := h.activities.GetTimeline(rep, &leadsv1.GetTimelineRequest{Record: accRef(f.ids["afar"]), Read: f.read})
-	require.NoError(t, err)
-	assert.Empty(t, tl.GetEntries(), "timeline of an account out of scope")
-	tl, err = h.activities.GetTimeline(admin, &leadsv1.GetTimelineRequest{Record: accRef(f.ids["afar"]), Read: f.read})
+	// The timeline of an account out of scope is that of a missing one: NOT_FOUND.
+	_, err = h.activities.GetTimeline(rep, &leadsv1.GetTimelineRequest{Record: accRef(f.ids["afar"]), Read: f.read})
+	_, missingErr := h.activities.GetTimeline(rep, &leadsv1.GetTimelineRequest{Record: accRef(missingAccount), Read: f.read})
+	assertNotFoundLike(t, err, missingErr, f.ids["afar"], missingAccount)
+	tl, err := h.activities.GetTimeline(admin, &leadsv1.GetTimelineRequest{Record: accRef(f.ids["afar"]), Read: f.read})
 	require.NoError(t, err)
 	assert.NotEmpty(t, tl.GetEntries(), "the admin's timeline of the same account")
 

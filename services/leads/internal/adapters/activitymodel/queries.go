@@ -29,6 +29,9 @@ type ActivityQuery struct {
 	OccurredAfter, OccurredBefore time.Time
 	PageSize                      int
 	PageToken                     string
+	// Scope keeps the activities the caller may see; nil keeps all. Not part of the page
+	// token's fingerprint (see Scope).
+	Scope *Scope
 }
 
 func (q ActivityQuery) fingerprint() string {
@@ -60,6 +63,9 @@ func (w *where) add(cond string, args ...any) {
 	w.conds = append(w.conds, cond)
 	w.args = append(w.args, args...)
 }
+
+// addAll is add for a condition built with its arguments (a Scope's).
+func (w *where) addAll(cond string, args []any) { w.add(cond, args...) }
 
 func (w *where) in(col string, vals []int) {
 	if len(vals) == 0 {
@@ -112,6 +118,9 @@ func (s *Store) ListActivities(ctx context.Context, q ActivityQuery) ([]activity
 	if more {
 		w.add("("+at+" < ? OR ("+at+" = ? AND a.id < ?))", c.Key, c.Key, c.ID)
 	}
+	if q.Scope != nil {
+		w.addAll(q.Scope.activityCond("a"))
+	}
 	query := fmt.Sprintf(`SELECT a.data, %s, a.id FROM %s WHERE %s ORDER BY %s DESC, a.id DESC LIMIT ?`, at, from, w.sql(), at)
 	rows, err := s.db.R.QueryContext(ctx, query, append(w.args, size+1)...)
 	if err != nil {
@@ -156,6 +165,9 @@ type TaskQuery struct {
 	DueAfter, DueBefore time.Time
 	PageSize            int
 	PageToken           string
+	// Scope keeps the tasks the caller may see; nil keeps all. Not part of the page token's
+	// fingerprint (see Scope).
+	Scope *Scope
 }
 
 func (q TaskQuery) fingerprint() string {
@@ -185,32 +197,36 @@ func (s *Store) ListTasks(ctx context.Context, q TaskQuery) ([]task.Task, string
 	if err != nil {
 		return nil, "", errBadPageToken()
 	}
+	// Columns are qualified: the scope's subqueries have their own tenant and record columns.
 	var w where
-	w.add("tenant = ?", q.Tenant)
+	w.add("t.tenant = ?", q.Tenant)
 	if q.AssigneeID != "" {
-		w.add("assignee_id = ?", q.AssigneeID)
+		w.add("t.assignee_id = ?", q.AssigneeID)
 	}
 	statuses := make([]int, len(q.Statuses))
 	for i, st := range q.Statuses {
 		statuses[i] = int(st)
 	}
-	w.in("status", statuses)
+	w.in("t.status", statuses)
 	if q.OverdueOnly {
-		w.add("status = ? AND due_key < ?", int(task.StatusOpen), q.Now.UnixNano())
+		w.add("t.status = ? AND t.due_key < ?", int(task.StatusOpen), q.Now.UnixNano())
 	}
 	if !q.Record.IsZero() {
-		w.add("record_type = ? AND record_id = ?", int(q.Record.Type), q.Record.ID)
+		w.add("t.record_type = ? AND t.record_id = ?", int(q.Record.Type), q.Record.ID)
 	}
 	if !q.DueAfter.IsZero() {
-		w.add("due_key >= ?", q.DueAfter.UnixNano())
+		w.add("t.due_key >= ?", q.DueAfter.UnixNano())
 	}
 	if !q.DueBefore.IsZero() {
-		w.add("due_key < ?", q.DueBefore.UnixNano())
+		w.add("t.due_key < ?", q.DueBefore.UnixNano())
 	}
 	if more {
-		w.add("(due_key > ? OR (due_key = ? AND id > ?))", c.Key, c.Key, c.ID)
+		w.add("(t.due_key > ? OR (t.due_key = ? AND t.id > ?))", c.Key, c.Key, c.ID)
 	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT data, due_key, id FROM tasks WHERE `+w.sql()+` ORDER BY due_key, id LIMIT ?`,
+	if q.Scope != nil {
+		w.addAll(q.Scope.taskCond("t"))
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT t.data, t.due_key, t.id FROM tasks t WHERE `+w.sql()+` ORDER BY t.due_key, t.id LIMIT ?`,
 		append(w.args, size+1)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("activitymodel: list tasks: %w", err)
@@ -243,6 +259,11 @@ type TimelineQuery struct {
 	Record    activity.RecordRef
 	PageSize  int
 	PageToken string
+	// EntryScope, when set, keeps only the entries whose item the caller may see (an activity
+	// or task in scope, a conversion from a lead in scope; never a record's own event): for the
+	// timeline of a record the caller's scope does not judge as a whole (an opportunity). Not
+	// part of the page token's fingerprint (see Scope).
+	EntryScope *Scope
 }
 
 // Timeline answers q, newest first by (at, sequence), and the token of the next page.
@@ -262,12 +283,15 @@ func (s *Store) Timeline(ctx context.Context, q TimelineQuery) ([]Entry, string,
 		return nil, "", errBadPageToken()
 	}
 	var w where
-	w.add("tenant = ? AND record_type = ? AND record_id = ?", q.Tenant, int(q.Record.Type), q.Record.ID)
+	w.add("tl.tenant = ? AND tl.record_type = ? AND tl.record_id = ?", q.Tenant, int(q.Record.Type), q.Record.ID)
 	if more {
-		w.add("(at < ? OR (at = ? AND seq < ?))", c.Key, c.Key, c.Seq)
+		w.add("(tl.at < ? OR (tl.at = ? AND tl.seq < ?))", c.Key, c.Key, c.Seq)
 	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT at, seq, event_id, event_type, summary, actor, item_kind, item
-		FROM timeline WHERE `+w.sql()+` ORDER BY at DESC, seq DESC LIMIT ?`, append(w.args, size+1)...)
+	if q.EntryScope != nil {
+		w.addAll(q.EntryScope.entryCond())
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT tl.at, tl.seq, tl.event_id, tl.event_type, tl.summary, tl.actor, tl.item_kind, tl.item
+		FROM timeline tl WHERE `+w.sql()+` ORDER BY tl.at DESC, tl.seq DESC LIMIT ?`, append(w.args, size+1)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("activitymodel: timeline: %w", err)
 	}

@@ -83,10 +83,29 @@ type Entry struct {
 	// Activity or Task is set for entries about one (as it was after the event).
 	Activity *activity.Activity
 	Task     *task.Task
+	// ConvertedFrom is the lead of a conversion entry on the account, contact or opportunity
+	// the lead became: the entry is in a caller's scope on an opportunity's timeline when that
+	// lead is.
+	ConvertedFrom string
+}
+
+// RecordScope is a change of the owner or territory of a lead, account or contact (the
+// row-level rules judge activities and tasks by them). Only the fields whose Set flag is true
+// change; a record seen for the first time gets "" for the others.
+type RecordScope struct {
+	Tenant       string
+	Record       activity.RecordRef
+	Seq          uint64
+	SetOwner     bool
+	Owner        string
+	SetTerritory bool
+	Territory    string
 }
 
 // Batch is what one projector batch changes.
 type Batch struct {
+	// Scopes are applied in order.
+	Scopes     []RecordScope
 	Activities []ActivityRow
 	Tasks      []TaskRow
 	Entries    []Entry
@@ -102,6 +121,11 @@ func (s *Store) Apply(ctx context.Context, stream string, seq uint64, b Batch) e
 		return fmt.Errorf("%w: stream and sequence are required", ErrBadChange)
 	}
 	return s.db.Write(ctx, func(tx *sql.Tx) (map[string]uint64, error) {
+		for _, r := range b.Scopes {
+			if err := putScope(ctx, tx, r); err != nil {
+				return nil, err
+			}
+		}
 		for _, r := range b.Activities {
 			if err := putActivity(ctx, tx, r); err != nil {
 				return nil, err
@@ -119,6 +143,24 @@ func (s *Store) Apply(ctx context.Context, stream string, seq uint64, b Batch) e
 		}
 		return map[string]uint64{stream: seq}, nil
 	})
+}
+
+func putScope(ctx context.Context, tx *sql.Tx, r RecordScope) error {
+	if r.Tenant == "" || r.Record.ID == "" || !r.Record.Type.Owned() {
+		return fmt.Errorf("%w: record scope without tenant, record or of an unowned record type", ErrBadChange)
+	}
+	// A replayed older event (seq not above the stored one) changes nothing.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO record_scope (tenant, record_type, record_id, owner, territory, seq)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant, record_type, record_id) DO UPDATE SET
+			owner = CASE WHEN ? THEN excluded.owner ELSE record_scope.owner END,
+			territory = CASE WHEN ? THEN excluded.territory ELSE record_scope.territory END,
+			seq = excluded.seq
+		WHERE excluded.seq > record_scope.seq`,
+		r.Tenant, int(r.Record.Type), r.Record.ID, r.Owner, r.Territory, int64(r.Seq), r.SetOwner, r.SetTerritory); err != nil {
+		return fmt.Errorf("activitymodel: store record scope: %w", err)
+	}
+	return nil
 }
 
 func putActivity(ctx context.Context, tx *sql.Tx, r ActivityRow) error {
@@ -160,13 +202,13 @@ func putTask(ctx context.Context, tx *sql.Tx, r TaskRow) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (tenant, id, assignee_id, status, due_key, record_type, record_id, version, seq, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (tenant, id) DO UPDATE SET assignee_id = excluded.assignee_id, status = excluded.status,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (tenant, id, assignee_id, created_by, status, due_key, record_type, record_id, version, seq, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant, id) DO UPDATE SET assignee_id = excluded.assignee_id, created_by = excluded.created_by, status = excluded.status,
 			due_key = excluded.due_key, record_type = excluded.record_type, record_id = excluded.record_id,
 			version = excluded.version, seq = excluded.seq, data = excluded.data
 		WHERE excluded.version > tasks.version`,
-		r.Tenant, t.ID, t.AssigneeID, int(t.Status), dueKey(t), int(t.Record.Type), t.Record.ID, int64(t.Version), int64(r.Seq), data); err != nil {
+		r.Tenant, t.ID, t.AssigneeID, t.CreatedBy, int(t.Status), dueKey(t), int(t.Record.Type), t.Record.ID, int64(t.Version), int64(r.Seq), data); err != nil {
 		return fmt.Errorf("activitymodel: store task: %w", err)
 	}
 	return nil
@@ -183,25 +225,25 @@ func putEntry(ctx context.Context, tx *sql.Tx, e Entry) error {
 	if e.Tenant == "" || e.Record.ID == "" {
 		return fmt.Errorf("%w: timeline entry without tenant or record", ErrBadChange)
 	}
-	kind := itemNone
+	kind, itemID := itemNone, e.ConvertedFrom
 	var item []byte
 	var err error
 	switch {
 	case e.Activity != nil:
-		kind = itemActivity
+		kind, itemID = itemActivity, e.Activity.ID
 		item, err = proto.Marshal(protomap.ActivityToProto(*e.Activity))
 	case e.Task != nil:
-		kind = itemTask
+		kind, itemID = itemTask, e.Task.ID
 		item, err = proto.Marshal(protomap.TaskToProto(*e.Task))
 	}
 	if err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO timeline
-		(tenant, record_type, record_id, at, seq, event_id, event_type, summary, actor, item_kind, item)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(tenant, record_type, record_id, at, seq, event_id, event_type, summary, actor, item_kind, item, item_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Tenant, int(e.Record.Type), e.Record.ID, e.At.UnixNano(), int64(e.Sequence), e.EventID, e.EventType,
-		e.Summary, e.Actor, kind, item); err != nil {
+		e.Summary, e.Actor, kind, item, itemID); err != nil {
 		return fmt.Errorf("activitymodel: store timeline entry: %w", err)
 	}
 	return nil
@@ -223,10 +265,16 @@ func decodeTask(data []byte) (task.Task, error) {
 	return protomap.TaskFromProto(&p), nil
 }
 
-// GetActivity returns one activity; NotFound when there is none.
-func (s *Store) GetActivity(ctx context.Context, tenant, id string) (activity.Activity, error) {
+// GetActivity returns one activity in scope (nil: any); NotFound when there is none, the same
+// answer for one out of scope.
+func (s *Store) GetActivity(ctx context.Context, tenant, id string, scope *Scope) (activity.Activity, error) {
+	var w where
+	w.add("a.tenant = ? AND a.id = ?", tenant, id)
+	if scope != nil {
+		w.addAll(scope.activityCond("a"))
+	}
 	var data []byte
-	err := s.db.R.QueryRowContext(ctx, `SELECT data FROM activities WHERE tenant = ? AND id = ?`, tenant, id).Scan(&data)
+	err := s.db.R.QueryRowContext(ctx, `SELECT a.data FROM activities a WHERE `+w.sql(), w.args...).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return activity.Activity{}, apperr.NotFoundf("activity", id)
 	}
@@ -236,10 +284,16 @@ func (s *Store) GetActivity(ctx context.Context, tenant, id string) (activity.Ac
 	return decodeActivity(data)
 }
 
-// GetTask returns one task; NotFound when there is none.
-func (s *Store) GetTask(ctx context.Context, tenant, id string) (task.Task, error) {
+// GetTask returns one task in scope (nil: any); NotFound when there is none, the same answer
+// for one out of scope.
+func (s *Store) GetTask(ctx context.Context, tenant, id string, scope *Scope) (task.Task, error) {
+	var w where
+	w.add("t.tenant = ? AND t.id = ?", tenant, id)
+	if scope != nil {
+		w.addAll(scope.taskCond("t"))
+	}
 	var data []byte
-	err := s.db.R.QueryRowContext(ctx, `SELECT data FROM tasks WHERE tenant = ? AND id = ?`, tenant, id).Scan(&data)
+	err := s.db.R.QueryRowContext(ctx, `SELECT t.data FROM tasks t WHERE `+w.sql(), w.args...).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return task.Task{}, apperr.NotFoundf("task", id)
 	}

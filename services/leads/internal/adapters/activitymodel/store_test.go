@@ -156,9 +156,9 @@ func TestTimelineNewestFirstAcrossPages(t *testing.T) {
 	acts, _, err = s.ListActivities(ctx, activitymodel.ActivityQuery{Tenant: "acme", Kinds: []activity.Kind{activity.KindEmail}})
 	require.NoError(t, err)
 	assert.Empty(t, acts)
-	a, err := s.GetActivity(ctx, "acme", "act-1")
+	a, err := s.GetActivity(ctx, "acme", "act-1", nil)
 	require.NoError(t, err)
 	assert.Equal(t, "Call", a.Subject)
-	_, err = s.GetActivity(ctx, "acme", "nope")
+	_, err = s.GetActivity(ctx, "acme", "nope", nil)
 	assert.Equal(t, apperr.NotFound, apperr.KindOf(err))
 }

@@ -2,7 +2,9 @@
 // the CRM_LEADS stream and answers the application's activity, task and timeline queries from
 // it. It follows leads, contacts and accounts only to write their timeline entries (decoding
 // the crm.leads.v1 payloads by event type, so it does not depend on those aggregates' domain
-// code), and folds activities and tasks with their domain's Apply.
+// code), and folds activities and tasks with their domain's Apply. From the same events it
+// keeps each record's owner and territory (scope.go), which the row-level rules judge
+// activities and tasks by.
 package activityview
 
 import (
@@ -107,9 +109,14 @@ func (v *View) record(b *batch, rt activity.RecordType, rec eventstore.Recorded,
 	if err != nil {
 		return projection.Poison(e, "decode payload: "+err.Error())
 	}
-	en := entry(rec, activity.RecordRef{Type: rt, ID: rec.Envelope.GetAggregateId()})
+	self := activity.RecordRef{Type: rt, ID: rec.Envelope.GetAggregateId()}
+	en := entry(rec, self)
 	en.Summary = recordSummary(msg)
 	b.out.Entries = append(b.out.Entries, en)
+	if sc, ok := recordScope(msg); ok {
+		sc.Tenant, sc.Record, sc.Seq = rec.Envelope.GetTenantId(), self, rec.Sequence
+		b.out.Scopes = append(b.out.Scopes, sc)
+	}
 	// A conversion is part of the history of the records the lead became, too.
 	if c, ok := msg.(*leadsv1.LeadConverted); ok {
 		from := "Converted from lead " + rec.Envelope.GetAggregateId()
@@ -122,7 +129,7 @@ func (v *View) record(b *batch, rt activity.RecordType, rec eventstore.Recorded,
 				continue
 			}
 			en := entry(rec, r)
-			en.Summary = from
+			en.Summary, en.ConvertedFrom = from, rec.Envelope.GetAggregateId()
 			b.out.Entries = append(b.out.Entries, en)
 		}
 	}
@@ -153,7 +160,7 @@ func (v *View) task(ctx context.Context, b *batch, rec eventstore.Recorded, e pr
 	if !ok {
 		cur = &task.Task{}
 		if env.GetAggregateVersion() != 1 {
-			t, err := v.store.GetTask(ctx, k.tenant, k.id)
+			t, err := v.store.GetTask(ctx, k.tenant, k.id, nil)
 			if err != nil && apperr.KindOf(err) != apperr.NotFound {
 				return err
 			}
@@ -189,9 +196,9 @@ func (v *View) task(ctx context.Context, b *batch, rec eventstore.Recorded, e pr
 	return nil
 }
 
-// GetActivity returns one activity.
-func (v *View) GetActivity(ctx context.Context, tenant, id string) (activity.Activity, error) {
-	return v.store.GetActivity(ctx, tenant, id)
+// GetActivity returns one activity in scope (nil: any).
+func (v *View) GetActivity(ctx context.Context, tenant, id string, scope *activitymodel.Scope) (activity.Activity, error) {
+	return v.store.GetActivity(ctx, tenant, id, scope)
 }
 
 // ListActivities lists activities, newest first.
@@ -199,9 +206,9 @@ func (v *View) ListActivities(ctx context.Context, q activitymodel.ActivityQuery
 	return v.store.ListActivities(ctx, q)
 }
 
-// GetTask returns one task.
-func (v *View) GetTask(ctx context.Context, tenant, id string) (task.Task, error) {
-	return v.store.GetTask(ctx, tenant, id)
+// GetTask returns one task in scope (nil: any).
+func (v *View) GetTask(ctx context.Context, tenant, id string, scope *activitymodel.Scope) (task.Task, error) {
+	return v.store.GetTask(ctx, tenant, id, scope)
 }
 
 // ListTasks lists tasks by due date.
