@@ -33,6 +33,11 @@ type Aggregate[S any] struct {
 	Ref      Ref
 	State    S
 	Position Position
+
+	// The version and encoded size of the last snapshot taken of this state (see
+	// Repository.snapshot): a large state is not encoded again after every event.
+	snapVersion uint64
+	snapBytes   int
 }
 
 // Exists reports whether the aggregate has any event.
@@ -121,7 +126,7 @@ type Repository[S, E any] struct {
 	typ     string
 	codec   Codec[E]
 	initial func() S
-	apply   func(S, E) S
+	fold    func(S, ...E) S
 	opts    RepositoryOptions
 	cache   *lru.Cache[Ref, Aggregate[S]]
 	locks   keyedMutex
@@ -130,6 +135,20 @@ type Repository[S, E any] struct {
 
 // NewRepository returns a repository for aggregates of type aggregateType.
 func NewRepository[S, E any](store *Store, aggregateType string, codec Codec[E], initial func() S, apply func(S, E) S, opts RepositoryOptions) (*Repository[S, E], error) {
+	return NewRepositoryFold(store, aggregateType, codec, initial, func(s S, evs ...E) S {
+		for _, e := range evs {
+			s = apply(s, e)
+		}
+		return s
+	}, opts)
+}
+
+// NewRepositoryFold is NewRepository with a fold of several events at once in place of an
+// apply of one: fold(s, evs...) must give the state of applying evs to s in order and, like
+// apply, must not modify s. A domain whose apply copies a state that grows with its history
+// (an opportunity's stage visits) folds a load of n events with one copy instead of n — O(n)
+// instead of O(n²): 10,000 stage moves took 15 s to load one by one.
+func NewRepositoryFold[S, E any](store *Store, aggregateType string, codec Codec[E], initial func() S, fold func(S, ...E) S, opts RepositoryOptions) (*Repository[S, E], error) {
 	if _, err := store.StreamOf(aggregateType); err != nil {
 		return nil, err
 	}
@@ -139,7 +158,7 @@ func NewRepository[S, E any](store *Store, aggregateType string, codec Codec[E],
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 5
 	}
-	r := &Repository[S, E]{store: store, typ: aggregateType, codec: codec, initial: initial, apply: apply, opts: opts}
+	r := &Repository[S, E]{store: store, typ: aggregateType, codec: codec, initial: initial, fold: fold, opts: opts}
 	if opts.Snapshots != nil {
 		schema, err := snapshotSchema[S](aggregateType, opts.SnapshotVersion)
 		if err != nil {
@@ -195,18 +214,20 @@ func (r *Repository[S, E]) load(ctx context.Context, ref Ref, fresh bool) (agg A
 	if err != nil {
 		return Aggregate[S]{}, false, err
 	}
-	for _, rec := range recs {
-		ev, err := r.codec.Decode(rec)
-		if err != nil {
+	evs := make([]E, len(recs))
+	for i, rec := range recs {
+		if evs[i], err = r.codec.Decode(rec); err != nil {
 			return Aggregate[S]{}, false, fmt.Errorf("eventstore: decode %s v%d: %w", ref, rec.Envelope.GetAggregateVersion(), err)
 		}
-		agg.State = r.apply(agg.State, ev)
+	}
+	if len(evs) > 0 {
+		agg.State = r.fold(agg.State, evs...)
 	}
 	agg.Position = pos
-	r.remember(agg)
 	if len(recs) > 0 {
-		r.snapshot(agg)
+		r.snapshot(&agg)
 	}
+	r.remember(agg)
 	return agg, true, nil
 }
 
@@ -362,12 +383,10 @@ func (r *Repository[S, E]) execute(ctx context.Context, ref Ref, cmd Command, c 
 			r.forget(ref) // the append may have landed; do not trust the cached position
 			return Aggregate[S]{}, Result{}, uncertain{err}
 		}
-		for _, ev := range evs {
-			agg.State = r.apply(agg.State, ev)
-		}
+		agg.State = r.fold(agg.State, evs...)
 		agg.Position = ar.Position
+		r.snapshot(&agg)
 		r.remember(agg)
-		r.snapshot(agg)
 		return agg, Result{Ref: ref, Position: ar.Position, FirstSequence: ar.FirstSequence, EventIDs: ar.EventIDs}, nil
 	}
 }

@@ -128,18 +128,33 @@ func (r *Repository[S, E]) fromSnapshot(ctx context.Context, ref Ref) (Aggregate
 		return Aggregate[S]{}, false
 	}
 	snapshotLoads.WithLabelValues(r.typ, "hit").Inc()
-	return Aggregate[S]{Ref: ref, State: state, Position: snap.Position}, true
+	return Aggregate[S]{Ref: ref, State: state, Position: snap.Position, snapVersion: snap.Position.Version, snapBytes: len(snap.State)}, true
 }
 
-// snapshot hands the aggregate's state to the snapshot store. A state that cannot be encoded
-// is not stored: the next cold load reads the stream, as without a store.
-func (r *Repository[S, E]) snapshot(agg Aggregate[S]) {
+// snapshotBytesPerEvent paces the snapshots of large states: after a snapshot of n bytes the
+// next one is taken n/snapshotBytesPerEvent events later (at least one). Encoding a state costs
+// time in proportion to its size on every command that snapshots it: an opportunity moved
+// through 10,000 stages has a state of about a megabyte, and encoding it after every command
+// was most of MoveStage's time (BenchmarkMoveStageHistory). With the pace, encoding costs at
+// most about this many bytes per event, and a cold load reads at most that many events after
+// its snapshot from the stream, where a small state (the common case) is still stored after
+// every command and loads with no read of the stream at all.
+const snapshotBytesPerEvent = 4096
+
+// snapshot hands the aggregate's state to the snapshot store when one is due (see
+// snapshotBytesPerEvent), and records it in agg. A state that cannot be encoded is not stored:
+// the next cold load reads the stream, as without a store.
+func (r *Repository[S, E]) snapshot(agg *Aggregate[S]) {
 	if r.opts.Snapshots == nil || agg.Position.Version == 0 {
+		return
+	}
+	if agg.snapVersion > 0 && agg.Position.Version < agg.snapVersion+max(1, uint64(agg.snapBytes/snapshotBytesPerEvent)) {
 		return
 	}
 	data, err := json.Marshal(agg.State)
 	if err != nil {
 		return
 	}
+	agg.snapVersion, agg.snapBytes = agg.Position.Version, len(data)
 	r.opts.Snapshots.PutSnapshot(Snapshot{Key: agg.Ref.String(), Schema: r.schema, Position: agg.Position, State: data})
 }

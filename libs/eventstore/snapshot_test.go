@@ -2,6 +2,8 @@ package eventstore_test
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -131,4 +133,64 @@ func TestRepositorySnapshotSchema(t *testing.T) {
 	_, err = eventstore.NewRepository(e.store, "lead", counterCodec{}, func() hidden { return hidden{} },
 		func(s hidden, _ counterEvent) hidden { return s }, eventstore.RepositoryOptions{Snapshots: snaps})
 	assert.ErrorContains(t, err, "unexported")
+}
+
+// countingSnapshots counts what a repository hands to the store it wraps.
+type countingSnapshots struct {
+	eventstore.SnapshotStore
+	mu       sync.Mutex
+	versions []uint64
+}
+
+func (c *countingSnapshots) PutSnapshot(s eventstore.Snapshot) {
+	c.mu.Lock()
+	c.versions = append(c.versions, s.Position.Version)
+	c.mu.Unlock()
+	c.SnapshotStore.PutSnapshot(s)
+}
+
+// A small state is stored after every command; a large one every size/4 KiB events, so that
+// encoding it does not cost a megabyte per command. A replica restarted on the paced snapshot
+// reads the events after it from the stream and has the same state.
+func TestRepositorySnapshotPace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, eventstore.StreamOptions{})
+	ctx := context.Background()
+	path := t.TempDir() + "/snapshots.db"
+	snaps := &countingSnapshots{SnapshotStore: openSnapshots(t, path)}
+	repo := newRepo(t, e.store, eventstore.RepositoryOptions{Snapshots: snaps})
+
+	small := repo.Ref("acme", "small")
+	_, err := repo.Execute(ctx, small, eventstore.Command{Name: "Create"}, create("visits"))
+	require.NoError(t, err)
+	for range 5 {
+		_, err = repo.Execute(ctx, small, eventstore.Command{Name: "Add"}, add(1))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []uint64{1, 2, 3, 4, 5, 6}, snaps.versions, "a small state after every command")
+
+	// A state of ~16 KiB: the next snapshot 4 events after the last.
+	snaps.versions = nil
+	large := repo.Ref("acme", "large")
+	_, err = repo.Execute(ctx, large, eventstore.Command{Name: "Create"}, create(strings.Repeat("x", 16*1024)))
+	require.NoError(t, err)
+	for range 12 {
+		_, err = repo.Execute(ctx, large, eventstore.Command{Name: "Add"}, add(1))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []uint64{1, 5, 9, 13}, snaps.versions, "a 16 KiB state every 4 events")
+	_, err = repo.Execute(ctx, large, eventstore.Command{Name: "Add"}, add(1)) // version 14: not stored
+	require.NoError(t, err)
+	require.NoError(t, snaps.SnapshotStore.(*snapshotstore.Store).Close())
+
+	reopened := openSnapshots(t, path)
+	snap, ok, err := reopened.GetSnapshot(ctx, large.String())
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, uint64(13), snap.Position.Version)
+	restarted := newRepo(t, e.store, eventstore.RepositoryOptions{Snapshots: reopened})
+	agg, err := restarted.Load(ctx, large)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(14), agg.Position.Version, "the events after the snapshot come from the stream")
+	assert.Equal(t, int64(13), agg.State.Total)
 }

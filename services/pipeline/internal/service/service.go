@@ -91,8 +91,10 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Service, error) {
 		}
 	}()
 	ro := eventstore.RepositoryOptions{Idempotency: idem}
-	opps, err := eventstore.NewRepository(es, opportunity.AggregateType, protomap.OpportunityCodec{},
-		func() opportunity.Opportunity { return opportunity.Opportunity{} }, opportunity.Apply,
+	// Folded with ApplyAll: an opportunity's state grows with its stage history, and applying
+	// a long history one event at a time copies it once per event.
+	opps, err := eventstore.NewRepositoryFold(es, opportunity.AggregateType, protomap.OpportunityCodec{},
+		func() opportunity.Opportunity { return opportunity.Opportunity{} }, opportunity.ApplyAll,
 		eventstore.RepositoryOptions{Idempotency: idem, Snapshots: snaps})
 	if err != nil {
 		return nil, err

@@ -8,13 +8,31 @@ import (
 // change are copied), and the result depends only on o and e, never on the pipeline's or the
 // tenant's current configuration — events carry every computed value (probabilities,
 // categories, quote totals).
-func Apply(o Opportunity, e Event) Opportunity {
-	if c, ok := e.(OpportunityCreated); ok {
-		n := c.Opportunity.clone()
-		n.Version = o.Version + 1
-		return n
+func Apply(o Opportunity, e Event) Opportunity { return ApplyAll(o, e) }
+
+// ApplyAll folds events in order, purely like Apply. It copies o's slices and maps once and
+// folds every event into that copy: loading an opportunity moved through 10,000 stages event
+// by event copied its stage history 10,000 times (15 s, BenchmarkMoveStageHistory); this
+// copies it once.
+func ApplyAll(o Opportunity, events ...Event) Opportunity {
+	if len(events) == 0 {
+		return o
 	}
 	o = o.clone()
+	for _, e := range events {
+		o.apply(e)
+	}
+	return o
+}
+
+// apply folds e into o in place; o must own its slices and maps (a clone's).
+func (o *Opportunity) apply(e Event) {
+	if c, ok := e.(OpportunityCreated); ok {
+		v := o.Version
+		*o = c.Opportunity.clone()
+		o.Version = v + 1
+		return
+	}
 	o.Version++
 	o.UpdatedAt = e.OccurredAt()
 	switch e := e.(type) {
@@ -64,15 +82,6 @@ func Apply(o Opportunity, e Event) Opportunity {
 	case QuoteExpired:
 		o.setQuoteStatus(e.QuoteID, e.Version, quote.StatusExpired, e)
 	}
-	return o
-}
-
-// ApplyAll folds events in order.
-func ApplyAll(o Opportunity, events ...Event) Opportunity {
-	for _, e := range events {
-		o = Apply(o, e)
-	}
-	return o
 }
 
 // setQuoteStatus changes one quote version's status; o.Quotes must be o's own slice.

@@ -91,4 +91,20 @@ func TestApplyDoesNotModifyItsInput(t *testing.T) {
 	assert.Equal(t, t0.Add(day), n.StageHistory[0].LeftAt)
 	assert.EqualValues(t, 1, o.Version)
 	assert.EqualValues(t, 2, n.Version)
+
+	// ApplyAll folds several events into one copy: the state Apply gives one event at a time,
+	// and its input untouched as well.
+	evs := []opportunity.Event{opportunity.OpportunityStageChanged{ToStageID: "b", At: t0.Add(day)},
+		opportunity.OpportunityStageChanged{ToStageID: "c", At: t0.Add(2 * day)},
+		opportunity.OpportunityOwnerChanged{New: "max", At: t0.Add(3 * day)}}
+	oneByOne := o
+	for _, e := range evs {
+		oneByOne = opportunity.Apply(oneByOne, e)
+	}
+	all := opportunity.ApplyAll(o, evs...)
+	assert.Equal(t, oneByOne, all)
+	assert.Len(t, all.StageHistory, 3)
+	assert.Len(t, o.StageHistory, 1, "the input's history is not appended to")
+	assert.True(t, o.StageHistory[0].LeftAt.IsZero(), "nor its last visit closed")
+	assert.Empty(t, o.OwnerID)
 }
