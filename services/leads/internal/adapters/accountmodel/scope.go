@@ -1,6 +1,9 @@
 package accountmodel
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Scope limits a query to the accounts or contacts a caller may see (the row-level rules of
 // libs/platform/authz.Scope, applied to accounts and contacts by the leads service's app
@@ -42,11 +45,5 @@ func (s *Scope) add(w *where, territories bool) {
 
 // nonEmpty drops "": an empty owner is the unowned case, matched on its own.
 func nonEmpty(vals []string) []string {
-	out := make([]string, 0, len(vals))
-	for _, v := range vals {
-		if v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(vals), func(v string) bool { return v == "" })
 }

@@ -3,6 +3,7 @@ package activitymodel
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/evcrm/evcrm/services/leads/internal/domain/activity"
 )
@@ -109,11 +110,5 @@ func (s *Scope) entryCond() (string, []any) {
 // nonEmpty drops "": an empty owner or territory is the unowned case, matched (or not) on its
 // own, never through a caller's list.
 func nonEmpty(vals []string) []string {
-	out := make([]string, 0, len(vals))
-	for _, v := range vals {
-		if v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(vals), func(v string) bool { return v == "" })
 }

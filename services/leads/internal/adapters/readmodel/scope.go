@@ -1,5 +1,7 @@
 package readmodel
 
+import "slices"
+
 // Scope limits a query to the leads a caller may see (the row-level rules of
 // libs/platform/authz.Scope): those owned by one of Owners or in one of
 // Territories. A nil *Scope limits nothing (admins, services); a Scope with
@@ -44,11 +46,5 @@ func (s *Scope) where(b *sqlBuilder) {
 // nonEmpty drops "": an unowned lead (empty owner) is in scope only through its
 // territory, and a lead in no territory only through its owner.
 func nonEmpty(vals []string) []string {
-	out := make([]string, 0, len(vals))
-	for _, v := range vals {
-		if v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(vals), func(v string) bool { return v == "" })
 }
