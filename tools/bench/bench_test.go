@@ -207,3 +207,17 @@ func TestResumable(t *testing.T) {
 		}
 	}
 }
+
+func TestNotRun(t *testing.T) {
+	r := &Run{}
+	for _, s := range scenarios[1:] {
+		r.Scenarios = append(r.Scenarios, &ScenarioResult{Name: s.Name})
+	}
+	if got := notRun(r); !slices.Equal(got, []string{"`" + scenarios[0].Name + "`"}) {
+		t.Errorf("notRun = %v, want only the first scenario", got)
+	}
+	r.Scenarios = append(r.Scenarios, &ScenarioResult{Name: scenarios[0].Name, Skipped: "full run only"})
+	if got := notRun(r); len(got) != 0 {
+		t.Errorf("a complete run (skipped ones included) lacks %v", got)
+	}
+}

@@ -53,6 +53,10 @@ func writeMarkdown(path string, r *Run, source string) error {
 	}
 	w("Run %s, commit `%s`%s, %d repetition(s) of every benchmark (median and spread over them), %s in all.\n\n",
 		r.Started.Format("2006-01-02 15:04 MST"), r.Commit, dirty, r.Count, r.Elapsed)
+	if missing := notRun(r); len(missing) > 0 {
+		w("**Scenarios not in this run: %s.** An interrupted run goes on with `--resume` on its checkpoint (docs/benchmarks.md).\n\n",
+			strings.Join(missing, ", "))
+	}
 	if len(r.Resumed) > 0 {
 		var at []string
 		for _, t := range r.Resumed {
@@ -291,4 +295,20 @@ func num(v float64) string {
 	default:
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
+}
+
+// notRun lists the scenarios of the harness that r holds no result for (a run with --only, or
+// one interrupted before it reached them).
+func notRun(r *Run) []string {
+	ran := map[string]bool{}
+	for _, s := range r.Scenarios {
+		ran[s.Name] = true
+	}
+	var out []string
+	for _, s := range scenarios {
+		if !ran[s.Name] {
+			out = append(out, "`"+s.Name+"`")
+		}
+	}
+	return out
 }
