@@ -101,45 +101,48 @@ func runScenario(ctx context.Context, log io.Writer, root string, s scenario, qu
 			used[k] = v
 		}
 	}
+	// A scenario whose benchmark cannot repeat inside one process runs as count processes of
+	// -count 1, one after the other; their outputs together are the repetitions.
+	runs, perRun := 1, count
+	if s.ProcessPerRun {
+		runs, perRun = count, 1
+	}
 	args := []string{"test", "-run", "^$", "-bench", s.Bench, "-benchtime", benchtime,
-		"-count", strconv.Itoa(count), "-timeout", timeout, "-json", s.Pkg}
+		"-count", strconv.Itoa(perRun), "-timeout", timeout, "-json", s.Pkg}
 	if race {
 		args = slices.Insert(args, 1, "-race")
 	}
 	res := &ScenarioResult{Name: s.Name, Title: s.Title, Env: used,
 		Command: envPrefix(used) + "cd " + s.Dir + " && go " + strings.Join(quoteArgs(args), " ")}
+	if runs > 1 {
+		res.Command += fmt.Sprintf(" (%d times)", runs)
+	}
 	fmt.Fprintf(log, "bench: %s: %s\n", s.Name, res.Command)
 
 	start := time.Now()
-	c := exec.CommandContext(ctx, "go", args...)
-	c.Dir = filepath.Join(root, s.Dir)
-	c.Env = os.Environ()
-	for _, k := range slices.Sorted(maps.Keys(used)) {
-		c.Env = append(c.Env, k+"="+used[k])
+	var text, nonJSON, stderr strings.Builder
+	var err error
+	for range runs {
+		var t, n, e string
+		t, n, e, err = runGoTest(ctx, log, root, s, args, used)
+		text.WriteString(t)
+		nonJSON.WriteString(n)
+		stderr.WriteString(e)
+		if err != nil {
+			break
+		}
 	}
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	stdout, err := c.StdoutPipe()
-	if err != nil {
-		res.Error = err.Error()
-		return res
-	}
-	if err := c.Start(); err != nil {
-		res.Error = err.Error()
-		return res
-	}
-	text, nonJSON := collectOutput(stdout, log, s.Name+": ")
-	err = c.Wait()
 	res.Elapsed = time.Since(start).Round(100 * time.Millisecond).String()
-	res.Figures, _ = parseFigures(text)
+	res.Figures, _ = parseFigures(text.String())
+	all := text.String() + nonJSON.String() + stderr.String()
 	switch {
 	case err != nil:
-		res.Error = fmt.Sprintf("%v\n%s", err, tail(text+nonJSON+stderr.String(), 4000))
+		res.Error = fmt.Sprintf("%v\n%s", err, tail(all, 4000))
 	case len(res.Figures) == 0:
-		res.Error = "no benchmark results (does -bench " + s.Bench + " match a benchmark?)\n" + tail(text+nonJSON+stderr.String(), 4000)
+		res.Error = "no benchmark results (does -bench " + s.Bench + " match a benchmark?)\n" + tail(all, 4000)
 	default:
 		if missing := missingFigures(s, res.Figures); len(missing) > 0 {
-			res.Error = "missing figures: " + strings.Join(missing, "; ") + "\n" + tail(text+nonJSON+stderr.String(), 4000)
+			res.Error = "missing figures: " + strings.Join(missing, "; ") + "\n" + tail(all, 4000)
 		}
 	}
 	if res.Error != "" {
@@ -148,6 +151,29 @@ func runScenario(ctx context.Context, log io.Writer, root string, s scenario, qu
 		fmt.Fprintf(log, "bench: %s: %d figures in %s\n", s.Name, len(res.Figures), res.Elapsed)
 	}
 	return res
+}
+
+// runGoTest runs `go <args>` for scenario s in its module with the environment used added, and
+// returns what collectOutput makes of its output, its stderr and how it ended.
+func runGoTest(ctx context.Context, log io.Writer, root string, s scenario, args []string, used map[string]string) (text, nonJSON, stderr string, err error) {
+	c := exec.CommandContext(ctx, "go", args...)
+	c.Dir = filepath.Join(root, s.Dir)
+	c.Env = os.Environ()
+	for _, k := range slices.Sorted(maps.Keys(used)) {
+		c.Env = append(c.Env, k+"="+used[k])
+	}
+	var errBuf bytes.Buffer
+	c.Stderr = &errBuf
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		return "", "", "", err
+	}
+	if err := c.Start(); err != nil {
+		return "", "", "", err
+	}
+	text, nonJSON = collectOutput(stdout, log, s.Name+": ")
+	err = c.Wait()
+	return text, nonJSON, errBuf.String(), err
 }
 
 // collectOutput reads test2json events, returns the test binary's output as text (what `go

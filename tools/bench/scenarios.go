@@ -20,6 +20,11 @@ type scenario struct {
 	// MaxCount caps --count for this scenario (0: no cap), for a scenario too long to repeat as
 	// often as the others.
 	MaxCount int
+	// ProcessPerRun runs each repetition as a `go test -count 1` process of its own, for a
+	// benchmark whose parts share state they use up (BenchmarkAnalytics consumes the streams it
+	// loaded: a second -count repetition in the same process found nothing left to consume and
+	// waited for ever).
+	ProcessPerRun bool
 	// FullOnly, when set, says why the quick run leaves the scenario out (it is another
 	// scenario's benchmark at a larger size: the quick run would run the same code again).
 	FullOnly string
@@ -112,7 +117,7 @@ var scenarios = []scenario{
 	// Bench "Analytics" runs every part of BenchmarkAnalytics, the "postgres" comparison too.
 	{Name: "analytics", Title: "Analytics (1,000,000 events in the full run): projection, queries, the five metrics vs PostgreSQL, freshness, rebuild",
 		Dir: "services/analytics", Pkg: "./internal/service/", Bench: "Analytics",
-		BenchTime: "1x", Timeout: "3h",
+		BenchTime: "1x", Timeout: "3h", ProcessPerRun: true,
 		Env: map[string]string{"ANALYTICS_BENCH_EVENTS": "1000000", "ANALYTICS_BENCH_RATE": "1000,5000,20000"},
 		QuickEnv: map[string]string{"ANALYTICS_BENCH_EVENTS": "2000", "ANALYTICS_BENCH_RATE": "200,500,1000",
 			"ANALYTICS_BENCH_SECONDS": "1", "ANALYTICS_BENCH_QUERIES": "3"},
@@ -128,7 +133,7 @@ var scenarios = []scenario{
 	// projecting 10M events takes most of an hour on two cores, so one repetition.
 	{Name: "analytics-10m", Title: "Analytics (10,000,000 events, full run only): queries, the five metrics vs PostgreSQL, rebuild",
 		Dir: "services/analytics", Pkg: "./internal/service/", Bench: "Analytics/(queries|postgres|rebuild)$",
-		BenchTime: "1x", Timeout: "6h", MaxCount: 1,
+		BenchTime: "1x", Timeout: "6h", MaxCount: 1, ProcessPerRun: true,
 		FullOnly: "the analytics scenario's benchmark at 10,000,000 events",
 		Env:      map[string]string{"ANALYTICS_BENCH_EVENTS": "10000000", "ANALYTICS_BENCH_QUERIES": "20"},
 		Want:     append([]string{"Analytics/queries funnel_p50_ms", "Analytics/rebuild rebuild_s", "Analytics/rebuild rebuild_events/s"}, pgWants...)},

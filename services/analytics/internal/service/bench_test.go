@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -102,6 +103,12 @@ const benchTenant = "bench"
 //
 // Run with -benchtime 1x: every sub-benchmark does its whole measurement once.
 func BenchmarkAnalytics(b *testing.B) {
+	// Its parts share one loaded history and use it up (the raw consume takes every message;
+	// the projector has projected everything): a second repetition in the same process would
+	// wait for events that never come. tools/bench repeats it as separate processes.
+	if c := flag.Lookup("test.count"); c != nil && c.Value.String() != "1" {
+		b.Fatalf("BenchmarkAnalytics cannot repeat inside one process (-count %s): run it once per process", c.Value)
+	}
 	units := max(envInt(b, benchEventsEnv, 1_000_000)*unitsPer/unitEvents, 1)
 	batch := envInt(b, benchBatchEnv, 5000)
 	batchWait := envDuration(b, benchBatchWaitEnv, 500*time.Millisecond)
@@ -411,7 +418,12 @@ func rawConsume(b *testing.B, js jetstream.JetStream, perStream map[string]int, 
 				b.Error(err)
 				return
 			}
+			idle := time.Now()
 			for got := 0; got < n; {
+				if time.Since(idle) > time.Minute {
+					b.Errorf("%s: %d of %d messages, then none for a minute", stream, got, n)
+					return
+				}
 				msgs, err := cons.Fetch(min(batch, n-got), jetstream.FetchMaxWait(2*time.Second))
 				if err != nil {
 					b.Error(err)
@@ -423,6 +435,7 @@ func rawConsume(b *testing.B, js jetstream.JetStream, perStream map[string]int, 
 						return
 					}
 					got++
+					idle = time.Now()
 				}
 				if err := msgs.Error(); err != nil {
 					b.Error(err)
