@@ -71,10 +71,7 @@ func (a *App) requireRecords(ctx context.Context, tenant string, refs ...activit
 		if !r.Type.Owned() {
 			continue
 		}
-		_, ok, err := a.d.Activity.Records.Last(ctx, eventstore.Ref{Tenant: tenant, Type: r.Type.AggregateType(), ID: r.ID})
-		if err == nil && ok {
-			ok, err = a.visibleRecord(ctx, tenant, r)
-		}
+		ok, err := a.existingVisibleRecord(ctx, tenant, r)
 		if err != nil {
 			return err
 		}
@@ -136,15 +133,6 @@ func activityReadScope(ctx context.Context) *activitymodel.Scope {
 	return &activitymodel.Scope{Owners: s.Owners, Territories: s.Territories}
 }
 
-// ownRecordInScope reports whether the caller's scope holds r, a lead, account or contact, as
-// the log has it; an opportunity is not (see above).
-func (a *App) ownRecordInScope(ctx context.Context, tenant string, r activity.RecordRef) (bool, error) {
-	if !r.Type.Owned() {
-		return false, nil
-	}
-	return a.visibleRecord(ctx, tenant, r)
-}
-
 // taskInScope reports whether the caller may see and change t (a task that exists, as loaded
 // from the log).
 func (a *App) taskInScope(ctx context.Context, s authz.Scope, tenant string, t task.Task) (bool, error) {
@@ -157,8 +145,10 @@ func (a *App) taskInScope(ctx context.Context, s authz.Scope, tenant string, t t
 		return false, nil
 	case t.AssigneeID != "" && slices.Contains(s.Owners, t.AssigneeID), t.CreatedBy != "" && slices.Contains(s.Owners, t.CreatedBy):
 		return true, nil
+	case !t.Record.Type.Owned():
+		return false, nil // an opportunity widens nothing (see above)
 	}
-	return a.ownRecordInScope(ctx, tenant, t.Record)
+	return a.visibleRecord(ctx, tenant, t.Record)
 }
 
 // GetActivity returns one activity from the read model; NotFound out of the caller's scope.

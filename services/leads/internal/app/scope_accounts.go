@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/evcrm/evcrm/libs/apperr"
+	"github.com/evcrm/evcrm/libs/eventstore"
 	"github.com/evcrm/evcrm/libs/platform/authz"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/accountmodel"
 	"github.com/evcrm/evcrm/services/leads/internal/domain/account"
@@ -109,6 +110,17 @@ func (a *App) visibleRecord(ctx context.Context, tenant string, r activity.Recor
 		return a.visibleContact(ctx, tenant, r.ID)
 	}
 	return true, nil
+}
+
+// existingVisibleRecord reports whether the lead, account or contact r exists and is in the
+// caller's scope, from the log: for a caller who sees everything one direct get of its last
+// event, else the load visibleRecord makes (which checks that it exists).
+func (a *App) existingVisibleRecord(ctx context.Context, tenant string, r activity.RecordRef) (bool, error) {
+	if authz.ScopeOf(ctx).All {
+		_, ok, err := a.d.Activity.Records.Last(ctx, eventstore.Ref{Tenant: tenant, Type: r.Type.AggregateType(), ID: r.ID})
+		return ok, err
+	}
+	return a.visibleRecord(ctx, tenant, r)
 }
 
 // loadVisibleAccount is LoadAccount in the caller's scope: an account out of it is NotFound,

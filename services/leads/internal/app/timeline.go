@@ -4,10 +4,8 @@ import (
 	"context"
 
 	"github.com/evcrm/evcrm/libs/apperr"
-	"github.com/evcrm/evcrm/libs/eventstore"
 	"github.com/evcrm/evcrm/libs/platform/authz"
 	"github.com/evcrm/evcrm/services/leads/internal/adapters/activitymodel"
-	"github.com/evcrm/evcrm/services/leads/internal/domain/activity"
 )
 
 // Timeline returns everything that happened to one record — its own events (leads, contacts,
@@ -29,7 +27,7 @@ func (a *App) Timeline(ctx context.Context, q TimelineQuery, r Read) ([]Timeline
 	visible := true
 	if q.Record.Type.Owned() {
 		var err error
-		if visible, err = a.recordVisible(ctx, q.Tenant, q.Record); err != nil {
+		if visible, err = a.existingVisibleRecord(ctx, q.Tenant, q.Record); err != nil {
 			return nil, "", err
 		}
 	} else if s := authz.ScopeOf(ctx); !s.All {
@@ -43,14 +41,4 @@ func (a *App) Timeline(ctx context.Context, q TimelineQuery, r Read) ([]Timeline
 		return nil, "", apperr.NotFoundf(q.Record.Type.String(), q.Record.ID)
 	}
 	return entries, next, nil
-}
-
-// recordVisible reports whether the lead, account or contact r exists and is in the caller's
-// scope, from the log. For a caller who sees everything that is one direct get.
-func (a *App) recordVisible(ctx context.Context, tenant string, r activity.RecordRef) (bool, error) {
-	if authz.ScopeOf(ctx).All {
-		_, ok, err := a.d.Activity.Records.Last(ctx, eventstore.Ref{Tenant: tenant, Type: r.Type.AggregateType(), ID: r.ID})
-		return ok, err
-	}
-	return a.visibleRecord(ctx, tenant, r)
 }
