@@ -1,10 +1,10 @@
 // Package activityview keeps the activities read model (adapters/activitymodel) up to date from
 // the CRM_LEADS stream and answers the application's activity, task and timeline queries from
 // it. It follows leads, contacts and accounts only to write their timeline entries (decoding
-// the crm.leads.v1 payloads by event type, so it does not depend on those aggregates' domain
-// code), and folds activities and tasks with their domain's Apply. From the same events it
-// keeps each record's owner and territory (scope.go), which the row-level rules judge
-// activities and tasks by.
+// the crm.leads.v1 payloads by event type, so it does not depend on those aggregates' folds),
+// and folds activities and tasks with their domain's Apply. From the same events it keeps each
+// record's owner and territory (scope.go, which takes the field paths an update names from the
+// account and contact domains), which the row-level rules judge activities and tasks by.
 package activityview
 
 import (
