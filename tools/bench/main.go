@@ -307,7 +307,7 @@ func relTo(root, path string) string {
 }
 
 // resumable says whether the checkpoint prev can go on in the run cur is about to start: the
-// figures of both parts must come from the same code, repetitions and sizes.
+// figures of both parts must come from the same code and repetitions.
 func resumable(prev, cur *Run) error {
 	switch {
 	case prev.Commit != cur.Commit:
