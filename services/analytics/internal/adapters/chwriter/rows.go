@@ -38,6 +38,11 @@ var (
 		"opportunity_id", "source", "campaign_id", "owner_id"}
 	contactsColumns = []string{"tenant", "contact_id", "seq", "aggregate_version", "account_id",
 		"source_lead_id", "created_at"}
+
+	// factColumns are the column lists of the tables batch.fact adds rows to.
+	factColumns = map[string][]string{"events": eventsColumns, "lead_transitions": leadTransitionsColumns,
+		"stage_transitions": stageTransitionsColumns, "responses": responsesColumns, "costs": costsColumns,
+		"conversions": conversionsColumns}
 )
 
 // lead is a row of leads: the current state of one lead, folded from its events.
@@ -61,8 +66,6 @@ func (r *lead) ptrs() []any {
 		&r.OpportunityID, &r.MergedIntoID}
 }
 
-func (r *lead) values() []any { return deref(r.ptrs()) }
-
 // opportunity is a row of opportunities.
 type opportunity struct {
 	Tenant, OpportunityID                        string
@@ -83,8 +86,6 @@ func (r *opportunity) ptrs() []any {
 		&r.CreatedAt, &r.ClosedAt}
 }
 
-func (r *opportunity) values() []any { return deref(r.ptrs()) }
-
 // campaign is a row of campaigns.
 type campaign struct {
 	Tenant, CampaignID                               string
@@ -102,8 +103,6 @@ func (r *campaign) ptrs() []any {
 		&r.ActualCostMicros, &r.Currency, &r.CreatedAt}
 }
 
-func (r *campaign) values() []any { return deref(r.ptrs()) }
-
 // member is a row of members.
 type member struct {
 	Tenant, CampaignID, MemberType, PersonID, MemberID string
@@ -120,8 +119,6 @@ func (r *member) ptrs() []any {
 		&r.LastResponseAt}
 }
 
-func (r *member) values() []any { return deref(r.ptrs()) }
-
 // contact is a row of contacts.
 type contact struct {
 	Tenant, ContactID     string
@@ -132,30 +129,4 @@ type contact struct {
 
 func (r *contact) ptrs() []any {
 	return []any{&r.Tenant, &r.ContactID, &r.Seq, &r.Version, &r.AccountID, &r.SourceLead, &r.CreatedAt}
-}
-
-func (r *contact) values() []any { return deref(r.ptrs()) }
-
-// deref turns the scan targets of a row into the values to insert.
-func deref(ptrs []any) []any {
-	out := make([]any, len(ptrs))
-	for i, p := range ptrs {
-		switch p := p.(type) {
-		case *string:
-			out[i] = *p
-		case *uint64:
-			out[i] = *p
-		case *int64:
-			out[i] = *p
-		case *uint8:
-			out[i] = *p
-		case *float64:
-			out[i] = *p
-		case *time.Time:
-			out[i] = *p
-		default:
-			panic("chwriter: unhandled column type")
-		}
-	}
-	return out
 }

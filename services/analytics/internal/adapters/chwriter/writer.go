@@ -172,6 +172,7 @@ func (w *Writer) Write(ctx context.Context, evs []projection.Event) error {
 		return cmp.Or(strings.Compare(a.Stream, b.Stream), cmp.Compare(a.Sequence, b.Sequence))
 	})
 	b := newBatch(w)
+	b.events = len(ds)
 	if err := b.load(ctx, ds); err != nil {
 		return &StoreError{Err: err}
 	}
@@ -216,8 +217,9 @@ func (w *Writer) Write(ctx context.Context, evs []projection.Event) error {
 
 // batch is the rows of one Write.
 type batch struct {
-	w     *Writer
-	facts map[string][][]any // table → rows
+	w      *Writer
+	events int                 // events in the batch
+	facts  map[string]*columns // table → rows
 
 	leads    map[string]*lead
 	opps     map[string]*opportunity
@@ -230,7 +232,7 @@ type batch struct {
 }
 
 func newBatch(w *Writer) *batch {
-	return &batch{w: w, facts: map[string][][]any{},
+	return &batch{w: w, facts: map[string]*columns{},
 		leads: map[string]*lead{}, opps: map[string]*opportunity{}, camps: map[string]*campaign{},
 		members: map[string]*member{}, contacts: map[string]*contact{}, dirty: map[string]bool{},
 		held: map[string]bool{}, unread: map[string]bool{}}
@@ -238,7 +240,20 @@ func newBatch(w *Writer) *batch {
 
 func key(parts ...string) string { return strings.Join(parts, "\x00") }
 
-func (b *batch) fact(table string, row ...any) { b.facts[table] = append(b.facts[table], row) }
+// fact adds a row to a fact table (or events): its values in the order of the table's column
+// list (factColumns).
+func (b *batch) fact(table string, row ...any) {
+	c := b.facts[table]
+	if c == nil {
+		hint := 0
+		if table == "events" { // one row per event
+			hint = b.events
+		}
+		c = newColumns(factColumns[table], hint)
+		b.facts[table] = c
+	}
+	c.add(row...)
+}
 
 // step decides whether ev is folded into a row that stands at version cur (its last event at
 // stream sequence seq): not when the row has it already (a replay), yes when it is the next
@@ -393,35 +408,37 @@ func at(d decoded) time.Time { return orTime(ts(d.Envelope.GetOccurredAt()), cla
 // repeat (each table is a ReplacingMergeTree on its key). Sending the tables concurrently was
 // measured and gained nothing: ClickHouse's own insert work on the server is the limit.
 func (b *batch) insert(ctx context.Context) error {
-	var leads, opps, camps, members, contacts [][]any
+	state := map[string]*columns{}
+	for table, names := range map[string][]string{"leads": leadsColumns, "opportunities": opportunitiesColumns,
+		"campaigns": campaignsColumns, "members": membersColumns, "contacts": contactsColumns} {
+		state[table] = newColumns(names, 0)
+	}
 	for k := range b.dirty {
 		table, id, _ := strings.Cut(k, "\x00")
 		switch table {
 		case "leads":
-			leads = append(leads, b.leads[id].values())
+			state[table].addPtrs(b.leads[id].ptrs())
 		case "opportunities":
-			opps = append(opps, b.opps[id].values())
+			state[table].addPtrs(b.opps[id].ptrs())
 		case "campaigns":
-			camps = append(camps, b.camps[id].values())
+			state[table].addPtrs(b.camps[id].ptrs())
 		case "members":
-			members = append(members, b.members[id].values())
+			state[table].addPtrs(b.members[id].ptrs())
 		case "contacts":
-			contacts = append(contacts, b.contacts[id].values())
+			state[table].addPtrs(b.contacts[id].ptrs())
 		}
 	}
 	for _, t := range []struct {
 		name string
-		cols []string
-		rows [][]any
+		rows *columns
 	}{
-		{"events", eventsColumns, b.facts["events"]}, {"lead_transitions", leadTransitionsColumns, b.facts["lead_transitions"]},
-		{"stage_transitions", stageTransitionsColumns, b.facts["stage_transitions"]}, {"responses", responsesColumns, b.facts["responses"]},
-		{"costs", costsColumns, b.facts["costs"]}, {"conversions", conversionsColumns, b.facts["conversions"]},
-		{"leads", leadsColumns, leads}, {"opportunities", opportunitiesColumns, opps},
-		{"campaigns", campaignsColumns, camps}, {"members", membersColumns, members},
-		{"contacts", contactsColumns, contacts},
+		{"events", b.facts["events"]}, {"lead_transitions", b.facts["lead_transitions"]},
+		{"stage_transitions", b.facts["stage_transitions"]}, {"responses", b.facts["responses"]},
+		{"costs", b.facts["costs"]}, {"conversions", b.facts["conversions"]},
+		{"leads", state["leads"]}, {"opportunities", state["opportunities"]},
+		{"campaigns", state["campaigns"]}, {"members", state["members"]}, {"contacts", state["contacts"]},
 	} {
-		if err := b.send(ctx, t.name, t.cols, t.rows); err != nil {
+		if err := b.send(ctx, t.name, t.rows); err != nil {
 			return err
 		}
 	}
@@ -432,13 +449,13 @@ func (b *batch) insert(ctx context.Context) error {
 // a command ends at the ClickHouse insert that made its event visible.
 var tracer = otel.Tracer("github.com/evcrm/evcrm/services/analytics/internal/adapters/chwriter")
 
-func (b *batch) send(ctx context.Context, table string, cols []string, rows [][]any) (err error) {
-	if len(rows) == 0 {
+func (b *batch) send(ctx context.Context, table string, rows *columns) (err error) {
+	if rows == nil || rows.rows == 0 {
 		return nil
 	}
 	ctx, span := tracer.Start(ctx, "clickhouse insert "+table, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("db.system", "clickhouse"), attribute.String("db.collection.name", table),
-			attribute.Int("db.operation.batch.size", len(rows))))
+			attribute.Int("db.operation.batch.size", rows.rows)))
 	defer func() {
 		if err != nil {
 			span.RecordError(err)
@@ -446,15 +463,13 @@ func (b *batch) send(ctx context.Context, table string, cols []string, rows [][]
 		}
 		span.End()
 	}()
-	nb, err := b.w.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+")")
+	nb, err := b.w.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(rows.names, ", ")+")")
 	if err != nil {
 		return fmt.Errorf("prepare insert into %s: %w", table, err)
 	}
 	defer nb.Abort() //nolint:errcheck // a no-op once sent
-	for _, r := range rows {
-		if err := nb.Append(r...); err != nil {
-			return fmt.Errorf("append to %s: %w", table, err)
-		}
+	if err := rows.appendTo(nb); err != nil {
+		return fmt.Errorf("append to %s: %w", table, err)
 	}
 	if err := nb.Send(); err != nil {
 		return fmt.Errorf("insert into %s: %w", table, err)
