@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/evcrm/evcrm/libs/testkit"
+	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chsnapshot"
 	"github.com/evcrm/evcrm/services/analytics/internal/ports/projector"
 	"github.com/evcrm/evcrm/services/analytics/internal/service"
 )
@@ -49,10 +50,19 @@ func TestRoleSplit(t *testing.T) {
 	}
 
 	proj := startRole(t, e, service.RoleProjector)
-	if names := workerNames(proj); !slices.Contains(names, "analytics-projector") {
-		t.Fatalf("a projector-only instance does not run the projector: %v", names)
+	if names := workerNames(proj); !slices.Contains(names, "analytics-projector") || slices.Contains(names, "analytics-snapshots") {
+		t.Fatalf("a projector-only instance does not run the projector, or takes snapshots: %v", names)
+	}
+	if names := workerNames(query); !slices.Contains(names, "analytics-snapshots") {
+		t.Fatalf("a query-only instance takes no snapshots: %v", names)
 	}
 	waitProjected(t, query.App)
+	checkAcme(t, snapshot(t, query, tenantA))
+	checkGlobex(t, snapshot(t, query, tenantB))
+
+	// The query instance's snapshots catch up with what was projected, and the metrics read
+	// from them are the same.
+	waitSnapshots(t, query, e.conn, 30*time.Second)
 	checkAcme(t, snapshot(t, query, tenantA))
 	checkGlobex(t, snapshot(t, query, tenantB))
 }
@@ -76,6 +86,7 @@ func startRole(t *testing.T, e *env, role service.Role) *service.Service {
 	svc, err := service.New(t.Context(), e.nc, service.Options{
 		ClickHouse: service.ClickHouseOptions{Addr: e.ch.Addr(), Database: e.db, User: "default"},
 		BatchSize:  50, BatchWait: 50 * time.Millisecond, Backoff: []time.Duration{100 * time.Millisecond}, Role: role,
+		Snapshots: chsnapshot.Options{Check: 100 * time.Millisecond, MinInterval: 100 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatalf("service.New (%s): %v", role, err)

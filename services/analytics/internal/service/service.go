@@ -21,6 +21,7 @@ import (
 	"github.com/evcrm/evcrm/libs/platform/lifecycle"
 	"github.com/evcrm/evcrm/libs/projection"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chschema"
+	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chsnapshot"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chwriter"
 	"github.com/evcrm/evcrm/services/analytics/internal/app"
 	"github.com/evcrm/evcrm/services/analytics/internal/ports/projector"
@@ -96,6 +97,10 @@ type Options struct {
 	// how long a batch of a replica that died stays invisible before it is offered again.
 	// Events waiting on a gap wait twice as long before they are applied over it.
 	AckWait time.Duration
+	// Snapshots tunes the snapshots of leads and opportunities that GetFunnel and
+	// GetSalesVelocity read (package chsnapshot), taken by the instances that serve queries on
+	// a single node (not in cluster mode, where the queries read FINAL as before).
+	Snapshots chsnapshot.Options
 }
 
 // Service is the built application and its background workers.
@@ -183,7 +188,24 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (_ *Service, err error) 
 		Admin: admin, Open: o.ClickHouse.open, Database: o.ClickHouse.Database, Gate: &gate, Options: popts,
 		Schema: schema,
 	})
-	s.App = app.New(app.Deps{Projection: projector.Control{Projector: proj, Rebuilder: rebuilder}, ClickHouse: conn})
+	control := projector.Control{Projector: proj, Rebuilder: rebuilder}
+	s.App = app.New(app.Deps{Projection: control, ClickHouse: conn})
+	if o.Role.Queries() && !schema.Clustered() {
+		sopts := o.Snapshots
+		sopts.Gate, sopts.Logger = &gate, o.Logger
+		refresher := chsnapshot.New(conn, func(ctx context.Context) (map[string]uint64, error) {
+			sts, err := control.Status(ctx)
+			if err != nil {
+				return nil, err
+			}
+			pos := make(map[string]uint64, len(sts))
+			for _, st := range sts {
+				pos[st.Stream] = st.ProjectedSequence
+			}
+			return pos, nil
+		}, sopts)
+		s.workers = append(s.workers, lifecycle.Worker{Name: "analytics-snapshots", Run: refresher.Run})
+	}
 	if migrated.NeedsRebuild {
 		s.workers = append(s.workers, lifecycle.Worker{Name: "analytics-schema-rebuild",
 			Run: func(ctx context.Context) error { return schemaRebuild(ctx, s.App, o.Logger, time.Minute) }})

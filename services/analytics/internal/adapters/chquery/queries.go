@@ -115,6 +115,9 @@ func Funnel(ctx context.Context, q Querier, s Scope, window time.Duration) ([]Fu
 		return nil, err
 	}
 	p["window_s"] = int64(window / time.Second)
+	if err := snapshotParams(ctx, q, "leads", p); err != nil {
+		return nil, err
+	}
 	var out []FunnelRow
 	err = run(ctx, q, "funnel.sql", p, func(r driver.Rows) error {
 		var f FunnelRow
@@ -176,6 +179,9 @@ func SalesVelocity(ctx context.Context, q Querier, s Scope, currency string) ([]
 		return nil, err
 	}
 	p["currency"] = currency
+	if err := snapshotParams(ctx, q, "opportunities", p); err != nil {
+		return nil, err
+	}
 	var out []VelocityRow
 	err = run(ctx, q, "sales_velocity.sql", p, func(r driver.Rows) error {
 		var x VelocityRow

@@ -14,11 +14,14 @@
 --                        sales_cycle_days (0 when the cycle is 0).
 -- Breakdown: source, campaign_id, owner_id or pipeline_id ('' without one).
 --
--- Replay safety and speed: the current state comes from FINAL (ReplacingMergeTree(seq) keeps
--- the row of the highest seq per opportunity, so duplicates collapse), which merges the sorted
--- parts instead of hashing every row for ten argMax() of strings. FINAL sits in an inner
--- subquery filtered on the tenant only (a key column), so the other filters see the collapsed
--- state, never an older row.
+-- Replay safety and speed: the current state is what FINAL gives (ReplacingMergeTree(seq)
+-- keeps the row of the highest seq per opportunity, so duplicates collapse), which merges the
+-- sorted parts instead of hashing every row for ten argMax() of strings; most opportunities
+-- come from the latest snapshot (opportunities_snapshot, a copy of FINAL), the others from
+-- FINAL over their rows after the snapshot (as in funnel.sql). The filters before FINAL are
+-- on the tenant (a key column) and seq > upto (which keeps an opportunity's highest seq
+-- whenever it keeps any of its rows), so the other filters see the collapsed state, never an
+-- older row.
 SELECT
     period_start,
     key,
@@ -79,11 +82,24 @@ FROM
                     '') AS key
             FROM
             (
-                SELECT status, amount_micros, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id
+                -- The tenant's opportunities as FINAL would give them: the latest snapshot for those
+                -- with no row after its upto_seq, FINAL over their rows after it for the others
+                -- (funnel.sql explains; {snapshot} = {upto} = 0 without a snapshot).
+                SELECT status, amount_micros, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id, toUInt64(0) AS seq
+                FROM opportunities_snapshot
+                WHERE snapshot = {snapshot:UInt64} AND tenant = {tenant:String}
+                    AND opportunity_id GLOBAL NOT IN (
+                        SELECT opportunity_id FROM opportunities
+                        PREWHERE seq > {upto:UInt64}
+                        WHERE tenant = {tenant:String} AND {snapshot:UInt64} != 0)
+                UNION ALL
+                SELECT status, amount_micros, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id, seq
                 FROM opportunities FINAL
+                PREWHERE seq > {upto:UInt64}
                 WHERE tenant = {tenant:String}
             )
-            WHERE status IN ('won', 'lost')
+            -- seq >= 0 keeps seq in the FINAL read (funnel.sql: an 18.16 quirk).
+            WHERE seq >= 0 AND status IN ('won', 'lost')
                 AND closed_at >= {from:DateTime} AND closed_at < {to:DateTime}
                 AND currency = {currency:String}
                 AND (empty({sources:Array(String)}) OR has({sources:Array(String)}, source))
@@ -119,11 +135,23 @@ FROM
                          (greatest(toDate(closed_at, 'UTC'), toDate(created_at, 'UTC')), toInt64(-1))])) AS e
                 FROM
                 (
-                    SELECT status, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id
+                    -- The tenant's opportunities as FINAL would give them: the latest snapshot for those
+                    -- with no row after its upto_seq, FINAL over their rows after it for the others
+                    -- (funnel.sql explains; {snapshot} = {upto} = 0 without a snapshot).
+                    SELECT status, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id, toUInt64(0) AS seq
+                    FROM opportunities_snapshot
+                    WHERE snapshot = {snapshot:UInt64} AND tenant = {tenant:String}
+                        AND opportunity_id GLOBAL NOT IN (
+                            SELECT opportunity_id FROM opportunities
+                            PREWHERE seq > {upto:UInt64}
+                            WHERE tenant = {tenant:String} AND {snapshot:UInt64} != 0)
+                    UNION ALL
+                    SELECT status, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id, seq
                     FROM opportunities FINAL
+                    PREWHERE seq > {upto:UInt64}
                     WHERE tenant = {tenant:String}
                 )
-                WHERE currency = {currency:String}
+                WHERE seq >= 0 AND currency = {currency:String}
                     AND (empty({sources:Array(String)}) OR has({sources:Array(String)}, source))
                     AND (empty({campaign_ids:Array(String)}) OR has({campaign_ids:Array(String)}, campaign_id))
                     AND (empty({owner_ids:Array(String)}) OR has({owner_ids:Array(String)}, owner_id))

@@ -102,6 +102,11 @@ func Tables() ([]string, error) {
 	return out, nil
 }
 
+// Derived are the tables the projector does not write: the snapshots of the current state
+// (migration 0013, package chsnapshot), copies of other tables. They are plain MergeTree
+// tables (no FINAL), and a rebuild starts them empty.
+var Derived = map[string]bool{"leads_snapshot": true, "opportunities_snapshot": true, "snapshots": true}
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {

@@ -41,7 +41,8 @@ func TestTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"events", "leads", "lead_transitions", "opportunities", "stage_transitions",
-		"campaigns", "members", "responses", "costs", "conversions", "contacts"}
+		"campaigns", "members", "responses", "costs", "conversions", "contacts",
+		"leads_snapshot", "opportunities_snapshot", "snapshots"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Tables() = %v, want %v", got, want)
 	}

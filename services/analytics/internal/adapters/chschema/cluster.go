@@ -64,6 +64,11 @@ var ShardKeys = map[string]string{
 	"responses":         "cityHash64(tenant, campaign_id)",
 	"costs":             "cityHash64(tenant, campaign_id)",
 	"contacts":          "cityHash64(tenant, contact_id)",
+	// The snapshots are not taken in cluster mode (package chsnapshot); their tables exist so
+	// that every metric query runs unchanged.
+	"leads_snapshot":         "cityHash64(tenant, lead_id)",
+	"opportunities_snapshot": "cityHash64(tenant, opportunity_id)",
+	"snapshots":              "cityHash64(name)",
 }
 
 // LedgerTable is the migration ledger; in cluster mode it stays a single replicated table.
