@@ -62,7 +62,7 @@ type Options struct {
 	// least d/Share (default 0.05: at most a twentieth of the time, on ClickHouse's side).
 	Share float64
 	// Grace is how long a snapshot stays after a newer one was registered, for the queries
-	// that chose it just before (default 10 min).
+	// that chose it just before (default 2 min).
 	Grace time.Duration
 	Gate  Gate
 	// Now replaces time.Now (tests).
@@ -90,7 +90,7 @@ func New(conn driver.Conn, pos Positions, opts Options) *Refresher {
 		opts.Share = 0.05
 	}
 	if opts.Grace <= 0 {
-		opts.Grace = 10 * time.Minute
+		opts.Grace = 2 * time.Minute
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
