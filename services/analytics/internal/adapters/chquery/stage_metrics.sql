@@ -36,12 +36,11 @@ FROM
         seq,
         'enter' AS kind,
         toInt64(0) AS dur_s,
-        multiIf(
-            {breakdown:String} = 'source', source,
-            {breakdown:String} = 'campaign', campaign_id,
-            {breakdown:String} = 'owner', owner_id,
-            {breakdown:String} = 'pipeline', pipeline_id,
-            '') AS key
+        if({breakdown:String} = 'source', source,
+        if({breakdown:String} = 'campaign', campaign_id,
+        if({breakdown:String} = 'owner', owner_id,
+        if({breakdown:String} = 'pipeline', pipeline_id,
+            '')))) AS key
     FROM stage_transitions FINAL
     WHERE tenant = {tenant:String}
         AND outcome IN ('created', 'forward', 'backward', 'reopened')
@@ -60,12 +59,11 @@ FROM
         seq,
         multiIf(outcome IN ('forward', 'won'), 'advance', outcome = 'lost', 'lost', 'back') AS kind,
         time_in_stage_s AS dur_s,
-        multiIf(
-            {breakdown:String} = 'source', source,
-            {breakdown:String} = 'campaign', campaign_id,
-            {breakdown:String} = 'owner', owner_id,
-            {breakdown:String} = 'pipeline', pipeline_id,
-            '') AS key
+        if({breakdown:String} = 'source', source,
+        if({breakdown:String} = 'campaign', campaign_id,
+        if({breakdown:String} = 'owner', owner_id,
+        if({breakdown:String} = 'pipeline', pipeline_id,
+            '')))) AS key
     FROM stage_transitions FINAL
     WHERE tenant = {tenant:String}
         AND outcome IN ('forward', 'backward', 'won', 'lost')
