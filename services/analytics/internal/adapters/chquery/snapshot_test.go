@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evcrm/evcrm/libs/testkit"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chquery"
-	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chschema"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chsnapshot"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/metrichistory"
 )
@@ -19,13 +17,9 @@ import (
 // the rest after it, and with the whole history replayed after that.
 func TestMetricsFromSnapshots(t *testing.T) {
 	t.Parallel()
-	ch := testkit.SharedClickHouse(t)
-	conn := ch.ConnDatabase(t, ch.NewDatabase(t))
+	conn := load(t, 0) // the schema, no rows
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	if _, err := chschema.Migrate(ctx, conn); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
 	pos := map[string]uint64{}
 	snap := chsnapshot.New(conn, func(context.Context) (map[string]uint64, error) { return pos, nil }, chsnapshot.Options{})
 	// insert writes the history's rows whose seq is in (after, upto]: the seq column of the

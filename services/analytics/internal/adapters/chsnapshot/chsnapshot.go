@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chwriter"
 )
 
 // Spec is one snapshot: its name in snapshots, the source table and stream, and the columns
@@ -241,4 +243,5 @@ func (r *Refresher) Partitions(ctx context.Context, s Spec) ([]uint64, error) {
 	return out, rows.Err()
 }
 
-func quote(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
+// quote renders a name as a string literal.
+var quote = chwriter.Quote
