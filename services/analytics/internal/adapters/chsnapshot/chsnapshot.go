@@ -144,9 +144,9 @@ func (r *Refresher) LatestOf(ctx context.Context, s Spec) (Latest, error) {
 	return l, nil
 }
 
-// Refresh takes a snapshot of s when its stream has advanced past the latest one and, unless
-// force is set, the pacing (Options.MinInterval, Options.Share) allows one now. It reports
-// whether it took one.
+// Refresh takes a snapshot of s when the projector's position in its stream differs from the
+// latest snapshot's and, unless force is set or the position went back, the pacing
+// (Options.MinInterval, Options.Share) allows one now. It reports whether it took one.
 func (r *Refresher) Refresh(ctx context.Context, s Spec, force bool) (bool, error) {
 	if r.opts.Gate != nil {
 		r.opts.Gate.RLock()
@@ -161,8 +161,17 @@ func (r *Refresher) Refresh(ctx context.Context, s Spec, force bool) (bool, erro
 		return false, fmt.Errorf("chsnapshot: %s: projector position: %w", s.Name, err)
 	}
 	upto := pos[s.Stream]
-	if upto == 0 || upto <= latest.Upto {
-		return false, nil // nothing projected since
+	switch {
+	case upto == 0 || upto == latest.Upto:
+		return false, nil // nothing projected, or nothing since
+	case upto < latest.Upto:
+		// The position went back: a consumer created anew re-projects from the start (the
+		// latest snapshot stays right), or the stream itself was created anew and its
+		// sequences start over (the latest snapshot's upto_seq would hide every new row). A
+		// snapshot at the lower position is right in both cases, so one is taken now.
+		r.opts.Logger.WarnContext(ctx, "chsnapshot: the projector's position is behind the latest snapshot's; taking a new one",
+			"snapshot", s.Name, "position", upto, "snapshot_upto", latest.Upto)
+		force = true
 	}
 	if !force && latest.ID != 0 {
 		wait := max(r.opts.MinInterval, time.Duration(float64(latest.Took)/r.opts.Share))
@@ -171,7 +180,7 @@ func (r *Refresher) Refresh(ctx context.Context, s Spec, force bool) (bool, erro
 		}
 	}
 	start := r.opts.Now()
-	id := uint64(start.UnixNano())
+	id := max(uint64(start.UnixNano()), latest.ID+1) // newer than the latest even if the clock is not
 	cols := strings.Join(s.Columns, ", ")
 	if err := r.conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s (snapshot, %s) SELECT toUInt64(%d), %s FROM %s FINAL",
 		s.Snapshot, cols, id, cols, s.Table)); err != nil {

@@ -87,6 +87,15 @@ func TestRefreshCopiesFinalAndRegisters(t *testing.T) {
 	if took, err := r.Refresh(ctx, leads, true); err != nil || took {
 		t.Fatalf("Refresh with nothing new = %v, %v; want none", took, err)
 	}
+	// The stream was created anew (its sequences start over): a snapshot at the lower
+	// position right away, pacing or not, or its old upto_seq would hide the new rows.
+	pos["CRM_LEADS"] = 1
+	if took, err := r.Refresh(ctx, leads, false); err != nil || !took {
+		t.Fatalf("Refresh after the position went back = %v, %v; want a snapshot", took, err)
+	}
+	if l, err := r.LatestOf(ctx, leads); err != nil || l.Upto != 1 {
+		t.Fatalf("latest after the position went back = %+v, %v; want upto 1", l, err)
+	}
 }
 
 func TestRefreshPacesAndDropsSupersededSnapshots(t *testing.T) {
