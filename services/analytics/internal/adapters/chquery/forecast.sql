@@ -24,17 +24,19 @@ FROM
         status,
         amount_micros,
         probability,
-        if({period:String} = 'day', d,
-        if({period:String} = 'week', toMonday(d),
-        if({period:String} = 'quarter', toStartOfQuarter(d),
-        if({period:String} = 'year', toStartOfYear(d),
-            toStartOfMonth(d))))) AS period_start,
-        if({breakdown:String} = 'source', source,
-        if({breakdown:String} = 'campaign', campaign_id,
-        if({breakdown:String} = 'owner', owner_id,
-        if({breakdown:String} = 'pipeline', pipeline_id,
-        if({breakdown:String} = 'forecast_category', forecast_category,
-            ''))))) AS key
+        multiIf(
+            {period:String} = 'day', d,
+            {period:String} = 'week', toMonday(d),
+            {period:String} = 'quarter', toStartOfQuarter(d),
+            {period:String} = 'year', toStartOfYear(d),
+            toStartOfMonth(d)) AS period_start,
+        multiIf(
+            {breakdown:String} = 'source', source,
+            {breakdown:String} = 'campaign', campaign_id,
+            {breakdown:String} = 'owner', owner_id,
+            {breakdown:String} = 'pipeline', pipeline_id,
+            {breakdown:String} = 'forecast_category', forecast_category,
+            '') AS key
     FROM
     (
     SELECT

@@ -50,11 +50,12 @@ FROM
     (
         SELECT
             period_start,
-            if({period:String} = 'day', addDays(period_start, 1),
-            if({period:String} = 'week', addDays(period_start, 7),
-            if({period:String} = 'quarter', addMonths(period_start, 3),
-            if({period:String} = 'year', addYears(period_start, 1),
-                addMonths(period_start, 1))))) AS period_end,
+            multiIf(
+                {period:String} = 'day', addDays(period_start, 1),
+                {period:String} = 'week', addDays(period_start, 7),
+                {period:String} = 'quarter', addMonths(period_start, 3),
+                {period:String} = 'year', addYears(period_start, 1),
+                addMonths(period_start, 1)) AS period_end,
             key,
             countIf(status = 'won') AS won,
             countIf(status = 'lost') AS lost,
@@ -67,16 +68,18 @@ FROM
                 amount_micros,
                 created_at,
                 closed_at,
-                if({period:String} = 'day', toDate(closed_at, 'UTC'),
-                if({period:String} = 'week', toMonday(toDate(closed_at, 'UTC')),
-                if({period:String} = 'quarter', toStartOfQuarter(toDate(closed_at, 'UTC')),
-                if({period:String} = 'year', toStartOfYear(toDate(closed_at, 'UTC')),
-                    toStartOfMonth(toDate(closed_at, 'UTC')))))) AS period_start,
-                if({breakdown:String} = 'source', source,
-                if({breakdown:String} = 'campaign', campaign_id,
-                if({breakdown:String} = 'owner', owner_id,
-                if({breakdown:String} = 'pipeline', pipeline_id,
-                    '')))) AS key
+                multiIf(
+                    {period:String} = 'day', toDate(closed_at, 'UTC'),
+                    {period:String} = 'week', toMonday(toDate(closed_at, 'UTC')),
+                    {period:String} = 'quarter', toStartOfQuarter(toDate(closed_at, 'UTC')),
+                    {period:String} = 'year', toStartOfYear(toDate(closed_at, 'UTC')),
+                    toStartOfMonth(toDate(closed_at, 'UTC'))) AS period_start,
+                multiIf(
+                    {breakdown:String} = 'source', source,
+                    {breakdown:String} = 'campaign', campaign_id,
+                    {breakdown:String} = 'owner', owner_id,
+                    {breakdown:String} = 'pipeline', pipeline_id,
+                    '') AS key
             FROM
             (
                 -- The tenant's opportunities as FINAL would give them: the latest snapshot for those
@@ -120,11 +123,12 @@ FROM
             FROM
             (
                 SELECT
-                    if({breakdown:String} = 'source', source,
-                    if({breakdown:String} = 'campaign', campaign_id,
-                    if({breakdown:String} = 'owner', owner_id,
-                    if({breakdown:String} = 'pipeline', pipeline_id,
-                        '')))) AS key,
+                    multiIf(
+                        {breakdown:String} = 'source', source,
+                        {breakdown:String} = 'campaign', campaign_id,
+                        {breakdown:String} = 'owner', owner_id,
+                        {breakdown:String} = 'pipeline', pipeline_id,
+                        '') AS key,
                     arrayJoin(if(status = 'open',
                         [(toDate(created_at, 'UTC'), toInt64(1))],
                         [(toDate(created_at, 'UTC'), toInt64(1)),

@@ -36,11 +36,12 @@ FROM
         seq,
         'enter' AS kind,
         toInt64(0) AS dur_s,
-        if({breakdown:String} = 'source', source,
-        if({breakdown:String} = 'campaign', campaign_id,
-        if({breakdown:String} = 'owner', owner_id,
-        if({breakdown:String} = 'pipeline', pipeline_id,
-            '')))) AS key
+        multiIf(
+            {breakdown:String} = 'source', source,
+            {breakdown:String} = 'campaign', campaign_id,
+            {breakdown:String} = 'owner', owner_id,
+            {breakdown:String} = 'pipeline', pipeline_id,
+            '') AS key
     FROM stage_transitions FINAL
     WHERE tenant = {tenant:String}
         AND outcome IN ('created', 'forward', 'backward', 'reopened')
@@ -59,11 +60,12 @@ FROM
         seq,
         multiIf(outcome IN ('forward', 'won'), 'advance', outcome = 'lost', 'lost', 'back') AS kind,
         time_in_stage_s AS dur_s,
-        if({breakdown:String} = 'source', source,
-        if({breakdown:String} = 'campaign', campaign_id,
-        if({breakdown:String} = 'owner', owner_id,
-        if({breakdown:String} = 'pipeline', pipeline_id,
-            '')))) AS key
+        multiIf(
+            {breakdown:String} = 'source', source,
+            {breakdown:String} = 'campaign', campaign_id,
+            {breakdown:String} = 'owner', owner_id,
+            {breakdown:String} = 'pipeline', pipeline_id,
+            '') AS key
     FROM stage_transitions FINAL
     WHERE tenant = {tenant:String}
         AND outcome IN ('forward', 'backward', 'won', 'lost')
