@@ -58,10 +58,13 @@ type Gate interface {
 type Options struct {
 	// Check is how often Run looks for a snapshot to take (default 5 s).
 	Check time.Duration
-	// MinInterval is the least time between two snapshots of a table (default 10 s).
+	// MinInterval is the least time between two snapshots of a table (default 1 min).
 	MinInterval time.Duration
-	// Share bounds the time spent taking snapshots: after one that took d, the next waits at
-	// least d/Share (default 0.05: at most a twentieth of the time, on ClickHouse's side).
+	// Share bounds the time spent taking snapshots: after one of a table that took d, the
+	// next waits at least d/Share (default 0.02: each table's snapshots at most a fiftieth of
+	// the time, on ClickHouse's side). At 10 s and 0.05 the snapshots taken during a bulk load
+	// of 1M events cost ClickHouse 10 µs of CPU per projected event, a third more than the
+	// inserts themselves.
 	Share float64
 	// Grace is how long a snapshot stays after a newer one was registered, for the queries
 	// that chose it just before (default 2 min).
@@ -86,10 +89,10 @@ func New(conn driver.Conn, pos Positions, opts Options) *Refresher {
 		opts.Check = 5 * time.Second
 	}
 	if opts.MinInterval <= 0 {
-		opts.MinInterval = 10 * time.Second
+		opts.MinInterval = time.Minute
 	}
 	if opts.Share <= 0 || opts.Share > 1 {
-		opts.Share = 0.05
+		opts.Share = 0.02
 	}
 	if opts.Grace <= 0 {
 		opts.Grace = 2 * time.Minute
