@@ -62,9 +62,7 @@ type Options struct {
 	MinInterval time.Duration
 	// Share bounds the time spent taking snapshots: after one of a table that took d, the
 	// next waits at least d/Share (default 0.02: each table's snapshots at most a fiftieth of
-	// the time, on ClickHouse's side). At 10 s and 0.05 the snapshots taken during a bulk load
-	// of 1M events cost ClickHouse 10 µs of CPU per projected event, a third more than the
-	// inserts themselves.
+	// the time, on ClickHouse's side): a snapshot competes with the projector's inserts.
 	Share float64
 	// Grace is how long a snapshot stays after a newer one was registered, for the queries
 	// that chose it just before (default 2 min).
