@@ -39,6 +39,10 @@ var (
 	contactsColumns = []string{"tenant", "contact_id", "seq", "aggregate_version", "account_id",
 		"source_lead_id", "created_at"}
 
+	// stateColumns are the column lists of the current-state tables.
+	stateColumns = map[string][]string{"leads": leadsColumns, "opportunities": opportunitiesColumns,
+		"campaigns": campaignsColumns, "members": membersColumns, "contacts": contactsColumns}
+
 	// factColumns are the column lists of the tables batch.fact adds rows to.
 	factColumns = map[string][]string{"events": eventsColumns, "lead_transitions": leadTransitionsColumns,
 		"stage_transitions": stageTransitionsColumns, "responses": responsesColumns, "costs": costsColumns,

@@ -172,7 +172,7 @@ func (w *Writer) Write(ctx context.Context, evs []projection.Event) error {
 		return cmp.Or(strings.Compare(a.Stream, b.Stream), cmp.Compare(a.Sequence, b.Sequence))
 	})
 	b := newBatch(w)
-	b.events = len(ds)
+	b.facts["events"] = newColumns(eventsColumns, len(ds)) // one row per event
 	if err := b.load(ctx, ds); err != nil {
 		return &StoreError{Err: err}
 	}
@@ -217,9 +217,8 @@ func (w *Writer) Write(ctx context.Context, evs []projection.Event) error {
 
 // batch is the rows of one Write.
 type batch struct {
-	w      *Writer
-	events int                 // events in the batch
-	facts  map[string]*columns // table → rows
+	w     *Writer
+	facts map[string]*columns // table → rows
 
 	leads    map[string]*lead
 	opps     map[string]*opportunity
@@ -245,11 +244,7 @@ func key(parts ...string) string { return strings.Join(parts, "\x00") }
 func (b *batch) fact(table string, row ...any) {
 	c := b.facts[table]
 	if c == nil {
-		hint := 0
-		if table == "events" { // one row per event
-			hint = b.events
-		}
-		c = newColumns(factColumns[table], hint)
+		c = newColumns(factColumns[table], 0)
 		b.facts[table] = c
 	}
 	c.add(row...)
@@ -409,8 +404,7 @@ func at(d decoded) time.Time { return orTime(ts(d.Envelope.GetOccurredAt()), cla
 // measured and gained nothing: ClickHouse's own insert work on the server is the limit.
 func (b *batch) insert(ctx context.Context) error {
 	state := map[string]*columns{}
-	for table, names := range map[string][]string{"leads": leadsColumns, "opportunities": opportunitiesColumns,
-		"campaigns": campaignsColumns, "members": membersColumns, "contacts": contactsColumns} {
+	for table, names := range stateColumns {
 		state[table] = newColumns(names, 0)
 	}
 	for k := range b.dirty {
