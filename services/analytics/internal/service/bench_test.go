@@ -37,7 +37,6 @@ import (
 	pipelinev1 "github.com/evcrm/evcrm/libs/gen/crm/pipeline/v1"
 	"github.com/evcrm/evcrm/libs/platform/grpcserver"
 	"github.com/evcrm/evcrm/libs/testkit"
-	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chquery"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chschema"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chsnapshot"
 	"github.com/evcrm/evcrm/services/analytics/internal/app"
@@ -267,15 +266,15 @@ func waitSnapshots(tb testing.TB, svc *service.Service, conn driver.Conn, limit 
 					want = x.ProjectedSequence
 				}
 			}
-			id, upto, err := chquery.UsableSnapshot(ctx, conn, s.Name)
+			l, ok, err := chsnapshot.Usable(ctx, conn, s)
 			if err != nil {
 				tb.Fatal(err)
 			}
-			if id != 0 && upto >= want {
+			if ok && l.Upto >= want {
 				break
 			}
 			if time.Since(start) > limit {
-				tb.Fatalf("after %v the %s snapshot (id %d) holds up to %d of the projector's %d", limit, s.Name, id, upto, want)
+				tb.Fatalf("after %v the %s snapshot (%+v, usable %v) holds up to %d of the projector's %d", limit, s.Name, l, ok, l.Upto, want)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}

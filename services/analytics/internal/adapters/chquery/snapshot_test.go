@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chquery"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chsnapshot"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/metrichistory"
 )
@@ -55,9 +54,9 @@ func TestMetricsFromSnapshots(t *testing.T) {
 			if took, err := snap.Refresh(ctx, s, true); err != nil || !took {
 				t.Fatalf("snapshot of %s: took %v, %v", s.Name, took, err)
 			}
-			id, upto, err := chquery.UsableSnapshot(ctx, conn, s.Name)
-			if err != nil || id == 0 || upto != pos[s.Stream] {
-				t.Fatalf("the queries would read snapshot %d up to %d of %s (%v), want the new one up to %d", id, upto, s.Name, err, pos[s.Stream])
+			l, ok, err := chsnapshot.Usable(ctx, conn, s)
+			if err != nil || !ok || l.Upto != pos[s.Stream] {
+				t.Fatalf("the queries would read snapshot %+v (usable %v, %v) of %s, want the new one up to %d", l, ok, err, s.Name, pos[s.Stream])
 			}
 		}
 	}

@@ -111,11 +111,17 @@ func (r *Refresher) Run(ctx context.Context) error {
 	t := time.NewTicker(r.opts.Check)
 	defer t.Stop()
 	for {
+		// One look at the projector's positions serves every table of the check.
+		pos, err := r.pos(ctx)
 		for _, s := range Specs {
-			if _, err := r.Refresh(ctx, s, false); err != nil && ctx.Err() == nil {
+			if err == nil {
+				_, err = r.refresh(ctx, s, pos, false)
+			}
+			if err != nil && ctx.Err() == nil {
 				r.opts.Logger.WarnContext(ctx, "chsnapshot: taking a snapshot failed; the queries read FINAL until one succeeds",
 					"snapshot", s.Name, "error", err)
 			}
+			err = nil
 		}
 		select {
 		case <-ctx.Done():
@@ -132,34 +138,91 @@ type Latest struct {
 	Took           time.Duration
 }
 
+// Querier is the part of a clickhouse-go driver.Conn that reading the registry needs (the
+// metric queries' connection has it too).
+type Querier interface {
+	Query(ctx context.Context, query string, args ...any) (driver.Rows, error)
+}
+
 // LatestOf reads the newest registered snapshot of s (zero when there is none).
-func (r *Refresher) LatestOf(ctx context.Context, s Spec) (Latest, error) {
+func LatestOf(ctx context.Context, q Querier, s Spec) (Latest, error) {
 	var l Latest
 	var took uint64
-	row := r.conn.QueryRow(ctx, "SELECT max(snapshot), argMax(upto_seq, snapshot), argMax(rows, snapshot), "+
-		"argMax(taken_at, snapshot), argMax(took_ms, snapshot) FROM snapshots WHERE name = "+quote(s.Name))
-	if err := row.Scan(&l.ID, &l.Upto, &l.Rows, &l.TakenAt, &took); err != nil {
+	if err := scanOne(ctx, q, "SELECT max(snapshot), argMax(upto_seq, snapshot), argMax(rows, snapshot), "+
+		"argMax(taken_at, snapshot), argMax(took_ms, snapshot) FROM snapshots WHERE name = "+quote(s.Name),
+		&l.ID, &l.Upto, &l.Rows, &l.TakenAt, &took); err != nil {
 		return Latest{}, fmt.Errorf("chsnapshot: %s: latest: %w", s.Name, err)
 	}
 	l.Took = time.Duration(took) * time.Millisecond
 	return l, nil
 }
 
+// Usable returns the snapshot the metric queries may read for s: the newest registered one,
+// when its partition holds the rows its registry row says. A rebuild in another process that
+// swapped the tables between a snapshot's copy and its registration leaves a registered id with
+// no rows; ok is false then, as when there is no snapshot, and the queries read FINAL.
+func Usable(ctx context.Context, q Querier, s Spec) (l Latest, ok bool, err error) {
+	if l, err = LatestOf(ctx, q, s); err != nil || l.ID == 0 {
+		return Latest{}, false, err
+	}
+	var n uint64
+	if err := scanOne(ctx, q, fmt.Sprintf("SELECT count() FROM %s WHERE snapshot = %d", s.Snapshot, l.ID), &n); err != nil {
+		return Latest{}, false, fmt.Errorf("chsnapshot: %s: rows of snapshot %d: %w", s.Name, l.ID, err)
+	}
+	if n != l.Rows {
+		return Latest{}, false, nil
+	}
+	return l, true, nil
+}
+
+// SpecOf returns the Spec named name.
+func SpecOf(name string) (Spec, bool) {
+	for _, s := range Specs {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Spec{}, false
+}
+
+func scanOne(ctx context.Context, q Querier, sql string, dest ...any) error {
+	rows, err := q.Query(ctx, sql)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return fmt.Errorf("no row from %q", sql)
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Err()
+}
+
 // Refresh takes a snapshot of s when the projector's position in its stream differs from the
 // latest snapshot's and, unless force is set or the position went back, the pacing
 // (Options.MinInterval, Options.Share) allows one now. It reports whether it took one.
 func (r *Refresher) Refresh(ctx context.Context, s Spec, force bool) (bool, error) {
+	pos, err := r.pos(ctx)
+	if err != nil {
+		return false, fmt.Errorf("chsnapshot: %s: projector position: %w", s.Name, err)
+	}
+	return r.refresh(ctx, s, pos, force)
+}
+
+// refresh is Refresh with the projector's positions read.
+func (r *Refresher) refresh(ctx context.Context, s Spec, pos map[string]uint64, force bool) (bool, error) {
 	if r.opts.Gate != nil {
 		r.opts.Gate.RLock()
 		defer r.opts.Gate.RUnlock()
 	}
-	latest, err := r.LatestOf(ctx, s)
+	latest, err := LatestOf(ctx, r.conn, s)
 	if err != nil {
 		return false, err
-	}
-	pos, err := r.pos(ctx)
-	if err != nil {
-		return false, fmt.Errorf("chsnapshot: %s: projector position: %w", s.Name, err)
 	}
 	upto := pos[s.Stream]
 	switch {

@@ -63,7 +63,7 @@ func TestRefreshCopiesFinalAndRegisters(t *testing.T) {
 	if took, err := r.Refresh(ctx, leads, false); err != nil || !took {
 		t.Fatalf("first Refresh = %v, %v; want a snapshot", took, err)
 	}
-	l, err := r.LatestOf(ctx, leads)
+	l, err := chsnapshot.LatestOf(ctx, conn, leads)
 	if err != nil || l.ID == 0 || l.Upto != 3 || l.Rows != 2 {
 		t.Fatalf("latest = %+v, %v; want upto 3 and 2 rows (FINAL: one per lead)", l, err)
 	}
@@ -93,7 +93,7 @@ func TestRefreshCopiesFinalAndRegisters(t *testing.T) {
 	if took, err := r.Refresh(ctx, leads, false); err != nil || !took {
 		t.Fatalf("Refresh after the position went back = %v, %v; want a snapshot", took, err)
 	}
-	if l, err := r.LatestOf(ctx, leads); err != nil || l.Upto != 1 {
+	if l, err := chsnapshot.LatestOf(ctx, conn, leads); err != nil || l.Upto != 1 {
 		t.Fatalf("latest after the position went back = %+v, %v; want upto 1", l, err)
 	}
 }
@@ -115,7 +115,7 @@ func TestRefreshPacesAndDropsSupersededSnapshots(t *testing.T) {
 	if !take() {
 		t.Fatal("no first snapshot")
 	}
-	first, _ := r.LatestOf(ctx, leads)
+	first, _ := chsnapshot.LatestOf(ctx, conn, leads)
 
 	// Within MinInterval of the last snapshot nothing is taken, even with events since.
 	lead(t, conn, "l2", 2, "new")
@@ -126,7 +126,7 @@ func TestRefreshPacesAndDropsSupersededSnapshots(t *testing.T) {
 	if c.advance(31*time.Second) && !take() {
 		t.Fatal("no snapshot after MinInterval")
 	}
-	second, _ := r.LatestOf(ctx, leads)
+	second, _ := chsnapshot.LatestOf(ctx, conn, leads)
 	if second.ID <= first.ID || second.Upto != 2 {
 		t.Fatalf("second snapshot %+v after %+v", second, first)
 	}
@@ -142,7 +142,7 @@ func TestRefreshPacesAndDropsSupersededSnapshots(t *testing.T) {
 	if c.advance(11*time.Minute) && !take() {
 		t.Fatal("no third snapshot")
 	}
-	third, _ := r.LatestOf(ctx, leads)
+	third, _ := chsnapshot.LatestOf(ctx, conn, leads)
 	if parts, err := r.Partitions(ctx, leads); err != nil || !slices.Equal(parts, []uint64{second.ID, third.ID}) {
 		t.Fatalf("partitions %v, %v; want the second and third snapshots %d and %d", parts, err, second.ID, third.ID)
 	}
