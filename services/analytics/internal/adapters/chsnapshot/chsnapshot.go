@@ -113,15 +113,17 @@ func (r *Refresher) Run(ctx context.Context) error {
 	for {
 		// One look at the projector's positions serves every table of the check.
 		pos, err := r.pos(ctx)
+		if err != nil && ctx.Err() == nil {
+			r.opts.Logger.WarnContext(ctx, "chsnapshot: reading the projector's positions failed; no snapshot this time", "error", err)
+		}
 		for _, s := range Specs {
-			if err == nil {
-				_, err = r.refresh(ctx, s, pos, false)
+			if err != nil {
+				break
 			}
-			if err != nil && ctx.Err() == nil {
+			if _, err := r.refresh(ctx, s, pos, false); err != nil && ctx.Err() == nil {
 				r.opts.Logger.WarnContext(ctx, "chsnapshot: taking a snapshot failed; the queries read FINAL until one succeeds",
 					"snapshot", s.Name, "error", err)
 			}
-			err = nil
 		}
 		select {
 		case <-ctx.Done():
