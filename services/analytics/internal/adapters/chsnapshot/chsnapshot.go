@@ -67,7 +67,12 @@ type Options struct {
 	// Grace is how long a snapshot stays after a newer one was registered, for the queries
 	// that chose it just before (default 2 min).
 	Grace time.Duration
-	Gate  Gate
+	// PruneAfter is how many registry rows of dropped snapshots may gather before they are
+	// deleted (default 100): one row per table per snapshot would otherwise grow the registry
+	// by thousands of rows a day, and every metric query reads it. Each deletion is a
+	// mutation (ALTER TABLE … DELETE), so they are batched.
+	PruneAfter int
+	Gate       Gate
 	// Now replaces time.Now (tests).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -94,6 +99,9 @@ func New(conn driver.Conn, pos Positions, opts Options) *Refresher {
 	}
 	if opts.Grace <= 0 {
 		opts.Grace = 2 * time.Minute
+	}
+	if opts.PruneAfter <= 0 {
+		opts.PruneAfter = 100
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -270,7 +278,8 @@ func (r *Refresher) refresh(ctx context.Context, s Spec, pos map[string]uint64, 
 
 // dropOld drops the partitions of the snapshots older than the newest one registered more
 // than Options.Grace ago: no query chooses them any more. Partitions of snapshots never
-// registered (a refresher that died in the middle) go the same way.
+// registered (a refresher that died in the middle) go the same way. Their registry rows are
+// deleted once Options.PruneAfter of them have gathered.
 func (r *Refresher) dropOld(ctx context.Context, s Spec) error {
 	var keep uint64
 	cutoff := r.opts.Now().Add(-r.opts.Grace).Unix()
@@ -290,6 +299,18 @@ func (r *Refresher) dropOld(ctx context.Context, s Spec) error {
 			if err := r.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP PARTITION %d", s.Snapshot, p)); err != nil {
 				return fmt.Errorf("chsnapshot: %s: drop snapshot %d: %w", s.Name, p, err)
 			}
+		}
+	}
+	var old uint64
+	superseded := fmt.Sprintf("name = %s AND snapshot < %d", quote(s.Name), keep)
+	if err := r.conn.QueryRow(ctx, "SELECT count() FROM snapshots WHERE "+superseded).Scan(&old); err != nil {
+		return fmt.Errorf("chsnapshot: %s: superseded registry rows: %w", s.Name, err)
+	}
+	if old >= uint64(r.opts.PruneAfter) {
+		// A mutation, run in the background; the rows it deletes name dropped partitions
+		// only, so no query reads them in the meantime (LatestOf takes the newest).
+		if err := r.conn.Exec(ctx, "ALTER TABLE snapshots DELETE WHERE "+superseded); err != nil {
+			return fmt.Errorf("chsnapshot: %s: prune the registry: %w", s.Name, err)
 		}
 	}
 	return nil

@@ -147,3 +147,52 @@ func TestRefreshPacesAndDropsSupersededSnapshots(t *testing.T) {
 		t.Fatalf("partitions %v, %v; want the second and third snapshots %d and %d", parts, err, second.ID, third.ID)
 	}
 }
+
+func TestRefreshPrunesTheRegistry(t *testing.T) {
+	t.Parallel()
+	conn, pos, c, _ := setup(t)
+	ctx := t.Context()
+	r := chsnapshot.New(conn, func(context.Context) (map[string]uint64, error) { return pos, nil },
+		chsnapshot.Options{MinInterval: time.Minute, Share: 0.5, Grace: 10 * time.Minute, PruneAfter: 1, Now: c.now})
+	var ids []uint64
+	for i := uint64(1); i <= 3; i++ {
+		lead(t, conn, fmt.Sprintf("l%d", i), i, "new")
+		pos["CRM_LEADS"] = i
+		if took, err := r.Refresh(ctx, leads, false); err != nil || !took {
+			t.Fatalf("snapshot %d: %v, %v", i, took, err)
+		}
+		l, err := chsnapshot.LatestOf(ctx, conn, leads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, l.ID)
+		c.advance(11 * time.Minute)
+	}
+	// The third snapshot dropped the first one's partition, and with PruneAfter 1 its
+	// registry row goes too (a mutation, finished in the background).
+	registered := func() []uint64 {
+		rows, err := conn.Query(ctx, "SELECT snapshot FROM snapshots WHERE name = 'leads' ORDER BY snapshot")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []uint64
+		for rows.Next() {
+			var id uint64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, id)
+		}
+		return out
+	}
+	want := ids[1:]
+	for deadline := time.Now().Add(30 * time.Second); !slices.Equal(registered(), want); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("registry holds %v, want %v (the first snapshot's row pruned)", registered(), want)
+		}
+	}
+	if l, err := chsnapshot.LatestOf(ctx, conn, leads); err != nil || l.ID != ids[2] || l.Upto != 3 {
+		t.Fatalf("latest after pruning = %+v, %v; want snapshot %d upto 3", l, err, ids[2])
+	}
+}
