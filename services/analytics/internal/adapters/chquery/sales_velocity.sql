@@ -115,7 +115,9 @@ FROM
         -- day it was created, −1 on the day it closed (not before it was created), summed per
         -- breakdown value and day, so that the count at any period end is the sum of the days
         -- before it (created before the end and not closed before it) over a few hundred days
-        -- per value instead of one array element per opportunity.
+        -- per value instead of one array element per opportunity. The opportunities are first
+        -- counted per (value, created day, closed day): one hash aggregation over plain
+        -- columns, and only its far fewer rows are unfolded into days.
         SELECT key, groupArray(d) AS days, groupArray(delta) AS deltas
         FROM
         (
@@ -123,39 +125,48 @@ FROM
             FROM
             (
                 SELECT
-                    multiIf(
-                        {breakdown:String} = 'source', source,
-                        {breakdown:String} = 'campaign', campaign_id,
-                        {breakdown:String} = 'owner', owner_id,
-                        {breakdown:String} = 'pipeline', pipeline_id,
-                        '') AS key,
-                    arrayJoin(if(status = 'open',
-                        [(toDate(created_at, 'UTC'), toInt64(1))],
-                        [(toDate(created_at, 'UTC'), toInt64(1)),
-                         (greatest(toDate(closed_at, 'UTC'), toDate(created_at, 'UTC')), toInt64(-1))])) AS e
+                    key,
+                    arrayJoin(if(is_open,
+                        [(created, toInt64(n))],
+                        [(created, toInt64(n)), (closed, -toInt64(n))])) AS e
                 FROM
                 (
-                    -- The tenant's opportunities as FINAL would give them: the latest snapshot for those
-                    -- with no row after its upto_seq, FINAL over their rows after it for the others
-                    -- (funnel.sql explains; {snapshot} = {upto} = 0 without a snapshot).
-                    SELECT status, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id, toUInt64(0) AS seq
-                    FROM opportunities_snapshot
-                    WHERE snapshot = {snapshot:UInt64} AND tenant = {tenant:String}
-                        AND opportunity_id GLOBAL NOT IN (
-                            SELECT opportunity_id FROM opportunities
-                            PREWHERE seq > {upto:UInt64}
-                            WHERE tenant = {tenant:String} AND {snapshot:UInt64} != 0)
-                    UNION ALL
-                    SELECT status, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id, seq
-                    FROM opportunities FINAL
-                    PREWHERE seq > {upto:UInt64}
-                    WHERE tenant = {tenant:String}
+                    SELECT
+                        multiIf(
+                            {breakdown:String} = 'source', source,
+                            {breakdown:String} = 'campaign', campaign_id,
+                            {breakdown:String} = 'owner', owner_id,
+                            {breakdown:String} = 'pipeline', pipeline_id,
+                            '') AS key,
+                        status = 'open' AS is_open,
+                        toDate(created_at, 'UTC') AS created,
+                        if(is_open, created, greatest(toDate(closed_at, 'UTC'), created)) AS closed,
+                        count() AS n
+                    FROM
+                    (
+                        -- The tenant's opportunities as FINAL would give them: the latest snapshot for those
+                        -- with no row after its upto_seq, FINAL over their rows after it for the others
+                        -- (funnel.sql explains; {snapshot} = {upto} = 0 without a snapshot).
+                        SELECT status, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id, toUInt64(0) AS seq
+                        FROM opportunities_snapshot
+                        WHERE snapshot = {snapshot:UInt64} AND tenant = {tenant:String}
+                            AND opportunity_id GLOBAL NOT IN (
+                                SELECT opportunity_id FROM opportunities
+                                PREWHERE seq > {upto:UInt64}
+                                WHERE tenant = {tenant:String} AND {snapshot:UInt64} != 0)
+                        UNION ALL
+                        SELECT status, currency, created_at, closed_at, source, campaign_id, owner_id, pipeline_id, seq
+                        FROM opportunities FINAL
+                        PREWHERE seq > {upto:UInt64}
+                        WHERE tenant = {tenant:String}
+                    )
+                    WHERE seq >= 0 AND currency = {currency:String}
+                        AND (empty({sources:Array(String)}) OR has({sources:Array(String)}, source))
+                        AND (empty({campaign_ids:Array(String)}) OR has({campaign_ids:Array(String)}, campaign_id))
+                        AND (empty({owner_ids:Array(String)}) OR has({owner_ids:Array(String)}, owner_id))
+                        AND (empty({pipeline_ids:Array(String)}) OR has({pipeline_ids:Array(String)}, pipeline_id))
+                    GROUP BY key, is_open, created, closed
                 )
-                WHERE seq >= 0 AND currency = {currency:String}
-                    AND (empty({sources:Array(String)}) OR has({sources:Array(String)}, source))
-                    AND (empty({campaign_ids:Array(String)}) OR has({campaign_ids:Array(String)}, campaign_id))
-                    AND (empty({owner_ids:Array(String)}) OR has({owner_ids:Array(String)}, owner_id))
-                    AND (empty({pipeline_ids:Array(String)}) OR has({pipeline_ids:Array(String)}, pipeline_id))
             )
             GROUP BY key, d
         )
