@@ -3,6 +3,8 @@
 -- empty).
 --
 --   members       = members (current state of `members`, argMax by seq) added before `to`;
+--   (leads and opportunities: their current state as FINAL gives it, most of it read from the
+--   latest snapshots; funnel.sql explains)
 --   sent, opened, clicked, converted = distinct members with a response of that kind at a
 --                   time in [from, to) (`responses`; counting distinct people keeps replays out);
 --   responded     = distinct members with a response that counts as responded in the range;
@@ -113,30 +115,44 @@ FROM
                 SELECT campaign_id, toUInt64(1) AS is_lead, toUInt64(0) AS is_opportunity
                 FROM
                 (
-                    SELECT
-                        lead_id,
-                        argMax(campaign_id, seq) AS campaign_id,
-                        argMax(created_at, seq) AS created_at,
-                        argMax(merged_into_id, seq) AS merged_into_id
-                    FROM leads
+                    -- The tenant's leads as FINAL would give them: the latest snapshot for
+                    -- those with no row after its upto_seq, FINAL over their rows after it for
+                    -- the others (funnel.sql explains; both 0 without a snapshot).
+                    SELECT campaign_id, created_at, merged_into_id, toUInt64(0) AS seq
+                    FROM leads_snapshot
+                    WHERE snapshot = {lead_snapshot:UInt64} AND tenant = {tenant:String}
+                        AND lead_id GLOBAL NOT IN (
+                            SELECT lead_id FROM leads
+                            PREWHERE seq > {lead_upto:UInt64}
+                            WHERE tenant = {tenant:String} AND {lead_snapshot:UInt64} != 0)
+                    UNION ALL
+                    SELECT campaign_id, created_at, merged_into_id, seq
+                    FROM leads FINAL
+                    PREWHERE seq > {lead_upto:UInt64}
                     WHERE tenant = {tenant:String}
-                    GROUP BY lead_id
                 )
-                WHERE campaign_id != '' AND merged_into_id = ''
+                -- seq >= 0 keeps seq in the FINAL read (funnel.sql: an 18.16 quirk).
+                WHERE seq >= 0 AND campaign_id != '' AND merged_into_id = ''
                     AND created_at >= {from:DateTime} AND created_at < {to:DateTime}
                 UNION ALL
                 SELECT campaign_id, toUInt64(0) AS is_lead, toUInt64(1) AS is_opportunity
                 FROM
                 (
-                    SELECT
-                        opportunity_id,
-                        argMax(campaign_id, seq) AS campaign_id,
-                        argMax(created_at, seq) AS created_at
-                    FROM opportunities
+                    -- The tenant's opportunities as FINAL would give them (as the leads above).
+                    SELECT campaign_id, created_at, toUInt64(0) AS seq
+                    FROM opportunities_snapshot
+                    WHERE snapshot = {opportunity_snapshot:UInt64} AND tenant = {tenant:String}
+                        AND opportunity_id GLOBAL NOT IN (
+                            SELECT opportunity_id FROM opportunities
+                            PREWHERE seq > {opportunity_upto:UInt64}
+                            WHERE tenant = {tenant:String} AND {opportunity_snapshot:UInt64} != 0)
+                    UNION ALL
+                    SELECT campaign_id, created_at, seq
+                    FROM opportunities FINAL
+                    PREWHERE seq > {opportunity_upto:UInt64}
                     WHERE tenant = {tenant:String}
-                    GROUP BY opportunity_id
                 )
-                WHERE campaign_id != '' AND created_at >= {from:DateTime} AND created_at < {to:DateTime}
+                WHERE seq >= 0 AND campaign_id != '' AND created_at >= {from:DateTime} AND created_at < {to:DateTime}
             )
             GROUP BY campaign_id
         ) AS r4 USING campaign_id
@@ -189,16 +205,25 @@ FROM
                                     [('lead', lead_id), ('contact', contact_id)])) AS person
                             FROM
                             (
-                                SELECT
-                                    opportunity_id,
-                                    argMax(amount_micros, seq) AS amount_micros,
-                                    argMax(currency, seq) AS currency,
-                                    argMax(status, seq) AS status,
-                                    argMax(lead_id, seq) AS lead_id,
-                                    argMax(created_at, seq) AS created_at
-                                FROM opportunities
-                                WHERE tenant = {tenant:String}
-                                GROUP BY opportunity_id
+                                SELECT opportunity_id, amount_micros, status, lead_id, created_at
+                                FROM
+                                (
+                                    -- The tenant's opportunities as FINAL would give them (as above).
+                                    SELECT opportunity_id, amount_micros, currency, status, lead_id, created_at, toUInt64(0) AS seq
+                                    FROM opportunities_snapshot
+                                    WHERE snapshot = {opportunity_snapshot:UInt64} AND tenant = {tenant:String}
+                                        AND opportunity_id GLOBAL NOT IN (
+                                            SELECT opportunity_id FROM opportunities
+                                            PREWHERE seq > {opportunity_upto:UInt64}
+                                            WHERE tenant = {tenant:String} AND {opportunity_snapshot:UInt64} != 0)
+                                    UNION ALL
+                                    SELECT opportunity_id, amount_micros, currency, status, lead_id, created_at, seq
+                                    FROM opportunities FINAL
+                                    PREWHERE seq > {opportunity_upto:UInt64}
+                                    WHERE tenant = {tenant:String}
+                                )
+                                WHERE seq >= 0 AND currency = {currency:String}
+                                    AND created_at >= {from:DateTime} AND created_at < {to:DateTime}
                             ) AS l6
                             ANY LEFT JOIN
                             (
@@ -207,8 +232,6 @@ FROM
                                 WHERE tenant = {tenant:String} AND opportunity_id != ''
                                 GROUP BY opportunity_id
                             ) AS r6 USING opportunity_id
-                            WHERE currency = {currency:String}
-                                AND created_at >= {from:DateTime} AND created_at < {to:DateTime}
                         )
                     ) AS l7
                     ALL INNER JOIN

@@ -1,6 +1,7 @@
 -- forecast.sql — GetForecast: weighted open pipeline by close period, and closed-won.
 --
--- From `opportunities` (current state, argMax by seq), in the requested currency only.
+-- From `opportunities` (current state: what FINAL gives, most of it read from the latest
+-- snapshot as in sales_velocity.sql; funnel.sql explains), in the requested currency only.
 -- A date d is in the range when its midnight (UTC) is in [from, to): the caller passes the
 -- first and the past-the-end day as from_date and to_date.
 --   open opportunities: status open, expected_close_date in the range, bucketed by the period
@@ -44,25 +45,27 @@ FROM
         if(status = 'open', expected_close_date, toDate(closed_at, 'UTC')) AS d
     FROM
     (
-        SELECT
-            opportunity_id,
-            argMax(status, seq) AS status,
-            argMax(amount_micros, seq) AS amount_micros,
-            argMax(probability, seq) AS probability,
-            argMax(currency, seq) AS currency,
-            argMax(expected_close_date, seq) AS expected_close_date,
-            argMax(closed_at, seq) AS closed_at,
-            argMax(source, seq) AS source,
-            argMax(campaign_id, seq) AS campaign_id,
-            argMax(owner_id, seq) AS owner_id,
-            argMax(pipeline_id, seq) AS pipeline_id,
-            argMax(forecast_category, seq) AS forecast_category
-        FROM opportunities
+        -- The tenant's opportunities as FINAL would give them: the latest snapshot for those
+        -- with no row after its upto_seq, FINAL over their rows after it for the others
+        -- (funnel.sql explains; {snapshot} = {upto} = 0 without a snapshot).
+        SELECT status, amount_micros, probability, currency, expected_close_date, closed_at,
+            source, campaign_id, owner_id, pipeline_id, forecast_category, toUInt64(0) AS seq
+        FROM opportunities_snapshot
+        WHERE snapshot = {snapshot:UInt64} AND tenant = {tenant:String}
+            AND opportunity_id GLOBAL NOT IN (
+                SELECT opportunity_id FROM opportunities
+                PREWHERE seq > {upto:UInt64}
+                WHERE tenant = {tenant:String} AND {snapshot:UInt64} != 0)
+        UNION ALL
+        SELECT status, amount_micros, probability, currency, expected_close_date, closed_at,
+            source, campaign_id, owner_id, pipeline_id, forecast_category, seq
+        FROM opportunities FINAL
+        PREWHERE seq > {upto:UInt64}
         WHERE tenant = {tenant:String}
-        GROUP BY opportunity_id
     )
     )
-    WHERE status IN ('open', 'won')
+    -- seq >= 0 keeps seq in the FINAL read (funnel.sql: an 18.16 quirk).
+    WHERE seq >= 0 AND status IN ('open', 'won')
         AND d >= {from_date:Date} AND d < {to_date:Date}
         AND currency = {currency:String}
         AND (empty({sources:Array(String)}) OR has({sources:Array(String)}, source))

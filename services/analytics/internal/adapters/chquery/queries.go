@@ -115,7 +115,7 @@ func Funnel(ctx context.Context, q Querier, s Scope, window time.Duration) ([]Fu
 		return nil, err
 	}
 	p["window_s"] = int64(window / time.Second)
-	if err := snapshotParams(ctx, q, "leads", p); err != nil {
+	if err := snapshotParams(ctx, q, "leads", "", p); err != nil {
 		return nil, err
 	}
 	var out []FunnelRow
@@ -179,7 +179,7 @@ func SalesVelocity(ctx context.Context, q Querier, s Scope, currency string) ([]
 		return nil, err
 	}
 	p["currency"] = currency
-	if err := snapshotParams(ctx, q, "opportunities", p); err != nil {
+	if err := snapshotParams(ctx, q, "opportunities", "", p); err != nil {
 		return nil, err
 	}
 	var out []VelocityRow
@@ -213,6 +213,9 @@ func Forecast(ctx context.Context, q Querier, s Scope, currency string) ([]Forec
 		return nil, err
 	}
 	p["currency"] = currency
+	if err := snapshotParams(ctx, q, "opportunities", "", p); err != nil {
+		return nil, err
+	}
 	var out []ForecastRow
 	err = run(ctx, q, "forecast.sql", p, func(r driver.Rows) error {
 		var x ForecastRow
@@ -251,6 +254,12 @@ func CampaignPerformance(ctx context.Context, q Querier, s Scope, currency strin
 		return nil, err
 	}
 	p["currency"] = currency
+	if err := snapshotParams(ctx, q, "leads", "lead_", p); err != nil {
+		return nil, err
+	}
+	if err := snapshotParams(ctx, q, "opportunities", "opportunity_", p); err != nil {
+		return nil, err
+	}
 	var out []CampaignRow
 	err = run(ctx, q, "campaign_performance.sql", p, func(r driver.Rows) error {
 		var x CampaignRow

@@ -10,10 +10,10 @@ import (
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/metrichistory"
 )
 
-// TestMetricsFromSnapshots checks that the metrics reading snapshots (funnel, sales velocity)
-// give the hand-computed answers whatever the snapshot holds: taken when only the oldest rows
+// TestMetricsFromSnapshots checks that the metrics reading snapshots (funnel, sales velocity,
+// forecast, campaign performance) give the hand-computed answers whatever the snapshot holds: taken when only the oldest rows
 // were in (a lead and an opportunity change after it), taken over part of the history with
-// the rest after it, and with the whole history replayed after that.
+// the rest after it, with the whole history replayed after that, and of the whole history.
 func TestMetricsFromSnapshots(t *testing.T) {
 	t.Parallel()
 	conn := load(t, 0) // the schema, no rows
@@ -64,6 +64,8 @@ func TestMetricsFromSnapshots(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Run("funnel", func(t *testing.T) { testFunnel(t, conn) })
 			t.Run("sales velocity", func(t *testing.T) { testSalesVelocity(t, conn) })
+			t.Run("forecast", func(t *testing.T) { testForecast(t, conn) })
+			t.Run("campaign performance", func(t *testing.T) { testCampaignPerformance(t, conn) })
 		})
 	}
 
@@ -81,4 +83,9 @@ func TestMetricsFromSnapshots(t *testing.T) {
 	// A replay after the snapshot: every row again, L1–L3 and O1–O2 among them.
 	insert(0, 1000)
 	check("replay after the snapshot")
+
+	// Every lead and opportunity from a snapshot: every column the metrics read comes from
+	// the copies.
+	take(1000, 1000)
+	check("snapshot of the whole history")
 }

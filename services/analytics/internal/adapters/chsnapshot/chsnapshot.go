@@ -26,21 +26,30 @@ import (
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chwriter"
 )
 
-// Spec is one snapshot: its name in snapshots, the source table and stream, and the columns
-// the snapshot table copies.
+// Spec is one snapshot: its name (SpecOf), its name in the snapshots table, the source table
+// and stream, and the columns the snapshot table copies.
 type Spec struct {
-	Name, Table, Stream, Snapshot string
-	Columns                       []string
+	Name string
+	// Registry is the snapshot's name in the snapshots table. It changes whenever Columns
+	// gain one: a snapshot taken before holds the new column's default, so the queries must
+	// not read it, and under the new name it is neither the latest nor kept (its partition is
+	// dropped as superseded once a snapshot under the new name has been registered for
+	// Options.Grace).
+	Registry                string
+	Table, Stream, Snapshot string
+	Columns                 []string
 }
 
 // Specs are the snapshots the service keeps.
 var Specs = []Spec{
-	{Name: "leads", Table: "leads", Stream: "CRM_LEADS", Snapshot: "leads_snapshot",
+	{Name: "leads", Registry: "leads", Table: "leads", Stream: "CRM_LEADS", Snapshot: "leads_snapshot",
 		Columns: []string{"tenant", "lead_id", "status", "source", "campaign_id", "owner_id", "territory_id",
 			"created_at", "converted_at", "mql_at", "sal_at", "sql_at", "won_at", "merged_into_id"}},
-	{Name: "opportunities", Table: "opportunities", Stream: "CRM_PIPELINE", Snapshot: "opportunities_snapshot",
-		Columns: []string{"tenant", "opportunity_id", "pipeline_id", "status", "amount_micros", "currency", "owner_id",
-			"campaign_id", "source", "created_at", "closed_at"}},
+	// v2: forecast_category, probability, lead_id and expected_close_date (migration 0014).
+	{Name: "opportunities", Registry: "opportunities.v2", Table: "opportunities", Stream: "CRM_PIPELINE", Snapshot: "opportunities_snapshot",
+		Columns: []string{"tenant", "opportunity_id", "pipeline_id", "status", "forecast_category", "probability",
+			"amount_micros", "currency", "owner_id", "lead_id", "campaign_id", "source", "expected_close_date",
+			"created_at", "closed_at"}},
 }
 
 // Positions returns the projector's position in each stream: the sequence every event up to
@@ -159,7 +168,7 @@ func LatestOf(ctx context.Context, q Querier, s Spec) (Latest, error) {
 	var l Latest
 	var took uint64
 	if err := scanOne(ctx, q, "SELECT max(snapshot), argMax(upto_seq, snapshot), argMax(rows, snapshot), "+
-		"argMax(taken_at, snapshot), argMax(took_ms, snapshot) FROM snapshots WHERE name = "+quote(s.Name),
+		"argMax(taken_at, snapshot), argMax(took_ms, snapshot) FROM snapshots WHERE name = "+quote(s.Registry),
 		&l.ID, &l.Upto, &l.Rows, &l.TakenAt, &took); err != nil {
 		return Latest{}, fmt.Errorf("chsnapshot: %s: latest: %w", s.Name, err)
 	}
@@ -269,7 +278,7 @@ func (r *Refresher) refresh(ctx context.Context, s Spec, pos map[string]uint64, 
 	// INSERT … SELECT: 18.16 takes no inline VALUES through the native protocol's Exec.
 	if err := r.conn.Exec(ctx, fmt.Sprintf("INSERT INTO snapshots (name, snapshot, upto_seq, rows, taken_at, took_ms) "+
 		"SELECT %s, toUInt64(%d), toUInt64(%d), toUInt64(%d), toDateTime(%d), toUInt64(%d)",
-		quote(s.Name), id, upto, rows, end.Unix(), took.Milliseconds())); err != nil {
+		quote(s.Registry), id, upto, rows, end.Unix(), took.Milliseconds())); err != nil {
 		return false, fmt.Errorf("chsnapshot: %s: register: %w", s.Name, err)
 	}
 	r.opts.Logger.DebugContext(ctx, "chsnapshot: snapshot taken", "snapshot", s.Name, "id", id, "upto", upto, "rows", rows, "took", took)
@@ -284,7 +293,7 @@ func (r *Refresher) dropOld(ctx context.Context, s Spec) error {
 	var keep uint64
 	cutoff := r.opts.Now().Add(-r.opts.Grace).Unix()
 	if err := r.conn.QueryRow(ctx, fmt.Sprintf("SELECT max(snapshot) FROM snapshots WHERE name = %s AND taken_at < toDateTime(%d)",
-		quote(s.Name), cutoff)).Scan(&keep); err != nil {
+		quote(s.Registry), cutoff)).Scan(&keep); err != nil {
 		return fmt.Errorf("chsnapshot: %s: superseded: %w", s.Name, err)
 	}
 	if keep == 0 {
@@ -302,7 +311,7 @@ func (r *Refresher) dropOld(ctx context.Context, s Spec) error {
 		}
 	}
 	var old uint64
-	superseded := fmt.Sprintf("name = %s AND snapshot < %d", quote(s.Name), keep)
+	superseded := fmt.Sprintf("name = %s AND snapshot < %d", quote(s.Registry), keep)
 	if err := r.conn.QueryRow(ctx, "SELECT count() FROM snapshots WHERE "+superseded).Scan(&old); err != nil {
 		return fmt.Errorf("chsnapshot: %s: superseded registry rows: %w", s.Name, err)
 	}

@@ -196,3 +196,29 @@ func TestRefreshPrunesTheRegistry(t *testing.T) {
 		t.Fatalf("latest after pruning = %+v, %v; want snapshot %d upto 3", l, err, ids[2])
 	}
 }
+
+// TestSnapshotsOfOlderColumnsAreNotRead: an opportunities snapshot taken before migration 0014
+// (registered as 'opportunities', the new columns at their defaults) is not the latest one.
+func TestSnapshotsOfOlderColumnsAreNotRead(t *testing.T) {
+	t.Parallel()
+	conn, pos, _, r := setup(t)
+	ctx := t.Context()
+	opps := chsnapshot.Specs[1]
+	if err := conn.Exec(ctx, "INSERT INTO opportunities_snapshot (snapshot, tenant, opportunity_id, status) SELECT toUInt64(7), 't1', 'o1', 'open'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec(ctx, "INSERT INTO snapshots (name, snapshot, upto_seq, rows, taken_at) SELECT 'opportunities', toUInt64(7), toUInt64(5), toUInt64(1), now()"); err != nil {
+		t.Fatal(err)
+	}
+	if l, ok, err := chsnapshot.Usable(ctx, conn, opps); err != nil || ok {
+		t.Fatalf("Usable = %+v, %v, %v; want no snapshot (the old one lacks the new columns)", l, ok, err)
+	}
+	// The first snapshot under the new name is taken at once, whatever the old one's pacing.
+	pos["CRM_PIPELINE"] = 5
+	if took, err := r.Refresh(ctx, opps, false); err != nil || !took {
+		t.Fatalf("Refresh = %v, %v; want a snapshot under %s", took, err, opps.Registry)
+	}
+	if l, ok, err := chsnapshot.Usable(ctx, conn, opps); err != nil || !ok || l.ID == 7 {
+		t.Fatalf("Usable = %+v, %v, %v; want the new snapshot", l, ok, err)
+	}
+}
