@@ -14,6 +14,7 @@ import (
 	"github.com/evcrm/evcrm/libs/testkit"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/chquery"
 	"github.com/evcrm/evcrm/services/analytics/internal/adapters/pgquery"
+	"github.com/evcrm/evcrm/services/analytics/internal/service"
 )
 
 // benchCampaigns is the number of campaigns the mixed history's leads and members point at
@@ -33,10 +34,15 @@ const benchCampaigns = 10
 // (fails otherwise), then runs each metric ANALYTICS_BENCH_QUERIES times per engine, the
 // engines alternating call by call, and reports p50/p99 per engine and pg_p50/ch_p50.
 // ClickHouse is called through chquery's functions directly, not over gRPC as in "queries",
-// so that both sides are one query over one client connection: like with like.
-func benchPostgres(b *testing.B, store *eventstore.Store, conn driver.Conn, total int) {
+// so that both sides are one query over one client connection: like with like. ClickHouse reads
+// the snapshots (it waits for them to catch up with the projector first).
+func benchPostgres(b *testing.B, svc *service.Service, store *eventstore.Store, conn driver.Conn, total int) {
 	ctx := b.Context()
 	seedCampaigns(b, store, conn)
+	// ClickHouse answers from the snapshots, as in "queries" (which may not have run before).
+	if wait := waitSnapshots(b, svc, conn, 10*time.Minute); wait > time.Second {
+		b.Logf("the snapshots caught up with the projector %v after the comparison began waiting", wait.Round(time.Millisecond))
+	}
 
 	pg := testkit.StartPostgres(b)
 	// The settings an analytics workload on PostgreSQL would get: sorts and hashes of a few

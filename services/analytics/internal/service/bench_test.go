@@ -225,7 +225,7 @@ func BenchmarkAnalytics(b *testing.B) {
 	})
 
 	// The five metrics on ClickHouse and in PostgreSQL over the same data (bench_pg_test.go).
-	b.Run("postgres", func(b *testing.B) { benchPostgres(b, store, conn, total) })
+	b.Run("postgres", func(b *testing.B) { benchPostgres(b, svc, store, conn, total) })
 
 	b.Run("freshness", func(b *testing.B) {
 		secs := envInt(b, benchSecondsEnv, 10)
